@@ -1,0 +1,314 @@
+"""Conversations as staff see and answer them: listing, access, reply, assign, labels, notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from danvan import areas
+from danvan.core import audit
+from danvan.core.actors import Actor
+from danvan.core.errors import Invalid, NotFound
+from danvan.core.outbox import enqueue
+from danvan.models import (
+    Contact,
+    Conversation,
+    ConversationLabel,
+    Delivery,
+    Direction,
+    Label,
+    Message,
+    Note,
+    User,
+)
+from danvan.text import clean, fold, preview
+
+MAX_REPLY_CHARS = 8000  # longer replies are refused; platform limits are met by splitting
+MAX_NOTE_CHARS = 4000
+CHANNELS = ("zalo_oa", "zalo_bot", "web")
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    commune_code: int | None = None
+    channel: str | None = None
+    unread: bool = False
+    assigned_to_me: bool = False
+    triage: bool = False  # conversations with no commune yet
+    status: str | None = None  # open | closed
+    label_id: int | None = None
+    q: str | None = None  # name, phone or last message, with or without diacritics
+    before: datetime | None = None  # keyset pagination on last_message_at
+    limit: int = 50
+
+
+def _visible(actor: Actor) -> Select[tuple[Conversation]]:
+    return select(Conversation).where(actor.commune_filter(Conversation.commune_code))
+
+
+def list_conversations(
+    session: Session, *, actor: Actor, filters: ConversationFilter
+) -> list[Conversation]:
+    stmt = _visible(actor)
+    if filters.commune_code is not None:
+        stmt = stmt.where(Conversation.commune_code == filters.commune_code)
+    if filters.channel:
+        stmt = stmt.where(Conversation.channel == filters.channel)
+    if filters.unread:
+        stmt = stmt.where(Conversation.unread_count > 0)
+    if filters.assigned_to_me:
+        stmt = stmt.where(Conversation.assignee_id == actor.user.id)
+    if filters.triage:
+        stmt = stmt.where(Conversation.commune_code.is_(None))
+    if filters.status:
+        stmt = stmt.where(Conversation.status == filters.status)
+    if filters.label_id is not None:
+        stmt = stmt.where(
+            Conversation.id.in_(
+                select(ConversationLabel.conversation_id).where(
+                    ConversationLabel.label_id == filters.label_id
+                )
+            )
+        )
+    if filters.before is not None:
+        stmt = stmt.where(Conversation.last_message_at < filters.before)
+    stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+    limit = max(1, min(filters.limit, 200))
+    if not filters.q:
+        return list(session.scalars(stmt.limit(limit)))
+    # Diacritic-insensitive search is done in Python over the scoped candidates: SQLite has no
+    # unaccent, and a commune's inbox is small enough. (A folded column can come later.)
+    needle = fold(filters.q)
+    found: list[Conversation] = []
+    for conversation in session.scalars(stmt.join(Contact).limit(5000)):
+        contact = conversation.contact
+        haystack = " ".join(
+            [contact.display_name, contact.phone or "", conversation.last_message_preview]
+        )
+        if needle in fold(haystack):
+            found.append(conversation)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def count_unread(session: Session, *, actor: Actor) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(actor.commune_filter(Conversation.commune_code), Conversation.unread_count > 0)
+    ) or 0
+
+
+def access_conversation(
+    session: Session, *, actor: Actor, conversation_id: int, write: bool = False
+) -> Conversation:
+    """The conversation if the actor may see it (and, with `write`, act on it)."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or not actor.sees_commune(conversation.commune_code):
+        raise NotFound("Không tìm thấy cuộc hội thoại")
+    if write:
+        actor.require_write()
+    return conversation
+
+
+def list_messages(
+    session: Session, *, conversation: Conversation, after_id: int | None = None, limit: int = 500
+) -> list[Message]:
+    stmt = select(Message).where(Message.conversation_id == conversation.id)
+    if after_id is not None:
+        stmt = stmt.where(Message.id > after_id)
+    stmt = stmt.order_by(Message.created_at, Message.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def list_notes(session: Session, *, conversation: Conversation) -> list[Note]:
+    return list(
+        session.scalars(
+            select(Note).where(Note.conversation_id == conversation.id).order_by(Note.id)
+        )
+    )
+
+
+def mark_read(session: Session, *, conversation: Conversation) -> None:
+    conversation.unread_count = 0
+
+
+def check_text(text: str, *, limit: int, what: str) -> str:
+    text = clean(text)
+    if not text:
+        raise Invalid(f"{what} không được để trống", code="empty")
+    if len(text) > limit:
+        raise Invalid(f"{what} dài quá {limit} ký tự", code="too_long")
+    return text
+
+
+def do_reply(
+    session: Session, *, actor: Actor, conversation: Conversation, text: str
+) -> Message:
+    """Write the reply and its outbox row in the caller's transaction; the worker sends it."""
+    actor.require_write()
+    text = check_text(text, limit=MAX_REPLY_CHARS, what="Nội dung trả lời")
+    message = Message(
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        direction=Direction.OUT,
+        kind="text",
+        text=text,
+        source="staff",
+        author_id=actor.user.id,
+        delivery_status=Delivery.QUEUED,
+    )
+    session.add(message)
+    session.flush()
+    enqueue(session, message=message, recipient=conversation.contact.external_id)
+    conversation.last_message_at = message.created_at
+    conversation.last_message_preview = preview(text, 200)
+    conversation.unread_count = 0
+    audit.record(
+        session,
+        actor=actor,
+        action="reply",
+        object_type="conversation",
+        object_id=conversation.id,
+        detail={"message_id": message.id},
+    )
+    return message
+
+
+def do_assign(
+    session: Session, *, actor: Actor, conversation: Conversation, assignee_id: int | None
+) -> None:
+    actor.require_write()
+    if assignee_id is not None:
+        assignee = session.get(User, assignee_id)
+        if assignee is None or not assignee.is_active:
+            raise Invalid("Không tìm thấy cán bộ được giao")
+        if not Actor(assignee).sees_commune(conversation.commune_code) or not Actor(
+            assignee
+        ).can_write:
+            raise Invalid("Cán bộ này không phụ trách xã/phường của cuộc hội thoại")
+    conversation.assignee_id = assignee_id
+    audit.record(
+        session,
+        actor=actor,
+        action="assign",
+        object_type="conversation",
+        object_id=conversation.id,
+        detail={"assignee_id": assignee_id},
+    )
+
+
+def assignable_users(session: Session, *, conversation: Conversation) -> list[User]:
+    users = session.scalars(
+        select(User).where(User.is_active.is_(True)).order_by(User.full_name, User.email)
+    )
+    return [
+        u for u in users if Actor(u).can_write and Actor(u).sees_commune(conversation.commune_code)
+    ]
+
+
+def do_set_commune(
+    session: Session, *, actor: Actor, conversation: Conversation, commune_code: int | None
+) -> None:
+    """Staff set (or correct) the commune; the conversation leaves triage."""
+    actor.require_write()
+    if commune_code is not None and areas.get_commune(commune_code) is None:
+        raise Invalid("Mã xã/phường không hợp lệ")
+    if not actor.sees_commune(commune_code):
+        raise Invalid("Bạn chỉ có thể chuyển cuộc hội thoại tới xã/phường mình phụ trách")
+    old = conversation.commune_code
+    conversation.commune_code = commune_code
+    contact = conversation.contact
+    contact.commune_code = commune_code
+    contact.commune_source = "staff"
+    if conversation.assignee is not None and not Actor(conversation.assignee).sees_commune(
+        commune_code
+    ):
+        conversation.assignee_id = None
+    audit.record(
+        session,
+        actor=actor,
+        action="set_commune",
+        object_type="conversation",
+        object_id=conversation.id,
+        detail={"from": old, "to": commune_code},
+    )
+
+
+def do_set_status(
+    session: Session, *, actor: Actor, conversation: Conversation, status: str
+) -> None:
+    actor.require_write()
+    if status not in ("open", "closed"):
+        raise Invalid("Trạng thái không hợp lệ")
+    conversation.status = status
+    audit.record(
+        session,
+        actor=actor,
+        action=f"conversation_{status}",
+        object_type="conversation",
+        object_id=conversation.id,
+    )
+
+
+def do_add_note(
+    session: Session, *, actor: Actor, conversation: Conversation, text: str
+) -> Note:
+    actor.require_write()
+    note = Note(
+        conversation_id=conversation.id,
+        author_id=actor.user.id,
+        text=check_text(text, limit=MAX_NOTE_CHARS, what="Ghi chú"),
+    )
+    session.add(note)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="note", object_type="conversation", object_id=conversation.id
+    )
+    return note
+
+
+def list_labels(session: Session) -> list[Label]:
+    return list(session.scalars(select(Label).order_by(Label.name)))
+
+
+def get_or_create_label(session: Session, *, actor: Actor, name: str) -> Label:
+    name = check_text(name, limit=64, what="Tên nhãn")
+    existing = session.scalars(select(Label)).all()
+    for label in existing:
+        if fold(label.name) == fold(name):
+            return label
+    actor.require_write()
+    label = Label(name=name)
+    session.add(label)
+    session.flush()
+    return label
+
+
+def do_set_labels(
+    session: Session, *, actor: Actor, conversation: Conversation, label_ids: list[int]
+) -> None:
+    actor.require_write()
+    labels = list(session.scalars(select(Label).where(Label.id.in_(label_ids)))) if label_ids else []
+    if len(labels) != len(set(label_ids)):
+        raise Invalid("Nhãn không tồn tại")
+    conversation.labels = sorted(labels, key=lambda label: label.name)
+    audit.record(
+        session,
+        actor=actor,
+        action="label",
+        object_type="conversation",
+        object_id=conversation.id,
+        detail={"labels": [label.name for label in labels]},
+    )
+
+
+def search_filter_q(q: str | None) -> str | None:
+    q = clean(q or "")
+    return q or None
+
+

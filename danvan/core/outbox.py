@@ -1,0 +1,27 @@
+"""The outbox: replies are queued here in the transaction that writes them.
+
+`enqueue` is all that writers need. Delivery (claiming due rows, sending through the channel
+adapter, retries, reconciliation after a crash) lives in `danvan.worker`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from danvan.models import Message, OutboxItem, OutboxStatus, utcnow
+
+
+def enqueue(session: Session, *, message: Message, recipient: str) -> OutboxItem:
+    item = OutboxItem(
+        message_id=message.id,
+        channel=message.channel,
+        recipient=recipient,
+        idempotency_key=uuid.uuid4().hex,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=utcnow(),
+    )
+    session.add(item)
+    session.flush()
+    return item

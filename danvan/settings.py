@@ -1,0 +1,94 @@
+"""One settings object, read from DANVAN_* environment variables and an optional .env file.
+
+Every secret can also be given as a file (``DANVAN_SECRET_KEY_FILE=/run/secrets/key``), which is
+how container orchestrators hand secrets over.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+# The demo and tests run with these; a production start refuses them (see `check_production`).
+DEMO_SECRET_KEY = "demo-secret-key-change-me"  # noqa: S105
+_SECRET_FIELDS = (
+    "secret_key",
+    "zalo_oa_secret_key",
+    "zalo_app_secret_key",
+    "zalo_bot_token",
+    "zalo_bot_secret",
+)
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path('var/danvan.db').resolve()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DANVAN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(default_factory=default_database_url)
+    secret_key: str = DEMO_SECRET_KEY
+    demo: bool = False
+    # Province served by this deployment (vietnam-provinces code); 8 = Tuyên Quang.
+    province: int = 8
+    timezone: str = "Asia/Ho_Chi_Minh"
+    base_url: str = "http://127.0.0.1:8000"
+
+    zalo_oa_app_id: str = ""
+    zalo_oa_secret_key: str = ""  # verifies X-ZEvent-Signature
+    zalo_app_secret_key: str = ""  # `secret_key` header of the OAuth token endpoint
+    zalo_oa_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_bot_token: str = ""
+    zalo_bot_secret: str = ""
+    zalo_bot_api_base: str = "https://bot-api.zaloplatforms.com"
+
+    # Sessions expire after this many minutes of inactivity.
+    session_minutes: int = 8 * 60
+    # Outbound HTTP timeout to platforms, seconds.
+    http_timeout: float = 10.0
+    # Outbox: attempts before a transient failure becomes final.
+    outbox_max_attempts: int = 8
+    # Web form limits.
+    webform_max_text: int = 4000
+    webform_max_photo_bytes: int = 5 * 1024 * 1024
+    webform_per_hour: int = 10
+    media_dir: str = "var/media"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for name in _SECRET_FIELDS:
+                path = os.environ.get(f"DANVAN_{name.upper()}_FILE")
+                if path and not data.get(name):
+                    data[name] = Path(path).read_text(encoding="utf-8").strip()
+        return data
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def masked_database_url(self) -> str:
+        """The database URL with its password hidden, for logs and the CLI."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    def check_production(self) -> list[str]:
+        """Problems that make this configuration unsafe outside the demo."""
+        problems = []
+        if self.secret_key == DEMO_SECRET_KEY or len(self.secret_key) < 16:
+            problems.append("DANVAN_SECRET_KEY is the demo placeholder or shorter than 16 chars")
+        return problems
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

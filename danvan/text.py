@@ -1,0 +1,54 @@
+"""Vietnamese text helpers used at every edge: NFC normalisation and diacritic folding."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+# Control characters other than tab/newline are dropped from citizen text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def nfc(text: str) -> str:
+    """NFC form: platforms and keyboards send both NFC and NFD Vietnamese."""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean(text: str) -> str:
+    """NFC, control characters removed, surrounding whitespace trimmed."""
+    return _CONTROL.sub("", nfc(text)).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case, diacritic-free, single-spaced form for matching: "Xã Minh Quang" -> "xa minh quang"."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return _SPACES.sub(" ", stripped).strip()
+
+
+def preview(text: str, limit: int = 120) -> str:
+    one_line = _SPACES.sub(" ", text).strip()
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split into chunks of at most `limit` characters, preferring paragraph, line, sentence and
+    word boundaries. Measured after NFC so that a decomposed accent never counts twice."""
+    text = nfc(text)
+    chunks: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = -1
+        for sep in ("\n\n", "\n", ". ", " "):
+            cut = window.rfind(sep)
+            if cut > limit // 2:
+                cut += len(sep)
+                break
+        if cut <= limit // 2:
+            cut = limit
+        chunks.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        chunks.append(text)
+    return chunks

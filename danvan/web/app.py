@@ -1,0 +1,63 @@
+"""The ASGI application: staff UI, public pages, webhooks and the JSON API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from danvan import __version__
+from danvan.core.errors import CoreError
+from danvan.db import Database, get_database
+from danvan.settings import Settings, get_settings
+from danvan.web.deps import LoginRequired
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Dân Vận API",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.database = database or get_database()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="danvan_session",
+        max_age=settings.session_minutes * 60,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    from danvan.web.routes import api, public, staff, webhooks
+
+    app.include_router(webhooks.router)
+    app.include_router(api.router)
+    app.include_router(public.router)
+    app.include_router(staff.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(CoreError)
+    async def _core_error(_request: Request, exc: CoreError) -> Response:
+        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,191 @@
+"""Fixtures: real databases (SQLite always, PostgreSQL when DANVAN_TEST_DATABASE_URL is set),
+the app on a real socket, the Zalo stand-in, and named personas.
+
+Every test that touches the database runs once per backend. Each test gets an empty, migrated
+database: SQLite copies a migrated template file; PostgreSQL truncates every table afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from danvan.core.actors import Actor
+from danvan.core.staff import do_create_token, do_create_user
+from danvan.db import Database, set_database
+from danvan.migrations import upgrade
+from danvan.models import Base, User
+from danvan.settings import Settings
+from danvan.testing.servers import ThreadedServer, serve_in_thread
+from danvan.web.app import create_app
+
+PG_URL = os.environ.get("DANVAN_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
+
+# Communes of Tuyên Quang (province 8) used by the personas.
+COMMUNE_A = 2302  # Xã Minh Quang
+COMMUNE_B = 2269  # Xã Thượng Lâm
+PASSWORD = "correct horse battery"
+
+OA_APP_ID = "4321987654321"
+OA_SECRET = "oa-secret-key-for-tests"
+BOT_SECRET = "bot-secret-token-for-tests"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session (and xdist worker)."""
+    assert PG_URL
+    name = f"danvan_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "danvan.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_database_url")
+    yield url
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def standin() -> Iterator[ThreadedServer]:
+    """The local Zalo stand-in (OA API, OAuth, Bot API) on a real socket."""
+    from danvan.devtools.zalo_standin import create_standin_app
+
+    with serve_in_thread(create_standin_app()) as server:
+        yield server
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    standin_url = "http://127.0.0.1:9"  # refuses connections unless a test asks for the stand-in
+    if "standin" in request.fixturenames:
+        standin_url = request.getfixturevalue("standin").url
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789",
+        province=8,
+        zalo_oa_app_id=OA_APP_ID,
+        zalo_oa_secret_key=OA_SECRET,
+        zalo_app_secret_key="app-secret-for-tests",
+        zalo_oa_api_base=standin_url,
+        zalo_oauth_base=standin_url,
+        zalo_bot_token="12345689:test-bot-token",
+        zalo_bot_secret=BOT_SECRET,
+        zalo_bot_api_base=standin_url,
+        http_timeout=2.0,
+        media_dir=str(tmp_path / "media"),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    db = Database(settings.database_url)
+    set_database(db)
+    yield db
+    set_database(None)
+    db.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database) -> FastAPI:
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[ThreadedServer]:
+    """The whole application on a real socket."""
+    with serve_in_thread(app) as server:
+        yield server
+
+
+@dataclass
+class Persona:
+    user: User
+    token: str
+    password: str = PASSWORD
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user, via="test")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class Personas:
+    admin: Persona
+    officer_a: Persona  # Xã Minh Quang
+    colleague_a: Persona  # also Xã Minh Quang
+    viewer_a: Persona  # read-only, Xã Minh Quang
+    officer_b: Persona  # Xã Thượng Lâm: must see nothing of A
+
+
+@pytest.fixture
+def personas(database: Database) -> Personas:
+    def make(email: str, role: str, communes: list[int], name: str) -> Persona:
+        with database.session() as session:
+            user = do_create_user(
+                session,
+                actor=None,
+                email=email,
+                password=PASSWORD,
+                role=role,
+                communes=communes,
+                full_name=name,
+            )
+            token = do_create_token(session, user=user, name="test")
+        return Persona(user=user, token=token)
+
+    return Personas(
+        admin=make("admin@tq.gov.vn", "admin", [], "Quản trị Tỉnh"),
+        officer_a=make("an@minhquang.tq.gov.vn", "officer", [COMMUNE_A], "Nguyễn Văn An"),
+        colleague_a=make("binh@minhquang.tq.gov.vn", "officer", [COMMUNE_A], "Trần Thị Bình"),
+        viewer_a=make("xem@minhquang.tq.gov.vn", "viewer", [COMMUNE_A], "Lê Văn Xem"),
+        officer_b=make("cuong@thuonglam.tq.gov.vn", "officer", [COMMUNE_B], "Phạm Văn Cường"),
+    )

@@ -1,0 +1,60 @@
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from danvan.channels.base import EventKind, InboundEvent
+from danvan.core.ingest import ingest_events
+from danvan.db import Database
+from danvan.models import Contact, Conversation, Message, OutboxItem
+
+
+def _text(msg_id: str, text: str, user: str = "u1") -> InboundEvent:
+    return InboundEvent(
+        channel="zalo_oa",
+        kind=EventKind.MESSAGE,
+        event_name="user_send_text",
+        dedupe_key=msg_id,
+        occurred_at=datetime(2026, 11, 29, 8, 0, tzinfo=UTC),
+        user_id=user,
+        message_id=msg_id,
+        text=text,
+        raw="{}",
+    )
+
+
+def test_a_message_creates_contact_conversation_and_message(database: Database) -> None:
+    with database.session() as session:
+        result = ingest_events(session, events=[_text("m1", "Chào cán bộ")], province_code=8)
+    assert result.stored == 1
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Contact)) == 1
+        conversation = session.scalars(select(Conversation)).one()
+        assert conversation.unread_count == 1
+        assert conversation.commune_code is None  # waits in triage
+        assert session.scalars(select(Message)).all()[0].text == "Chào cán bộ"
+
+
+def test_a_redelivered_event_stores_nothing_new(database: Database) -> None:
+    for _ in range(2):
+        with database.session() as session:
+            ingest_events(session, events=[_text("m1", "Chào")], province_code=8)
+    with database.session() as session:
+        inbound = select(func.count()).select_from(Message).where(Message.direction == "in")
+        assert session.scalar(inbound) == 1
+
+
+def test_the_oa_asks_once_for_the_commune(database: Database) -> None:
+    with database.session() as session:
+        ingest_events(session, events=[_text("m1", "Đường hỏng")], province_code=8)
+        ingest_events(session, events=[_text("m2", "Ai trả lời không")], province_code=8)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxItem)) == 1
+
+
+def test_a_declared_commune_routes_the_conversation(database: Database) -> None:
+    with database.session() as session:
+        ingest_events(session, events=[_text("m1", "Tôi ở xã Minh Quang")], province_code=8)
+    with database.session() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        assert conversation.commune_code == 2302
+        assert session.scalar(select(func.count()).select_from(OutboxItem)) == 0
