@@ -1,0 +1,236 @@
+"""Ingest benchmark: signed Zalo OA webhooks against the real app vs a bare ASGI endpoint.
+
+Both servers run the same way (uvicorn, one process, on this machine) and get the same load
+from the same client in the same run:
+  1. closed loop: CONCURRENCY connections post as fast as the server answers -> messages/s;
+  2. open loop: a fixed RATE of posts per second for DURATION seconds -> p50/p99 latency.
+Every webhook carries a fresh msg_id and a real X-ZEvent-Signature, and the app commits it
+before its 200; at the end the stored messages are counted to prove it.
+
+    ./dev bench ingest                      # SQLite
+    ./dev bench ingest --postgres URL       # also PostgreSQL (a scratch database is created)
+Options: --requests N (closed loop, default 4000) --rate R (default 500) --duration S (default 10)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+
+from danvan.channels.zalo_oa.signature import sign
+from danvan.models import Message
+from danvan.testing.servers import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_ID = "1234567890123456789"
+OA_SECRET = "bench-oa-secret"
+CONCURRENCY = 32
+
+
+def payload(n: int, run: str) -> tuple[bytes, dict[str, str]]:
+    timestamp = str(int(time.time() * 1000))
+    body = json.dumps(
+        {
+            "app_id": APP_ID,
+            "user_id_by_app": f"55{n % 500:06d}",
+            "event_name": "user_send_text",
+            "timestamp": timestamp,
+            "sender": {"id": f"84{n % 500:08d}"},  # 500 citizens
+            "recipient": {"id": "579745863508352884"},
+            "message": {
+                "text": f"Đường thôn Nà Mụ sạt lở, đề nghị xã kiểm tra ({n})",
+                "msg_id": f"{run}-{n}",
+            },
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    headers = {
+        "content-type": "application/json",
+        "x-zevent-signature": sign(APP_ID, body, timestamp, OA_SECRET),
+    }
+    return body, headers
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+async def closed_loop(url: str, total: int, run: str) -> tuple[float, int]:
+    errors = 0
+    counter = iter(range(total))
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def one_connection() -> None:
+            nonlocal errors
+            for n in counter:
+                body, headers = payload(n, run)
+                response = await client.post(url, content=body, headers=headers)
+                if response.status_code != 200:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_connection() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - started
+    return total / elapsed, errors
+
+
+async def open_loop(url: str, rate: int, duration: float, run: str) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def one(n: int) -> None:
+            nonlocal errors
+            body, headers = payload(n, run)
+            started = time.perf_counter()
+            response = await client.post(url, content=body, headers=headers)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                errors += 1
+
+        tasks = []
+        start = time.perf_counter()
+        total = int(rate * duration)
+        for n in range(total):
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(n)))
+        await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if values else 0.0
+
+
+def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(args, env=env, cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+def measure(url: str, args: argparse.Namespace, label: str) -> Result:
+    run = uuid.uuid4().hex[:8]
+    asyncio.run(closed_loop(url, 200, run + "w"))  # warm-up
+    rps, errors = asyncio.run(closed_loop(url, args.requests, run + "c"))
+    latencies, open_errors = asyncio.run(open_loop(url, args.rate, args.duration, run + "o"))
+    result = Result(
+        rps=rps,
+        p50_ms=percentile(latencies, 50),
+        p99_ms=percentile(latencies, 99),
+        errors=errors + open_errors,
+    )
+    print(
+        f"  {label:28} {result.rps:8.0f} msg/s   p50 {result.p50_ms:6.1f} ms   "
+        f"p99 {result.p99_ms:6.1f} ms at {args.rate}/s   errors {result.errors}",
+        flush=True,
+    )
+    return result
+
+
+def bench_backend(name: str, database_url: str, args: argparse.Namespace) -> Result:
+    env = {
+        **os.environ,
+        "DANVAN_DATABASE_URL": database_url,
+        "DANVAN_SECRET_KEY": "bench-secret-key-0123456789",
+        "DANVAN_ZALO_OA_APP_ID": APP_ID,
+        "DANVAN_ZALO_OA_SECRET_KEY": OA_SECRET,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "danvan", "db", "upgrade"], env=env, check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    proc = start_server(
+        [sys.executable, "-m", "danvan", "serve", "--port", str(port)], env, port
+    )
+    try:
+        result = measure(f"http://127.0.0.1:{port}/webhooks/zalo-oa", args, f"danvan ({name})")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        stored = conn.scalar(select(func.count()).select_from(Message).where(Message.direction == "in"))
+    engine.dispose()
+    sent = 200 + args.requests + int(args.rate * args.duration)
+    print(f"  {'':28} stored {stored} of {sent} posted (each committed before its 200)")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--postgres", help="PostgreSQL server URL (a scratch database is made)")
+    args = parser.parse_args()
+
+    print(f"ingest benchmark: {CONCURRENCY} connections, {args.requests} posts closed loop; "
+          f"{args.rate}/s for {args.duration:.0f} s open loop; python {sys.version.split()[0]}")
+    port = free_port()
+    bare = start_server(
+        [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
+         "--log-level", "warning"],
+        dict(os.environ), port,
+    )
+    try:
+        baseline = measure(f"http://127.0.0.1:{port}/", args, "bare ASGI endpoint")
+    finally:
+        bare.terminate()
+        bare.wait(timeout=10)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {"sqlite": bench_backend("SQLite", f"sqlite:///{tmp}/bench.db", args)}
+    if args.postgres:
+        name = f"danvan_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.postgres.replace("postgresql://", "postgresql+psycopg://", 1),
+                              isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
+        try:
+            results["postgresql"] = bench_backend("PostgreSQL", url, args)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+    print()
+    for name, result in results.items():
+        ratio = result.rps / baseline.rps
+        verdict = "meets" if ratio >= 0.5 and result.p99_ms < 100 else "misses"
+        print(f"  {name:10} ratio to bare endpoint {ratio:.2f} (target >= 0.5); "
+              f"p99 {result.p99_ms:.1f} ms at {args.rate}/s (target < 100) -> {verdict} target")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""`danvan demo`: migrate, seed, and serve the demo with a Zalo stand-in and a worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# The demo's Zalo settings: the stand-in plays Zalo, and these secrets sign its webhooks.
+DEMO_ENV = {
+    "DANVAN_DEMO": "1",
+    "DANVAN_ZALO_OA_APP_ID": "1234567890123456789",
+    "DANVAN_ZALO_OA_SECRET_KEY": "demo-oa-secret-key",
+    "DANVAN_ZALO_APP_SECRET_KEY": "demo-app-secret-key",
+    "DANVAN_ZALO_BOT_TOKEN": "1234567:demo-bot-token",
+    "DANVAN_ZALO_BOT_SECRET": "demo-bot-secret-token",
+}
+
+
+def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
+    import uvicorn
+
+    from danvan.db import get_database, set_database
+    from danvan.demo.seed import is_seeded, seed
+    from danvan.devtools.zalo_standin import create_standin_app
+    from danvan.migrations import upgrade
+    from danvan.settings import get_settings
+    from danvan.testing.servers import ThreadedServer
+
+    standin_url = f"http://127.0.0.1:{standin_port}"
+    for key, value in DEMO_ENV.items():
+        os.environ.setdefault(key, value)
+    for key in ("DANVAN_ZALO_OA_API_BASE", "DANVAN_ZALO_OAUTH_BASE", "DANVAN_ZALO_BOT_API_BASE"):
+        os.environ.setdefault(key, standin_url)
+    os.environ.setdefault("DANVAN_BASE_URL", f"http://{host}:{port}")
+    get_settings.cache_clear()
+    set_database(None)
+    settings = get_settings()
+
+    if reset and settings.is_sqlite:
+        db_file = Path(settings.database_url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    print(f"Database: {settings.masked_database_url()}")
+    upgrade(settings.database_url)
+    with get_database().session() as session:
+        logins = None if is_seeded(session) else seed(session, settings=settings)
+    standin = ThreadedServer(create_standin_app(), port=standin_port).start()
+    worker = subprocess.Popen([sys.executable, "-m", "danvan", "worker", "--name", "demo-worker"])
+    _print_banner(host, port, standin.url, logins)
+    try:
+        uvicorn.run(
+            "danvan.web.app:create_app", factory=True, host=host, port=port, log_level="warning"
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+        standin.stop()
+
+
+def _print_banner(
+    host: str, port: int, standin_url: str, logins: list[tuple[str, str, str]] | None
+) -> None:
+    from danvan.demo.data import PASSWORD, STAFF
+
+    rows = logins or [(email, PASSWORD, role) for email, _n, role, _c in STAFF]
+    print()
+    print(f"  Dân Vận demo:       http://{host}:{port}   (Ctrl+C to stop)")
+    print(f"  Zalo stand-in:      {standin_url}   (what citizens' phones received)")
+    print("  Demo logins (password for all: " + PASSWORD + "):")
+    for email, _password, role in rows:
+        print(f"    {role:8} {email}")
+    print()
