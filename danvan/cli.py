@@ -114,11 +114,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the web application."""
     import uvicorn
 
+    from danvan.settings import SettingsError
+
     settings = get_settings()
-    problems = settings.check_production()
-    if problems and not settings.demo:
-        for problem in problems:
-            typer.echo(f"warning: {problem}", err=True)
+    try:
+        settings.resolve_secret_key()
+    except SettingsError as exc:
+        _fail(str(exc))
+    typer.echo(f"Serving {settings.masked_database_url()} at http://{host}:{port}", err=True)
     uvicorn.run(
         "danvan.web.app:create_app",
         factory=True,

@@ -7,6 +7,7 @@ how container orchestrators hand secrets over.
 from __future__ import annotations
 
 import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-# The demo and tests run with these; a production start refuses them (see `check_production`).
+# The demo runs with this key; anywhere else it is refused (see `resolve_secret_key`).
 DEMO_SECRET_KEY = "demo-secret-key-change-me"  # noqa: S105
 _SECRET_FIELDS = (
     "secret_key",
@@ -23,6 +24,10 @@ _SECRET_FIELDS = (
     "zalo_bot_token",
     "zalo_bot_secret",
 )
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says what to set."""
 
 
 def default_database_url() -> str:
@@ -35,7 +40,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(default_factory=default_database_url)
-    secret_key: str = DEMO_SECRET_KEY
+    # Signs session cookies. Empty: the demo uses DEMO_SECRET_KEY; a single-machine SQLite
+    # deployment generates one beside its database; PostgreSQL (several machines) must set it.
+    secret_key: str = ""
     demo: bool = False
     # Province served by this deployment (vietnam-provinces code); 8 = Tuyên Quang.
     province: int = 8
@@ -81,12 +88,35 @@ class Settings(BaseSettings):
         """The database URL with its password hidden, for logs and the CLI."""
         return make_url(self.database_url).render_as_string(hide_password=True)
 
-    def check_production(self) -> list[str]:
-        """Problems that make this configuration unsafe outside the demo."""
-        problems = []
-        if self.secret_key == DEMO_SECRET_KEY or len(self.secret_key) < 16:
-            problems.append("DANVAN_SECRET_KEY is the demo placeholder or shorter than 16 chars")
-        return problems
+    def sqlite_path(self) -> Path | None:
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database)
+
+    def resolve_secret_key(self) -> str:
+        """The key that signs sessions; refuses placeholders outside the demo."""
+        if self.demo and not self.secret_key:
+            return DEMO_SECRET_KEY
+        if self.secret_key:
+            if not self.demo and (self.secret_key == DEMO_SECRET_KEY or len(self.secret_key) < 16):
+                raise SettingsError(
+                    "DANVAN_SECRET_KEY is the demo placeholder or shorter than 16 characters"
+                )
+            return self.secret_key
+        db_file = self.sqlite_path()
+        if db_file is None:
+            raise SettingsError(
+                "DANVAN_SECRET_KEY must be set (the same value on every web process) "
+                "when the database is not a local SQLite file"
+            )
+        key_file = db_file.with_name(db_file.name + ".secret_key")
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return key_file.read_text(encoding="utf-8").strip()
 
 
 @lru_cache

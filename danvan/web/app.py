@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or get_database()
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=settings.resolve_secret_key(),
         session_cookie="danvan_session",
         max_age=settings.session_minutes * 60,
         same_site="lax",

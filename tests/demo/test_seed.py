@@ -1,0 +1,43 @@
+from sqlalchemy import func, select
+
+from danvan.db import Database
+from danvan.demo.data import CONVERSATIONS, STAFF
+from danvan.demo.seed import is_seeded, seed
+from danvan.models import Conversation, Delivery, Message, OutboxItem, OutboxStatus
+from danvan.settings import Settings
+
+
+def test_the_demo_seeds_staff_and_conversations_across_channels(
+    database: Database, settings: Settings
+) -> None:
+    with database.session() as session:
+        assert not is_seeded(session)
+        logins = seed(session, settings=settings)
+    assert [email for email, _p, _r in logins] == [s[0] for s in STAFF]
+    with database.session() as session:
+        assert is_seeded(session)
+        assert session.scalar(select(func.count()).select_from(Conversation)) == len(
+            CONVERSATIONS
+        )
+        channels = set(session.scalars(select(Conversation.channel)))
+        assert channels == {"zalo_oa", "zalo_bot", "web"}
+        triage = session.scalar(
+            select(func.count()).select_from(Conversation).where(Conversation.commune_code.is_(None))
+        )
+        assert triage == sum(1 for c in CONVERSATIONS if c[1] is None)
+
+
+def test_seeded_replies_are_history_and_nothing_is_waiting_to_be_sent(
+    database: Database, settings: Settings
+) -> None:
+    with database.session() as session:
+        seed(session, settings=settings)
+    with database.session() as session:
+        pending = select(func.count()).select_from(OutboxItem).where(
+            OutboxItem.status != OutboxStatus.SENT
+        )
+        assert session.scalar(pending) == 0
+        statuses = set(
+            session.scalars(select(Message.delivery_status).where(Message.direction == "out"))
+        )
+        assert statuses == {Delivery.SEEN}
