@@ -36,7 +36,7 @@ from danvan.testing.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "1234567890123456789"
-OA_SECRET = "bench-oa-secret"
+OA_SECRET = "bench-oa-secret"  # noqa: S105 (a throwaway benchmark key)
 CONCURRENCY = 32
 
 
@@ -165,13 +165,13 @@ def bench_backend(name: str, database_url: str, args: argparse.Namespace) -> Res
         "DANVAN_ZALO_OA_SECRET_KEY": OA_SECRET,
     }
     subprocess.run(
-        [sys.executable, "-m", "danvan", "db", "upgrade"], env=env, check=True,
+        [sys.executable, "-m", "danvan", "db", "upgrade"],
+        env=env,
+        check=True,
         capture_output=True,
     )
     port = free_port()
-    proc = start_server(
-        [sys.executable, "-m", "danvan", "serve", "--port", str(port)], env, port
-    )
+    proc = start_server([sys.executable, "-m", "danvan", "serve", "--port", str(port)], env, port)
     try:
         result = measure(f"http://127.0.0.1:{port}/webhooks/zalo-oa", args, f"danvan ({name})")
     finally:
@@ -179,7 +179,9 @@ def bench_backend(name: str, database_url: str, args: argparse.Namespace) -> Res
         proc.wait(timeout=10)
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as conn:
-        stored = conn.scalar(select(func.count()).select_from(Message).where(Message.direction == "in"))
+        stored = conn.scalar(
+            select(func.count()).select_from(Message).where(Message.direction == "in")
+        )
     engine.dispose()
     sent = 200 + args.requests + int(args.rate * args.duration)
     print(f"  {'':28} stored {stored} of {sent} posted (each committed before its 200)")
@@ -194,13 +196,24 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL server URL (a scratch database is made)")
     args = parser.parse_args()
 
-    print(f"ingest benchmark: {CONCURRENCY} connections, {args.requests} posts closed loop; "
-          f"{args.rate}/s for {args.duration:.0f} s open loop; python {sys.version.split()[0]}")
+    print(
+        f"ingest benchmark: {CONCURRENCY} connections, {args.requests} posts closed loop; "
+        f"{args.rate}/s for {args.duration:.0f} s open loop; python {sys.version.split()[0]}"
+    )
     port = free_port()
     bare = start_server(
-        [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
-         "--log-level", "warning"],
-        dict(os.environ), port,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        dict(os.environ),
+        port,
     )
     try:
         baseline = measure(f"http://127.0.0.1:{port}/", args, "bare ASGI endpoint")
@@ -212,8 +225,10 @@ def main() -> None:
         results = {"sqlite": bench_backend("SQLite", f"sqlite:///{tmp}/bench.db", args)}
     if args.postgres:
         name = f"danvan_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres.replace("postgresql://", "postgresql+psycopg://", 1),
-                              isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            args.postgres.replace("postgresql://", "postgresql+psycopg://", 1),
+            isolation_level="AUTOCOMMIT",
+        )
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
@@ -228,8 +243,10 @@ def main() -> None:
     for name, result in results.items():
         ratio = result.rps / baseline.rps
         verdict = "meets" if ratio >= 0.5 and result.p99_ms < 100 else "misses"
-        print(f"  {name:10} ratio to bare endpoint {ratio:.2f} (target >= 0.5); "
-              f"p99 {result.p99_ms:.1f} ms at {args.rate}/s (target < 100) -> {verdict} target")
+        print(
+            f"  {name:10} ratio to bare endpoint {ratio:.2f} (target >= 0.5); "
+            f"p99 {result.p99_ms:.1f} ms at {args.rate}/s (target < 100) -> {verdict} target"
+        )
 
 
 if __name__ == "__main__":

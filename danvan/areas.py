@@ -110,6 +110,16 @@ def match_commune(text: str, province_code: int) -> Commune | None:
     return None
 
 
+@lru_cache
+def _folded_names(province_code: int) -> tuple[tuple[Commune, list[str], list[str]], ...]:
+    """Each commune with its lower-cased name words and their folded forms, computed once."""
+    result = []
+    for commune in province(province_code).communes:
+        words = commune.name.lower().split()
+        result.append((commune, words, [fold(w) for w in words]))
+    return tuple(result)
+
+
 def find_commune_in_text(text: str, province_code: int) -> Commune | None:
     """The commune a message names: the whole message ("Minh Quang"), or a mention with its
     prefix inside a longer one ("tôi ở xã minh quang ạ"). A bare name inside a sentence is not
@@ -120,10 +130,11 @@ def find_commune_in_text(text: str, province_code: int) -> Commune | None:
         return whole
     words = [w.strip(".,;:!?()\"'") for w in nfc(text).lower().split()]
     folded = [fold(w) for w in words]
+    present = set(folded)
     hits: dict[int, Commune] = {}
-    for commune in province(province_code).communes:
-        name_words = commune.name.lower().split()
-        name_folded = [fold(w) for w in name_words]
+    for commune, name_words, name_folded in _folded_names(province_code):
+        if name_folded[0] not in present:
+            continue
         size = len(name_folded)
         for start in range(len(folded) - size + 1):
             if folded[start : start + size] != name_folded:

@@ -8,6 +8,7 @@ except the outbox claim, which asks `supports_skip_locked`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,11 +66,19 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and its busy handler waits by sleeping (up to 100 ms
+        # a turn), which makes tail latency poor when threads of one process contend. Queue
+        # them on a lock instead; other processes still wait on busy_timeout.
+        self._sqlite_lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
-        with self.sessionmaker() as session, session.begin():
+        if self._sqlite_lock is None:
+            with self.sessionmaker() as session, session.begin():
+                yield session
+            return
+        with self._sqlite_lock, self.sessionmaker() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

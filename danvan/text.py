@@ -21,7 +21,7 @@ def clean(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Lower-case, diacritic-free, single-spaced form for matching: "Xã Minh Quang" -> "xa minh quang"."""
+    """Lower-case, diacritic-free, single-spaced form: "Xã Minh Quang" -> "xa minh quang"."""
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return _SPACES.sub(" ", stripped).strip()

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import danvan.security
 from danvan.core.actors import Actor
 from danvan.core.staff import do_create_token, do_create_user
 from danvan.db import Database, set_database
@@ -28,6 +30,9 @@ from danvan.models import Base, User
 from danvan.settings import Settings
 from danvan.testing.servers import ThreadedServer, serve_in_thread
 from danvan.web.app import create_app
+
+# Cheap argon2 parameters in tests: hashing cost is not what the suite checks.
+danvan.security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 PG_URL = os.environ.get("DANVAN_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]

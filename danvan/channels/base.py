@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 
-class WebhookRejected(Exception):  # noqa: N818 (it is a rejection, not a crash)
+class WebhookRejected(Exception):
     """The request is not a valid webhook call: answered with `status` and nothing is stored."""
 
     def __init__(self, status: int, reason: str) -> None:

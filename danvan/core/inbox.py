@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from danvan import areas
@@ -13,7 +14,9 @@ from danvan.core import audit
 from danvan.core.actors import Actor
 from danvan.core.errors import Invalid, NotFound
 from danvan.core.outbox import enqueue
+from danvan.core.ratelimit import hit
 from danvan.models import (
+    AuditEntry,
     Contact,
     Conversation,
     ConversationLabel,
@@ -22,7 +25,9 @@ from danvan.models import (
     Label,
     Message,
     Note,
+    RateLimitBucket,
     User,
+    utcnow,
 )
 from danvan.text import clean, fold, preview
 
@@ -42,10 +47,12 @@ class ConversationFilter:
     label_id: int | None = None
     q: str | None = None  # name, phone or last message, with or without diacritics
     before: datetime | None = None  # keyset pagination on last_message_at
+    # With `before`: the id of the last row shown, so rows sharing that time are not skipped.
+    before_id: int | None = None
     limit: int = 50
 
 
-def _visible(actor: Actor) -> Select[tuple[Conversation]]:
+def _visible(actor: Actor) -> Select[Conversation]:
     return select(Conversation).where(actor.commune_filter(Conversation.commune_code))
 
 
@@ -73,7 +80,17 @@ def list_conversations(
                 )
             )
         )
-    if filters.before is not None:
+    if filters.before is not None and filters.before_id is not None:
+        stmt = stmt.where(
+            or_(
+                Conversation.last_message_at < filters.before,
+                and_(
+                    Conversation.last_message_at == filters.before,
+                    Conversation.id < filters.before_id,
+                ),
+            )
+        )
+    elif filters.before is not None:
         stmt = stmt.where(Conversation.last_message_at < filters.before)
     stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
     limit = max(1, min(filters.limit, 200))
@@ -96,11 +113,14 @@ def list_conversations(
 
 
 def count_unread(session: Session, *, actor: Actor) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Conversation)
-        .where(actor.commune_filter(Conversation.commune_code), Conversation.unread_count > 0)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(actor.commune_filter(Conversation.commune_code), Conversation.unread_count > 0)
+        )
+        or 0
+    )
 
 
 def access_conversation(
@@ -146,9 +166,7 @@ def check_text(text: str, *, limit: int, what: str) -> str:
     return text
 
 
-def do_reply(
-    session: Session, *, actor: Actor, conversation: Conversation, text: str
-) -> Message:
+def do_reply(session: Session, *, actor: Actor, conversation: Conversation, text: str) -> Message:
     """Write the reply and its outbox row in the caller's transaction; the worker sends it."""
     actor.require_write()
     text = check_text(text, limit=MAX_REPLY_CHARS, what="Nội dung trả lời")
@@ -187,9 +205,10 @@ def do_assign(
         assignee = session.get(User, assignee_id)
         if assignee is None or not assignee.is_active:
             raise Invalid("Không tìm thấy cán bộ được giao")
-        if not Actor(assignee).sees_commune(conversation.commune_code) or not Actor(
-            assignee
-        ).can_write:
+        if (
+            not Actor(assignee).sees_commune(conversation.commune_code)
+            or not Actor(assignee).can_write
+        ):
             raise Invalid("Cán bộ này không phụ trách xã/phường của cuộc hội thoại")
     conversation.assignee_id = assignee_id
     audit.record(
@@ -255,9 +274,7 @@ def do_set_status(
     )
 
 
-def do_add_note(
-    session: Session, *, actor: Actor, conversation: Conversation, text: str
-) -> Note:
+def do_add_note(session: Session, *, actor: Actor, conversation: Conversation, text: str) -> Note:
     actor.require_write()
     note = Note(
         conversation_id=conversation.id,
@@ -293,7 +310,9 @@ def do_set_labels(
     session: Session, *, actor: Actor, conversation: Conversation, label_ids: list[int]
 ) -> None:
     actor.require_write()
-    labels = list(session.scalars(select(Label).where(Label.id.in_(label_ids)))) if label_ids else []
+    labels = (
+        list(session.scalars(select(Label).where(Label.id.in_(label_ids)))) if label_ids else []
+    )
     if len(labels) != len(set(label_ids)):
         raise Invalid("Nhãn không tồn tại")
     conversation.labels = sorted(labels, key=lambda label: label.name)
@@ -312,3 +331,104 @@ def search_filter_q(q: str | None) -> str | None:
     return q or None
 
 
+def list_recent_messages(
+    session: Session, *, conversation: Conversation, limit: int = 300
+) -> list[Message]:
+    """The newest `limit` messages, oldest first (a long thread shows its end, not its start)."""
+    newest = (
+        select(Message.id)
+        .where(Message.conversation_id == conversation.id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    stmt = select(Message).where(Message.id.in_(newest)).order_by(Message.created_at, Message.id)
+    return list(session.scalars(stmt))
+
+
+def access_message(
+    session: Session, *, actor: Actor, conversation: Conversation, message_id: int
+) -> Message:
+    """A message of a conversation the actor already accessed; 404 if it belongs elsewhere."""
+    message = session.get(Message, message_id)
+    if message is None or message.conversation_id != conversation.id:
+        raise NotFound("Không tìm thấy tin nhắn")
+    return message
+
+
+# --- Sign-in throttling -------------------------------------------------------------------------
+# Failed sign-ins are counted per e-mail and per IP address (`ratelimit.hit`); while either count
+# is full, sign-in is refused before any password is checked. Successful sign-ins count nothing.
+
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_FAILURES_PER_EMAIL = 5
+LOGIN_FAILURES_PER_IP = 20
+
+
+def _login_keys(email: str, ip: str) -> list[tuple[str, int]]:
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return [
+        (f"login:email:{digest}", LOGIN_FAILURES_PER_EMAIL),
+        (f"login:ip:{ip[:64]}", LOGIN_FAILURES_PER_IP),
+    ]
+
+
+def login_throttled(session: Session, *, email: str, ip: str) -> bool:
+    """True while this e-mail or this address has used up its failed attempts."""
+    since = utcnow() - LOGIN_WINDOW
+    for key, limit in _login_keys(email, ip):
+        bucket = session.scalar(
+            select(RateLimitBucket)
+            .where(RateLimitBucket.key == key)
+            .execution_options(populate_existing=True)
+        )
+        if bucket is not None and bucket.window_start > since and bucket.count >= limit:
+            return True
+    return False
+
+
+def record_login_failure(session: Session, *, email: str, ip: str) -> None:
+    for key, limit in _login_keys(email, ip):
+        hit(session, key=key, limit=limit, window=LOGIN_WINDOW)
+
+
+# --- Admin pages --------------------------------------------------------------------------------
+
+
+def list_users(session: Session, *, actor: Actor) -> list[User]:
+    actor.require_admin()
+    return list(session.scalars(select(User).order_by(User.role, User.full_name, User.email)))
+
+
+def access_user(session: Session, *, actor: Actor, user_id: int) -> User:
+    actor.require_admin()
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Không tìm thấy tài khoản")
+    return user
+
+
+def list_audit(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str | None = None,
+    actor_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Recent audit entries, newest first (admins only)."""
+    actor.require_admin()
+    stmt = select(AuditEntry)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    if before_id is not None:
+        stmt = stmt.where(AuditEntry.id < before_id)
+    stmt = stmt.order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 500)))
+    return list(session.scalars(stmt))
+
+
+def audit_actions(session: Session, *, actor: Actor) -> list[str]:
+    actor.require_admin()
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

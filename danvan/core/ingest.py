@@ -20,9 +20,11 @@ from danvan.models import (
     Conversation,
     Delivery,
     Direction,
-    InboundEvent as InboundEventRow,
     Message,
     utcnow,
+)
+from danvan.models import (
+    InboundEvent as InboundEventRow,
 )
 from danvan.text import clean, preview
 
@@ -30,7 +32,7 @@ from danvan.text import clean, preview
 ASKS_FOR_COMMUNE = {"zalo_oa", "zalo_bot"}
 ASK_COMMUNE_TEXT = (
     "Cảm ơn bạn đã gửi ý kiến. Để chuyển đến đúng cán bộ phụ trách, bạn vui lòng cho biết "
-    "bạn đang sinh sống ở xã/phường nào (ví dụ: \"xã Minh Quang\")."
+    'bạn đang sinh sống ở xã/phường nào (ví dụ: "xã Minh Quang").'
 )
 
 
@@ -110,7 +112,9 @@ def _apply(session: Session, event: InboundEvent, *, province_code: int) -> Mess
 def _contact(session: Session, event: InboundEvent) -> Contact:
     assert event.user_id is not None
     contact = session.scalar(
-        select(Contact).where(Contact.channel == event.channel, Contact.external_id == event.user_id)
+        select(Contact).where(
+            Contact.channel == event.channel, Contact.external_id == event.user_id
+        )
     )
     if contact is None:
         contact = Contact(
@@ -171,6 +175,10 @@ def _apply_shared_info(contact: Contact, event: InboundEvent, *, province_code: 
 def _inbound_message(
     session: Session, contact: Contact, event: InboundEvent, *, province_code: int
 ) -> Message | None:
+    if _known_message(session, event):
+        # The same platform message under another event key (e.g. a Bot message id seen under
+        # two event names): the raw event is kept, the message is not stored twice.
+        return None
     text = clean(event.text)
     conversation = conversation_for(session, contact)
     if contact.commune_code is None and text:
@@ -226,11 +234,7 @@ def _ask_for_commune(session: Session, conversation: Conversation, contact: Cont
 
 def _echo(session: Session, contact: Contact, event: InboundEvent) -> Message | None:
     """A message the OA sent from Zalo's own inbox: recorded, never answered."""
-    if event.message_id and session.scalar(
-        select(Message.id).where(
-            Message.channel == event.channel, Message.external_id == event.message_id
-        )
-    ):
+    if _known_message(session, event):
         return None  # the echo of a reply danvan itself sent
     conversation = conversation_for(session, contact)
     message = Message(
@@ -250,6 +254,18 @@ def _echo(session: Session, contact: Contact, event: InboundEvent) -> Message | 
     _touch(conversation, message)
     session.flush()
     return message
+
+
+def _known_message(session: Session, event: InboundEvent) -> bool:
+    """Whether this channel already has a message with the event's platform message id."""
+    if not event.message_id:
+        return False
+    found = session.scalar(
+        select(Message.id).where(
+            Message.channel == event.channel, Message.external_id == event.message_id
+        )
+    )
+    return found is not None
 
 
 def _touch(conversation: Conversation, message: Message) -> None:

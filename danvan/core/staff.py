@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from danvan import areas
@@ -90,9 +90,23 @@ def do_set_role(
     if role not in {r.value for r in Role}:
         raise Invalid("Vai trò không hợp lệ")
     codes = check_communes(communes)
+    if role != Role.ADMIN and not codes:
+        raise Invalid("Cán bộ xã (officer/viewer) cần ít nhất một xã/phường", code="no_commune")
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        others = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN, User.is_active.is_(True), User.id != user.id)
+        )
+        if not others:
+            raise Invalid("Không thể bỏ quyền của quản trị viên cuối cùng", code="last_admin")
     old = {"role": user.role, "communes": sorted(user.commune_codes)}
     user.role = role
-    user.communes = [UserCommune(commune_code=c) for c in codes]
+    # Keep the rows that stay, so the unique (user, commune) pair is never inserted twice.
+    wanted = set(codes)
+    user.communes = [c for c in user.communes if c.commune_code in wanted]
+    have = {c.commune_code for c in user.communes}
+    user.communes.extend(UserCommune(commune_code=c) for c in codes if c not in have)
     audit.record(
         session,
         actor=actor,
@@ -116,13 +130,20 @@ def authenticate(session: Session, *, email: str, password: str, ip: str = "") -
     if user is None or not user.is_active:
         verify_password(DUMMY_HASH, password)  # same cost either way
         audit.record(
-            session, actor=None, via="web", action="login_failed", detail={"email": email[:254]},
+            session,
+            actor=None,
+            via="web",
+            action="login_failed",
+            detail={"email": email[:254]},
             ip=ip,
         )
         return None
     if not verify_password(user.password_hash, password):
         audit.record(
-            session, actor=Actor(user, ip=ip), action="login_failed", object_type="user",
+            session,
+            actor=Actor(user, ip=ip),
+            action="login_failed",
+            object_type="user",
             object_id=user.id,
         )
         return None

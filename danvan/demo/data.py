@@ -26,6 +26,7 @@ Conv = tuple[str, int | None, str, list[Turn]]
 MINH_QUANG, TRUNG_HA, THUONG_LAM, LAM_BINH = 2302, 2305, 2269, 2266
 TAN_TRAO, HONG_THAI, NA_HANG, MY_LAM, AN_TUONG, HA_GIANG_1 = 2545, 2260, 2221, 2509, 2512, 694
 
+# fmt: off
 CONVERSATIONS: list[Conv] = [
     ("zalo_oa", MINH_QUANG, "Nguyễn Thị Hoa", [
         ("in", "Chào cán bộ xã, đoạn đường từ thôn Nặm Đường ra trung tâm xã bị sạt lở sau mưa to "
@@ -149,3 +150,4 @@ CONVERSATIONS: list[Conv] = [
         ("in", "Nhờ cán bộ cho hỏi hạn nộp hồ sơ hỗ trợ chuyển đổi cây trồng", 1, {}),
     ]),
 ]
+# fmt: on

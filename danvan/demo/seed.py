@@ -78,14 +78,14 @@ def seed(session: Session, *, settings: Settings) -> list[tuple[str, str, str]]:
             if who == "in":
                 ingest_events(
                     session,
-                    events=[_inbound(channel, external_id, f"{index}-{turn}", text, at, extra, static)],
+                    events=[
+                        _inbound(channel, external_id, f"{index}-{turn}", text, at, extra, static)
+                    ],
                     province_code=settings.province,
                 )
             else:
                 conversation = _conversation(session, channel, external_id)
-                reply = do_reply(
-                    session, actor=officer, conversation=conversation, text=text
-                )
+                reply = do_reply(session, actor=officer, conversation=conversation, text=text)
                 _mark_sent(session, reply, at)
         conversation = _conversation(session, channel, external_id)
         last = min(turns, key=lambda t: t[2])
@@ -94,9 +94,7 @@ def seed(session: Session, *, settings: Settings) -> list[tuple[str, str, str]]:
         if last[0] == "out":
             conversation.unread_count = 0
         if index % 3 == 0 and commune is not None:
-            do_assign(
-                session, actor=admin, conversation=conversation, assignee_id=officer.user.id
-            )
+            do_assign(session, actor=admin, conversation=conversation, assignee_id=officer.user.id)
         text = " ".join(t[1] for t in turns).lower()
         chosen = [
             labels[label]

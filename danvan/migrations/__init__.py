@@ -35,5 +35,3 @@ def regenerate_initial() -> None:
         old.unlink()
     with tempfile.TemporaryDirectory() as tmp:
         revision(f"sqlite:///{tmp}/empty.db", "initial schema", rev_id="0001")
-
-

@@ -14,6 +14,7 @@ from danvan.core.errors import CoreError
 from danvan.db import Database, get_database
 from danvan.settings import Settings, get_settings
 from danvan.web.deps import LoginRequired
+from danvan.web.security_headers import SecurityHeadersMiddleware
 
 STATIC = Path(__file__).parent / "static"
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from danvan.web.routes import api, public, staff, webhooks

@@ -74,7 +74,7 @@ SESSION_SEEN = "seen"
 SESSION_CSRF = "csrf"
 
 
-class LoginRequired(Exception):  # noqa: N818
+class LoginRequired(Exception):
     """Raised by `web_actor`; the app turns it into a redirect to the login page."""
 
 

@@ -58,3 +58,19 @@ def test_a_declared_commune_routes_the_conversation(database: Database) -> None:
         conversation = session.scalars(select(Conversation)).one()
         assert conversation.commune_code == 2302
         assert session.scalar(select(func.count()).select_from(OutboxItem)) == 0
+
+
+def test_a_message_id_seen_again_under_another_event_key_is_stored_once(
+    database: Database,
+) -> None:
+    # The Bot dedupes on event name + message id; the same message under two names must not
+    # break the unique message id (a 500 would make the platform retry forever).
+    first = _text("m1", "Chào")
+    again = InboundEvent(**{**first.__dict__, "dedupe_key": "other-key", "text": "Chào lại"})
+    with database.session() as session:
+        result = ingest_events(session, events=[first, again], province_code=8)
+    assert result.stored == 2
+    assert len(result.messages) == 1
+    with database.session() as session:
+        inbound = select(func.count()).select_from(Message).where(Message.direction == "in")
+        assert session.scalar(inbound) == 1

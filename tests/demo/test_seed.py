@@ -16,13 +16,13 @@ def test_the_demo_seeds_staff_and_conversations_across_channels(
     assert [email for email, _p, _r in logins] == [s[0] for s in STAFF]
     with database.session() as session:
         assert is_seeded(session)
-        assert session.scalar(select(func.count()).select_from(Conversation)) == len(
-            CONVERSATIONS
-        )
+        assert session.scalar(select(func.count()).select_from(Conversation)) == len(CONVERSATIONS)
         channels = set(session.scalars(select(Conversation.channel)))
         assert channels == {"zalo_oa", "zalo_bot", "web"}
         triage = session.scalar(
-            select(func.count()).select_from(Conversation).where(Conversation.commune_code.is_(None))
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.commune_code.is_(None))
         )
         assert triage == sum(1 for c in CONVERSATIONS if c[1] is None)
 
@@ -33,8 +33,10 @@ def test_seeded_replies_are_history_and_nothing_is_waiting_to_be_sent(
     with database.session() as session:
         seed(session, settings=settings)
     with database.session() as session:
-        pending = select(func.count()).select_from(OutboxItem).where(
-            OutboxItem.status != OutboxStatus.SENT
+        pending = (
+            select(func.count())
+            .select_from(OutboxItem)
+            .where(OutboxItem.status != OutboxStatus.SENT)
         )
         assert session.scalar(pending) == 0
         statuses = set(

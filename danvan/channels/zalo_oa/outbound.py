@@ -1,0 +1,381 @@
+"""Sending through the Zalo OA Open API v3 (facts in zalo.md §3): text, one image, and the
+conversation history that tells whether a message went out before a crash.
+
+Errors come back with HTTP 200 and `error != 0`. Which errors are final, and what staff read for
+each, is declared as data in `ERRORS` below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from danvan.channels.base import Attachment, OutboundMessage, SendResult, SendStatus
+from danvan.channels.http import HttpReply, HttpTransport, SentCheck, SentState, TransportError
+from danvan.channels.zalo_oa.oauth import (
+    EXPIRED_REASON,
+    OATokenProvider,
+    TokenUnavailable,
+)
+from danvan.core.tokens import TokenSnapshot
+from danvan.settings import Settings
+from danvan.text import clean
+
+log = logging.getLogger("danvan.channels.zalo_oa")
+
+MAX_TEXT = 2000
+MAX_IMAGE_BYTES = 1024 * 1024
+# Refresh the token once and retry once on these.
+TOKEN_ERRORS = {-216, -220}
+# Reading the history: pages of 10 (the API's maximum), a bounded look back.
+HISTORY_PAGE = 10
+HISTORY_PAGES = 5
+# Zalo's clock and ours may differ a little; look this far before the attempt started.
+CLOCK_SKEW = timedelta(seconds=60)
+
+# code -> (what to do, what staff read). Codes not listed are FAILED with Zalo's own words.
+ERRORS: dict[int, tuple[SendStatus, str]] = {
+    -32: (SendStatus.RETRY, "Zalo giới hạn tần suất gọi API, sẽ gửi lại sau"),
+    -100: (SendStatus.FAILED, "Tệp đính kèm đã hết hạn"),
+    -200: (SendStatus.FAILED, "Zalo gửi tin thất bại"),
+    -201: (SendStatus.FAILED, "Tham số gửi tin không hợp lệ"),
+    -204: (SendStatus.FAILED, "OA đã bị vô hiệu hoá"),
+    -205: (SendStatus.FAILED, "OA không tồn tại"),
+    -209: (SendStatus.FAILED, "Ứng dụng chưa được kích hoạt hoặc không hỗ trợ API này"),
+    -210: (SendStatus.FAILED, "Tham số vượt quá giới hạn cho phép"),
+    -211: (SendStatus.FAILED, "OA đã hết hạn mức gửi tin"),
+    -212: (SendStatus.FAILED, "Ứng dụng chưa đăng ký API này"),
+    -213: (SendStatus.UNREACHABLE, "Người dân chưa quan tâm OA"),
+    -217: (SendStatus.UNREACHABLE, "Người dân đã chặn tin nhắn từ OA"),
+    -218: (SendStatus.UNREACHABLE, "Người dân đã nhận quá số tin cho phép"),
+    -219: (SendStatus.FAILED, "Ứng dụng đã bị gỡ hoặc vô hiệu hoá"),
+    -221: (SendStatus.FAILED, "OA cần được xác thực"),
+    -223: (SendStatus.FAILED, "OA chưa cấp quyền cho API này"),
+    -224: (SendStatus.FAILED, "Gói dịch vụ của OA không hỗ trợ thao tác này"),
+    -227: (SendStatus.UNREACHABLE, "Tài khoản người dân bị khoá hoặc không hoạt động quá 45 ngày"),
+    -230: (SendStatus.UNREACHABLE, "Người dân không tương tác với OA trong 7 ngày qua"),
+    -232: (SendStatus.UNREACHABLE, "Người dân chưa tương tác hoặc đã hết thời hạn trả lời"),
+    -233: (SendStatus.FAILED, "Loại tin nhắn không hợp lệ hoặc không được hỗ trợ"),
+    -234: (SendStatus.RETRY, "Không được gửi tin vào ban đêm (22:00–06:00), sẽ gửi lúc 06:00"),
+    -235: (SendStatus.FAILED, "API không hỗ trợ loại OA này"),
+    -240: (SendStatus.FAILED, "API gửi tin phiên bản cũ đã ngừng"),
+    -242: (SendStatus.FAILED, "appsecret_proof không hợp lệ"),
+    -244: (SendStatus.UNREACHABLE, "Người dân đã chặn loại tin nhắn này"),
+    -248: (SendStatus.FAILED, "Tin nhắn vi phạm tiêu chuẩn của Zalo"),
+}
+
+
+class _Failed(Exception):
+    """Ends a call early with the result to report."""
+
+    def __init__(self, result: SendResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+def _error(body: Any) -> int | None:
+    """Zalo's `error` field; 0 means success. None when the body has none."""
+    if not isinstance(body, dict) or "error" not in body:
+        return None
+    try:
+        return int(body["error"])
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_text(body: Any) -> str | None:
+    code = _error(body)
+    return str(code) if code else None
+
+
+def _night_wait(timezone: str) -> float:
+    """Seconds until 06:00 local time (the end of the night window of -234)."""
+    now = datetime.now(ZoneInfo(timezone))
+    six = now.replace(hour=6, minute=0, second=0, microsecond=0)
+    if now >= six:
+        six += timedelta(days=1)
+    return (six - now).total_seconds()
+
+
+def classify(
+    code: int,
+    body: Any,
+    *,
+    timezone: str = "Asia/Ho_Chi_Minh",
+    retry_after: float | None = None,
+) -> SendResult:
+    """Turn a Zalo error code into a result whose reason staff can read (Vietnamese + code)."""
+    words = str(body.get("message") or "") if isinstance(body, dict) else ""
+    if code in TOKEN_ERRORS:
+        return SendResult(SendStatus.FAILED, error_code=str(code), reason=EXPIRED_REASON)
+    status, text = ERRORS.get(code, (SendStatus.FAILED, f"Zalo báo lỗi: {words[:200]}"))
+    if code == -234:
+        retry_after = _night_wait(timezone)
+    return SendResult(
+        status, error_code=str(code), reason=f"{text} ({code})", retry_after=retry_after
+    )
+
+
+@dataclass(frozen=True)
+class _Image:
+    content: bytes
+    filename: str
+    content_type: str
+
+
+class ZaloOASender:
+    """Sends as the Official Account: `POST /v3.0/oa/message/cs` with the `access_token` header."""
+
+    kind = "zalo_oa"
+    max_text = MAX_TEXT
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        tokens: OATokenProvider,
+        transport: HttpTransport | None = None,
+    ) -> None:
+        self.tokens = tokens
+        self.timezone = settings.timezone
+        self.media_dir = Path(settings.media_dir)
+        self.transport = transport or HttpTransport(
+            name="zalo_oa", base_url=settings.zalo_oa_api_base, timeout=settings.http_timeout
+        )
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Send one text (at most 2,000 characters), with at most one image."""
+        try:
+            content: dict[str, Any] = {"text": message.text}
+            image = next((a for a in message.attachments if a.type == "image"), None)
+            if image is not None:
+                attachment_id = self.upload_image(self._read_image(image))
+                content["attachment"] = {
+                    "type": "template",
+                    "payload": {
+                        "template_type": "media",
+                        "elements": [{"media_type": "image", "attachment_id": attachment_id}],
+                    },
+                }
+            body = self._api(
+                "POST",
+                "/v3.0/oa/message/cs",
+                json={"recipient": {"user_id": message.recipient}, "message": content},
+                idempotency_key=message.idempotency_key,
+            )
+        except _Failed as failed:
+            return failed.result
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        message_id = data.get("message_id") if data else None
+        return SendResult.sent(str(message_id) if message_id not in (None, "") else None)
+
+    def upload_image(self, image: _Image) -> str:
+        """Upload an image (jpg/png, at most 1 MB) and return its `attachment_id`."""
+        body = self._api(
+            "POST",
+            "/v2.0/oa/upload/image",
+            files={"file": (image.filename, image.content, image.content_type)},
+        )
+        data = body.get("data")
+        attachment_id = data.get("attachment_id") if isinstance(data, dict) else None
+        if not attachment_id:
+            raise _Failed(
+                SendResult(
+                    SendStatus.RETRY,
+                    error_code="bad_response",
+                    reason="Zalo không trả về mã ảnh đã tải lên",
+                )
+            )
+        return str(attachment_id)
+
+    def _read_image(self, attachment: Attachment) -> _Image:
+        raw = (attachment.url or "").removeprefix("file://")
+        path = Path(raw)
+        if not path.is_absolute():
+            path = self.media_dir / path
+        try:
+            content = path.read_bytes()
+        except OSError:
+            raise _Failed(
+                SendResult(
+                    SendStatus.FAILED, error_code="no_file", reason="Không tìm thấy ảnh đính kèm"
+                )
+            ) from None
+        if len(content) > MAX_IMAGE_BYTES:
+            raise _Failed(
+                SendResult(
+                    SendStatus.FAILED,
+                    error_code="too_big",
+                    reason="Ảnh lớn hơn 1 MB (giới hạn Zalo)",
+                )
+            )
+        content_type = mimetypes.guess_type(path.name)[0] or "image/jpeg"
+        return _Image(content, attachment.name or path.name, content_type)
+
+    # --- reconciliation --------------------------------------------------------------------
+
+    def was_sent(
+        self,
+        *,
+        recipient: str,
+        text: str,
+        since: datetime,
+        exclude: frozenset[str] = frozenset(),
+    ) -> SentCheck:
+        """Look in the conversation history for `text` sent by the OA after `since`.
+
+        FOUND with the message id; NOT_FOUND when the history reaches back past `since` without
+        it; UNKNOWN when the API fails or the history is too long to read back that far.
+        `exclude`: message ids already known to belong to other replies.
+        """
+        wanted = clean(text)
+        if not wanted:
+            return SentCheck.unknown("Tin không có chữ để đối chiếu")
+        since_ms = (since - CLOCK_SKEW).timestamp() * 1000
+        for page in range(HISTORY_PAGES):
+            query = {"user_id": recipient, "offset": page * HISTORY_PAGE, "count": HISTORY_PAGE}
+            try:
+                body = self._api("GET", "/v2.0/oa/conversation", params={"data": json.dumps(query)})
+            except _Failed as failed:
+                return SentCheck.unknown(
+                    f"Không đọc được lịch sử hội thoại: {failed.result.reason}"
+                )
+            entries = _history_entries(body)
+            if entries is None:
+                return SentCheck.unknown("Lịch sử hội thoại có dạng không đọc được")
+            reached_older = False
+            for entry in entries:
+                try:
+                    at = float(str(entry.get("time")))
+                except ValueError:
+                    continue
+                if at < since_ms:
+                    reached_older = True
+                    continue
+                message_id = str(entry.get("message_id") or "")
+                if (
+                    str(entry.get("src")) == "0"
+                    and clean(str(entry.get("message") or "")) == wanted
+                    and message_id not in exclude
+                ):
+                    return SentCheck(SentState.FOUND, message_id=message_id or None)
+            if reached_older or len(entries) < HISTORY_PAGE:
+                return SentCheck(SentState.NOT_FOUND)
+        return SentCheck.unknown("Lịch sử hội thoại quá dài để đối chiếu")
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _token(self) -> TokenSnapshot:
+        try:
+            return self.tokens.current()
+        except TokenUnavailable as exc:
+            raise _Failed(_unavailable(exc)) from exc
+
+    def _api(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotency_key: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The body of a successful call (`error` 0). On -216/-220 the token is refreshed once and
+        the call made once more. Raises `_Failed` with the result to report."""
+        token = self._token()
+        for first_try in (True, False):
+            reply = self._request(method, path, token, idempotency_key, **kwargs)
+            body = reply.body
+            code = _error(body)
+            if code == 0 and isinstance(body, dict):
+                return body
+            if code in TOKEN_ERRORS and first_try:
+                try:
+                    token = self.tokens.refresh(stale=token)
+                except TokenUnavailable as exc:
+                    raise _Failed(_unavailable(exc)) from exc
+                continue
+            if code is not None:
+                raise _Failed(
+                    classify(code, body, timezone=self.timezone, retry_after=reply.retry_after())
+                )
+            raise _Failed(_http_failure(reply))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        token: TokenSnapshot,
+        idempotency_key: str | None,
+        **kwargs: Any,
+    ) -> HttpReply:
+        headers = {"access_token": token.access_token}
+        if idempotency_key:
+            headers["X-Idempotency-Key"] = idempotency_key
+        try:
+            return self.transport.call(
+                method,
+                path,
+                headers=headers,
+                error_code=_error_text,
+                secrets=(token.access_token,),
+                **kwargs,
+            )
+        except TransportError as exc:
+            raise _Failed(
+                SendResult(
+                    SendStatus.RETRY,
+                    error_code=exc.code,
+                    reason=f"Không kết nối được Zalo ({exc.code}), sẽ gửi lại",
+                )
+            ) from exc
+
+    def close(self) -> None:
+        self.transport.close()
+        self.tokens.close()
+
+
+def _unavailable(exc: TokenUnavailable) -> SendResult:
+    status = SendStatus.RETRY if exc.transient else SendStatus.FAILED
+    return SendResult(status, error_code=exc.code, reason=exc.reason)
+
+
+def _http_failure(reply: HttpReply) -> SendResult:
+    """An answer without Zalo's `error` field: judged by the HTTP status."""
+    if reply.status == 429 or reply.status >= 500:
+        return SendResult(
+            SendStatus.RETRY,
+            error_code=f"http_{reply.status}",
+            reason=f"Zalo đang lỗi (HTTP {reply.status}), sẽ gửi lại",
+            retry_after=reply.retry_after(),
+        )
+    if reply.status == 200:
+        # Accepted or not, we cannot tell: treated like a lost answer (checked before a resend).
+        return SendResult(
+            SendStatus.RETRY,
+            error_code="bad_response",
+            reason="Zalo trả lời không đọc được, sẽ kiểm tra và gửi lại",
+        )
+    return SendResult(
+        SendStatus.FAILED,
+        error_code=f"http_{reply.status}",
+        reason=f"Zalo từ chối yêu cầu (HTTP {reply.status})",
+    )
+
+
+def _history_entries(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Entries of `/v2.0/oa/conversation`: `data` is a list; some sources wrap it in an object."""
+    data = body.get("data")
+    if isinstance(data, dict):
+        data = data.get("messages", data.get("data"))
+    if not isinstance(data, list):
+        return None
+    return [entry for entry in data if isinstance(entry, dict)]

@@ -1,0 +1,204 @@
+"""The one Jinja2 environment of the web UI (staff and public pages), its filters and `render`.
+
+Autoescaping is on for every template: citizen text is only ever output as an escaped value.
+No filter here returns `Markup`; none may be used with `|safe` on data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from danvan import areas
+from danvan.models import User, utcnow
+from danvan.web.deps import csrf_token
+from danvan.web.i18n import DEFAULT_LOCALE, LOCALE_NAMES, locale_of, translator
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """What pages show of the signed-in user. A plain snapshot, safe to use after the request's
+    transaction ended (error pages are rendered after a rollback)."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in ("admin", "officer")
+
+    @classmethod
+    def of(cls, user: User) -> CurrentUser:
+        return cls(id=user.id, name=user.full_name or user.email, email=user.email, role=user.role)
+
+
+@lru_cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _tz(context: Context | Mapping[str, Any]) -> ZoneInfo:
+    value = context.get("timezone")
+    return value if isinstance(value, ZoneInfo) else zone(DEFAULT_TIMEZONE)
+
+
+def http_url(value: object) -> str:
+    """The URL if it is absolute http(s), else "" (no javascript:, data: or relative links)."""
+    if not isinstance(value, str) or len(value) > 4000:
+        return ""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    if any(ch in value for ch in "\x00\r\n\t "):
+        return ""
+    return value
+
+
+def as_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if number == number and abs(number) <= 180 else None  # NaN, out of range
+
+
+def osm_url(latitude: object, longitude: object) -> str:
+    lat, lon = as_float(latitude), as_float(longitude)
+    if lat is None or lon is None or abs(lat) > 90:
+        return ""
+    return (
+        "https://www.openstreetmap.org/?"
+        + urlencode({"mlat": f"{lat:.6f}", "mlon": f"{lon:.6f}"})
+        + f"#map=17/{lat:.6f}/{lon:.6f}"
+    )
+
+
+def filesize(value: object) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        return ""
+    size = float(value)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+@pass_context
+def local_time(context: Context, value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(_tz(context)).strftime(fmt)
+
+
+def iso_time(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+@pass_context
+def when(context: Context, value: datetime | None) -> str:
+    """Relative for today ("5 phút trước"), the day otherwise; in the deployment's zone."""
+    if value is None:
+        return ""
+    _ = context.get("_") or translator(DEFAULT_LOCALE)
+    tz = _tz(context)
+    now = utcnow().astimezone(tz)
+    local = value.astimezone(tz)
+    if local.date() == now.date():
+        seconds = (now - local).total_seconds()
+        if seconds < 60:
+            return str(_("time.just_now"))
+        if seconds < 3600:
+            return str(_("time.minutes_ago", n=int(seconds // 60)))
+        return str(_("time.hours_ago", n=int(seconds // 3600)))
+    if local.date() == (now - timedelta(days=1)).date():
+        return str(_("time.yesterday", time=local.strftime("%H:%M")))
+    if local.year == now.year:
+        return local.strftime("%d/%m %H:%M")
+    return local.strftime("%d/%m/%Y")
+
+
+def commune_name(code: int | None) -> str:
+    return areas.commune_name(code)
+
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters.update(
+    http_url=http_url,
+    osm_url=osm_url,
+    as_float=as_float,
+    filesize=filesize,
+    local_time=local_time,
+    iso_time=iso_time,
+    when=when,
+    commune_name=commune_name,
+)
+templates = Jinja2Templates(env=env)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page with what every template expects: `_`, `locale`, `csrf_token`,
+    `current_user` (a `CurrentUser` or None) and `timezone`."""
+    locale = locale_of(request.session) if "session" in request.scope else DEFAULT_LOCALE
+    settings = getattr(request.app.state, "settings", None)
+    current_user = getattr(request.state, "current_user", None)
+    full: dict[str, Any] = {
+        "request": request,
+        "locale": locale,
+        "locale_names": LOCALE_NAMES,
+        "_": translator(locale),
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "current_user": current_user,
+        "timezone": zone(getattr(settings, "timezone", DEFAULT_TIMEZONE)),
+    }
+    full.update(context or {})
+    all_headers = dict(headers or {})
+    if full.get("current_user") is not None:
+        # Pages with citizens' words stay out of shared caches and the back-button cache.
+        all_headers.setdefault("Cache-Control", "no-store")
+    return templates.TemplateResponse(
+        request, name, full, status_code=status_code, headers=all_headers
+    )
