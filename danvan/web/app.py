@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -17,6 +18,14 @@ from danvan.web.deps import LoginRequired
 from danvan.web.security_headers import SecurityHeadersMiddleware
 
 STATIC = Path(__file__).parent / "static"
+API_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Dân Vận API</title>
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="icon" href="/static/swagger/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/swagger/init.js"></script></body></html>
+"""
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -24,7 +33,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = FastAPI(
         title="Dân Vận API",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from vendored files: no CDN, no inline script
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -52,11 +61,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
     @app.exception_handler(CoreError)
     async def _core_error(_request: Request, exc: CoreError) -> Response:
         return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(API_DOCS_PAGE)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -34,6 +34,8 @@ def test_pages_need_a_login(client: TestClient) -> None:
     response = client.get("/inbox", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/inbox"
+    filtered = client.get("/inbox?unread=1&channel=web", follow_redirects=False)
+    assert filtered.headers["location"] == "/login?next=/inbox%3Funread%3D1%26channel%3Dweb"
     polled = client.get("/inbox/list", headers={"HX-Request": "true"})
     assert polled.status_code == 401
     assert polled.headers["HX-Redirect"] == "/login"
