@@ -1,4 +1,3 @@
-
 """Security headers on every response, and pages that need no inline script or style."""
 
 from __future__ import annotations
