@@ -23,6 +23,7 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
 
     from danvan.db import get_database, set_database
     from danvan.demo.seed import is_seeded, seed
+    from danvan.devtools.citizen_simulator import add_citizen_simulator
     from danvan.devtools.zalo_standin import create_standin_app
     from danvan.migrations import upgrade
     from danvan.settings import get_settings
@@ -46,7 +47,14 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
     upgrade(settings.database_url)
     with get_database().session() as session:
         logins = None if is_seeded(session) else seed(session, settings=settings)
-    standin = ThreadedServer(create_standin_app(), port=standin_port).start()
+    standin_app = create_standin_app()
+    add_citizen_simulator(
+        standin_app,
+        webhook_url=f"http://127.0.0.1:{port}/webhooks/zalo-oa",
+        app_id=settings.zalo_oa_app_id,
+        oa_secret=settings.zalo_oa_secret_key,
+    )
+    standin = ThreadedServer(standin_app, port=standin_port).start()
     worker = subprocess.Popen([sys.executable, "-m", "danvan", "worker", "--name", "demo-worker"])
     _print_banner(host, port, standin.url, logins)
     try:
@@ -68,6 +76,7 @@ def _print_banner(
     print()
     print(f"  Dân Vận demo:       http://{host}:{port}   (Ctrl+C to stop)")
     print(f"  Zalo stand-in:      {standin_url}   (what citizens' phones received)")
+    print(f"  Write as a citizen: {standin_url}/nguoi-dan   (a signed webhook to danvan)")
     print("  Demo logins (password for all: " + PASSWORD + "):")
     for email, _password, role in rows:
         print(f"    {role:8} {email}")
