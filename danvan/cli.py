@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from danvan.cli_contacts import contact_app
+from danvan.cli_model import model_app
 from danvan.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dân Vận")
@@ -20,6 +21,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(zalo_app, name="zalo")
+app.add_typer(model_app, name="model")
 app.add_typer(contact_app, name="contact")
 
 

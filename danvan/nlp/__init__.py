@@ -1,0 +1,1 @@
+"""Vietnamese NLP: the text pipeline (pipeline.py) and the classification engine (engine.py)."""

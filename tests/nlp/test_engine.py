@@ -1,0 +1,163 @@
+"""The classification engine: quality on real data it never saw, save/load, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from danvan.nlp.engine import (
+    Classifier,
+    EngineError,
+    Params,
+    evaluate,
+    load_model,
+    read_csv,
+    train,
+)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def sample_rows(path: Path, n: int, *, seed: int) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return random.Random(seed).sample(rows, min(n, len(rows)))
+
+
+# Small enough for a fast test, large enough to be meaningful.
+FAST = Params(folds=3)
+
+
+@pytest.fixture(scope="module")
+def vsfc_sentiment(data_dir: Path) -> tuple[Classifier, list[str], list[str]]:
+    """A model trained on 1,500 rows of VSFC train.csv, and 500 rows of dev.csv to test it on."""
+    train_rows = sample_rows(data_dir / "vsfc" / "train.csv", 1500, seed=1)
+    dev_rows = sample_rows(data_dir / "vsfc" / "dev.csv", 500, seed=2)
+    model = train(
+        [r["text"] for r in train_rows], [r["sentiment"] for r in train_rows], params=FAST
+    )
+    return model, [r["text"] for r in dev_rows], [r["sentiment"] for r in dev_rows]
+
+
+def test_a_model_trained_on_1500_real_rows_beats_chance_by_far_on_unseen_rows(
+    vsfc_sentiment: tuple[Classifier, list[str], list[str]],
+) -> None:
+    model, texts, labels = vsfc_sentiment
+    result = evaluate(model, texts, labels)
+    assert result["n"] == 500
+    # Chance is about 0.33 macro-F1 (three classes); the majority class alone gives 0.21.
+    assert result["macro_f1"] >= 0.6
+    assert result["weighted_f1"] >= 0.8
+    assert result["per_class"]["positive"]["f1"] >= 0.8
+    assert result["per_class"]["negative"]["f1"] >= 0.8
+    assert result["docs_per_second"] > 0
+
+
+def test_the_model_metadata_describes_its_training(
+    vsfc_sentiment: tuple[Classifier, list[str], list[str]],
+) -> None:
+    model, _texts, _labels = vsfc_sentiment
+    meta = model.metadata
+    assert meta["labels"] == ["negative", "neutral", "positive"]
+    assert meta["training_rows"] == 1500
+    assert len(meta["training_data_sha256"]) == 64
+    assert meta["engine_version"]
+    assert meta["parameters"]["folds"] == 3
+    assert meta["trained_at"].endswith("+00:00")
+    validation = meta["validation"]
+    assert validation["n"] == 1500  # cross-validated: every row, each by models without it
+    assert validation["macro_f1"] > 0.5
+    assert "cross-validation" in validation["method"]
+
+
+def test_save_then_load_gives_the_same_predictions_and_loads_no_pickle(
+    vsfc_sentiment: tuple[Classifier, list[str], list[str]], tmp_path: Path
+) -> None:
+    model, texts, _labels = vsfc_sentiment
+    model.save(tmp_path / "model")
+    files = sorted(p.name for p in (tmp_path / "model").iterdir())
+    assert all(name.endswith((".json", ".npy")) for name in files), files
+    loaded = load_model(tmp_path / "model")
+    assert loaded.labels == model.labels
+    assert loaded.predict(texts) == model.predict(texts)
+    assert np.allclose(loaded.predict_proba(texts[:50]), model.predict_proba(texts[:50]))
+    meta = json.loads((tmp_path / "model" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["training_rows"] == 1500
+
+
+def test_probabilities_sum_to_one_and_agree_with_the_predicted_label(
+    vsfc_sentiment: tuple[Classifier, list[str], list[str]],
+) -> None:
+    model, texts, _labels = vsfc_sentiment
+    proba = model.predict_proba(texts[:100])
+    assert proba.shape == (100, 3)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    best = [model.labels[i] for i in proba.argmax(axis=1)]
+    assert best == model.predict(texts[:100])
+
+
+def test_the_hand_written_citizen_csv_trains_and_predicts_sensibly(tmp_path: Path) -> None:
+    data = read_csv(FIXTURES / "citizen_topics.csv", text_column="text", label_column="topic")
+    assert Counter(data.labels) == {"ha_tang": 14, "thu_tuc": 14, "moi_truong": 14}
+    model = train(data.texts, data.labels, params=Params(folds=3))
+    unseen = {
+        "Đường vào xã bị sạt lở không đi được": "ha_tang",
+        "mất điện cả tối qua ko ai sửa": "ha_tang",
+        "Cho tôi hỏi thủ tục làm giấy khai sinh": "thu_tuc",
+        "ho so cap so do nop lau roi chua co ket qua": "thu_tuc",
+        "Bãi rác bốc mùi hôi thối quá": "moi_truong",
+        "Xưởng xả khói bụi ô nhiễm cả xóm": "moi_truong",
+    }
+    predicted = model.predict(list(unseen))
+    assert predicted == list(unseen.values())
+    # The training data's checksum is the file's.
+    assert len(data.sha256) == 64
+
+
+def test_an_empty_list_predicts_nothing() -> None:
+    data = read_csv(FIXTURES / "citizen_topics.csv", text_column="text", label_column="topic")
+    model = train(data.texts, data.labels, params=Params(folds=2))
+    assert model.predict([]) == []
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def test_bad_training_data_gives_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="no such file"):
+        read_csv(tmp_path / "missing.csv", text_column="text", label_column="label")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(EngineError, match="empty file"):
+        read_csv(empty, text_column="text", label_column="label")
+    header_only = write_csv(tmp_path / "header.csv", [["text", "label"]])
+    with pytest.raises(EngineError, match="no rows"):
+        read_csv(header_only, text_column="text", label_column="label")
+    wrong = write_csv(tmp_path / "wrong.csv", [["noi_dung", "nhan"], ["xin chào", "a"]])
+    with pytest.raises(EngineError, match=r"no column 'text'.*noi_dung, nhan"):
+        read_csv(wrong, text_column="text", label_column="nhan")
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("text,label\nCafé crème,a\n".encode("latin-1"))
+    with pytest.raises(EngineError, match="not UTF-8"):
+        read_csv(latin1, text_column="text", label_column="label")
+    with pytest.raises(EngineError, match="only one class"):
+        train(["một", "hai", "ba", "bốn", "năm", "sáu"], ["x"] * 6)
+    with pytest.raises(EngineError, match="at least 5 rows"):
+        train(["một", "hai", "ba", "bốn", "năm", "sáu", "bảy"], ["x"] * 5 + ["y"] * 2)
+
+
+def test_a_damaged_model_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="not a model directory"):
+        load_model(tmp_path)
+    (tmp_path / "metadata.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(EngineError, match="unreadable"):
+        load_model(tmp_path)

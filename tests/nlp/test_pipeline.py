@@ -1,0 +1,192 @@
+"""The Vietnamese text pipeline on real Vietnamese text."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from danvan.nlp.pipeline import (
+    detect_language,
+    expand_teencode,
+    fold,
+    mask_pii,
+    normalize,
+    process,
+    segment,
+    squeeze_repeats,
+)
+
+SENTENCE = "Đường vào thôn Khuổi Phầy bị sạt lở, xe máy không đi qua được."
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+def test_nfc_and_nfd_input_give_the_same_output_at_every_step() -> None:
+    decomposed = nfd(SENTENCE)
+    assert decomposed != SENTENCE
+    assert normalize(decomposed) == normalize(SENTENCE)
+    assert segment(decomposed) == segment(SENTENCE)
+    assert mask_pii(decomposed) == mask_pii(SENTENCE)
+    assert detect_language(decomposed) == detect_language(SENTENCE) == "vi"
+    a, b = process(decomposed), process(SENTENCE)
+    assert (a.normalized, a.folded, a.words, a.language) == (
+        b.normalized,
+        b.folded,
+        b.words,
+        b.language,
+    )
+
+
+def test_folding_gives_the_diacritic_free_form() -> None:
+    assert fold("Xã Minh Quang ĐẸP quá") == "xa minh quang dep qua"
+    assert process("Điện mất cả ngày").folded == "dien mat ca ngay"
+
+
+def test_text_without_diacritics_is_processed_and_recognised_as_vietnamese() -> None:
+    text = "duong vao thon bi ngap nuoc, xe khong di duoc"
+    assert normalize(text) == text
+    assert process(text).folded == text
+    assert detect_language(text) == "vi"
+
+
+@pytest.mark.parametrize(
+    ("chat", "expanded"),
+    [
+        ("ko bt", "không biết"),
+        ("Ko có điện", "Không có điện"),
+        ("hok dc đâu", "không được đâu"),
+        ("đc k", "được không"),
+        ("đi vs mn", "đi với mọi người"),
+        ("làm j ntn", "làm gì như thế nào"),
+        ("bt thôi", "biết thôi"),
+        ("ng dân", "người dân"),
+        ("a ơi", "anh ơi"),
+        ("cảm ơn a", "cảm ơn anh"),
+        ("cho e hỏi", "cho em hỏi"),
+        ("dạ c ạ", "dạ chị ạ"),
+    ],
+)
+def test_chat_abbreviations_are_expanded(chat: str, expanded: str) -> None:
+    assert expand_teencode(chat) == expanded
+
+
+def test_single_letters_are_left_alone_where_expanding_them_is_unsafe() -> None:
+    assert expand_teencode("vitamin a tốt cho mắt") == "vitamin a tốt cho mắt"
+    assert expand_teencode("phương án a hoặc b") == "phương án a hoặc b"
+    # Words containing an abbreviation are not abbreviations: 50k, dc1.
+    assert expand_teencode("giá 50k, phòng dc1") == "giá 50k, phòng dc1"
+
+
+def test_repeated_letters_are_squeezed_but_real_double_letters_stay() -> None:
+    assert squeeze_repeats("đẹp quáaaa") == "đẹp quá"
+    assert squeeze_repeats("điiiii") == "đi"
+    assert squeeze_repeats("QUÁAAAA") == "QUÁ"
+    assert squeeze_repeats("ưu tiên nồi xoong coffee") == "ưu tiên nồi xoong coffee"
+    assert squeeze_repeats("sao vậy!!!!!!") == "sao vậy!!!"
+    assert squeeze_repeats("làm CCCD ở đâu, xem WWW") == "làm CCCD ở đâu, xem WWW"
+
+
+def test_urls_emails_and_emoji_are_removed() -> None:
+    text = (
+        "Xem ở đây https://dichvucong.gov.vn/p/home 😡😡 hoặc www.tuyenquang.gov.vn 👍🏻 gửi a@b.vn"
+    )
+    assert normalize(text) == "Xem ở đây hoặc gửi"
+
+
+def test_emoji_can_be_kept_as_separate_tokens_for_models() -> None:
+    assert normalize("hay quá😂👍", keep_emoji=True) == "hay quá 😂 👍"
+
+
+def test_segmentation_joins_multi_syllable_words() -> None:
+    words = segment("Người dân phản ánh đường giao thông xuống cấp")
+    assert "phản_ánh" in words
+    assert "giao_thông" in words
+    assert "xuống_cấp" in words
+    assert segment("") == []
+    assert segment("   ") == []
+
+
+def test_segmentation_gives_exactly_what_pyvi_gives() -> None:
+    from pyvi import ViTokenizer  # type: ignore[import-untyped]
+
+    texts = [
+        SENTENCE,
+        "Anh Nguyễn Văn Nam ở xã Minh Quang gọi 0912 345 678 lúc 8h30, phí 1.500.000 đồng!!",
+        "thầy dạy rất nhiệt tình , nhưng slide hơi khó hiểu .",
+        "Em được làm fan cứng luôn rồi nè ❤️ coi mấy giờ này quá hợp lí =]]]",
+        "UBND Xã Yên Thuận TP. Tuyên Quang -> thông báo: lịch tiếp dân...",
+    ]
+    for text in texts:
+        assert segment(text) == ViTokenizer.tokenize(text).split(), text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Xin chào, tôi muốn phản ánh việc đèn đường bị hỏng", "vi"),
+        ("xin chao, toi muon phan anh viec den duong bi hong", "vi"),
+        ("ko bt sao mất điện hoài", "vi"),
+        ("Cảm ơn", "vi"),
+        ("Hello, I would like to report a broken street light near my house", "en"),
+        ("Thank you for your help", "en"),
+        ("Bonjour, je voudrais savoir où se trouve la mairie", "other"),
+        ("Ich möchte eine Frage über die Straße stellen", "other"),
+        ("你好，我想问一下村委会的地址", "other"),
+        ("Здравствуйте, у меня вопрос", "other"),
+        ("", "other"),
+        ("12345 !!!", "other"),
+    ],
+)
+def test_language_is_detected_without_any_download(text: str, language: str) -> None:
+    assert detect_language(text) == language
+
+
+def test_phone_numbers_are_masked_in_every_usual_form() -> None:
+    for phone in (
+        "0912345678",
+        "0912 345 678",
+        "0912.345.678",
+        "0912-345-678",
+        "+84 912 345 678",
+        "+84912345678",
+        "84912345678",
+        "024 3825 1234",
+    ):
+        masked = mask_pii(f"Liên hệ {phone} nhé")
+        assert masked == "Liên hệ [SĐT] nhé", phone
+
+
+def test_id_numbers_and_emails_are_masked() -> None:
+    assert mask_pii("CCCD 001203001234, CMND 123456789") == "CCCD [CCCD], CMND [CCCD]"
+    assert mask_pii("số căn cước 0012 0300 1234") == "số căn cước [CCCD]"
+    assert mask_pii("gửi về hoa.nguyen+xa@gmail.com giúp") == "gửi về [EMAIL] giúp"
+
+
+def test_a_phone_number_followed_by_other_numbers_is_masked_alone() -> None:
+    assert mask_pii("gọi 0912 345 678 1 2 3 lần") == "gọi [SĐT] 1 2 3 lần"
+
+
+def test_amounts_dates_and_short_numbers_are_not_taken_for_personal_data() -> None:
+    text = "Dự án 150.000.000.000 đồng, khởi công ngày 12.03.2024, thôn 5 có 120 hộ"
+    assert mask_pii(text) == text
+
+
+def test_person_names_are_masked_after_a_form_of_address_or_an_introduction() -> None:
+    assert mask_pii("Anh Nguyễn Văn Nam ở xã Minh Quang") == "Anh [TÊN] ở xã Minh Quang"
+    assert mask_pii("liên hệ chị Hoa để nhận") == "liên hệ chị [TÊN] để nhận"
+    assert mask_pii("tên tôi là Lan, ở thôn 3") == "tên tôi là [TÊN], ở thôn 3"
+    assert mask_pii("Tôi là Trần Thị Bích") == "Tôi là [TÊN]"
+    assert mask_pii("Hôm qua Phạm Minh Tuấn có gửi đơn") == "Hôm qua [TÊN] có gửi đơn"
+
+
+def test_places_named_like_people_are_not_masked() -> None:
+    text = "Tôi sống ở Hà Nội, nhà ở đường Lê Lợi, quê Cao Bằng"
+    assert mask_pii(text) == text
+
+
+def test_a_whole_message_is_masked_at_once() -> None:
+    text = "Em là Lê Thị Mai, sđt 0987.654.321, email mai@yahoo.com, CCCD 036190001234 ạ"
+    assert mask_pii(text) == "Em là [TÊN], sđt [SĐT], email [EMAIL], CCCD [CCCD] ạ"
