@@ -114,7 +114,12 @@ def zalo_set_tokens(
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
+) -> None:
     """Serve the web application."""
     import uvicorn
 
@@ -132,7 +137,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_level=log_level,
         proxy_headers=True,
     )
 
