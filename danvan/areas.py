@@ -111,13 +111,20 @@ def match_commune(text: str, province_code: int) -> Commune | None:
 
 
 @lru_cache
-def _folded_names(province_code: int) -> tuple[tuple[Commune, list[str], list[str]], ...]:
-    """Each commune with its lower-cased name words and their folded forms, computed once."""
-    result = []
+def _by_last_word(
+    province_code: int,
+) -> dict[str, tuple[tuple[Commune, list[str], list[str]], ...]]:
+    """Each commune with its lower-cased name words and their folded forms, computed once and
+    indexed by the last folded word: a mention must contain it, so only those are tried."""
+    index: dict[str, list[tuple[Commune, list[str], list[str]]]] = {}
     for commune in province(province_code).communes:
         words = commune.name.lower().split()
-        result.append((commune, words, [fold(w) for w in words]))
-    return tuple(result)
+        folded = [fold(w) for w in words]
+        index.setdefault(folded[-1], []).append((commune, words, folded))
+    return {key: tuple(value) for key, value in index.items()}
+
+
+_fold_word = lru_cache(maxsize=65536)(fold)
 
 
 def find_commune_in_text(text: str, province_code: int) -> Commune | None:
@@ -129,17 +136,15 @@ def find_commune_in_text(text: str, province_code: int) -> Commune | None:
     if whole is not None:
         return whole
     words = [w.strip(".,;:!?()\"'") for w in nfc(text).lower().split()]
-    folded = [fold(w) for w in words]
-    present = set(folded)
+    folded = [_fold_word(w) for w in words]
+    index = _by_last_word(province_code)
     hits: dict[int, Commune] = {}
-    for commune, name_words, name_folded in _folded_names(province_code):
-        if name_folded[0] not in present:
-            continue
-        size = len(name_folded)
-        for start in range(len(folded) - size + 1):
-            if folded[start : start + size] != name_folded:
+    for end, word in enumerate(folded):
+        for commune, name_words, name_folded in index.get(word, ()):
+            start = end + 1 - len(name_folded)
+            if start < 0 or folded[start : end + 1] != name_folded:
                 continue
-            typed = words[start : start + size]
-            if typed == folded[start : start + size] or typed == name_words:
+            typed = words[start : end + 1]
+            if typed == folded[start : end + 1] or typed == name_words:
                 hits[commune.code] = commune
     return next(iter(hits.values())) if len(hits) == 1 else None

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     zalo_bot_secret: str = ""
     zalo_bot_api_base: str = "https://bot-api.zaloplatforms.com"
 
+    # When a Zalo citizen's first message names no commune, ask them at once (one automatic
+    # message per citizen). Off by default: staff can ask from the conversation instead.
+    ask_commune_automatically: bool = False
     # Sessions expire after this many minutes of inactivity.
     session_minutes: int = 8 * 60
     # Outbound HTTP timeout to platforms, seconds.

@@ -197,6 +197,61 @@ def do_reply(session: Session, *, actor: Actor, conversation: Conversation, text
     return message
 
 
+# Channels on which we may write first to ask for a commune (the web form asks on its own page).
+ASKS_FOR_COMMUNE = frozenset({"zalo_oa", "zalo_bot"})
+ASK_COMMUNE_TEXT = (
+    "Cảm ơn bạn đã gửi ý kiến. Để chuyển đến đúng cán bộ phụ trách, bạn vui lòng cho biết "
+    'bạn đang sinh sống ở xã/phường nào (ví dụ: "xã Minh Quang").'
+)
+
+
+def queue_commune_question(
+    session: Session, *, conversation: Conversation, author_id: int | None
+) -> Message:
+    """Ask the citizen for their commune, once per contact (their answer is matched on arrival)."""
+    contact = conversation.contact
+    contact.commune_asked_at = utcnow()
+    prompt = Message(
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        direction=Direction.OUT,
+        kind="text",
+        text=ASK_COMMUNE_TEXT,
+        source="staff" if author_id else "system",
+        author_id=author_id,
+        delivery_status=Delivery.QUEUED,
+    )
+    session.add(prompt)
+    session.flush()
+    enqueue(session, message=prompt, recipient=contact.external_id)
+    return prompt
+
+
+def check_ask_commune(conversation: Conversation) -> None:
+    if conversation.commune_code is not None:
+        raise Invalid("Cuộc hội thoại đã có xã/phường", code="has_commune")
+    if conversation.channel not in ASKS_FOR_COMMUNE:
+        raise Invalid("Kênh này không nhắn trước cho người dân được", code="channel")
+    if conversation.contact.commune_asked_at is not None:
+        raise Invalid("Đã hỏi người dân về xã/phường (chỉ hỏi một lần)", code="already_asked")
+
+
+def do_ask_commune(session: Session, *, actor: Actor, conversation: Conversation) -> Message:
+    """Staff ask a triage citizen which commune they live in (once per contact)."""
+    actor.require_write()
+    check_ask_commune(conversation)
+    prompt = queue_commune_question(session, conversation=conversation, author_id=actor.user.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="ask_commune",
+        object_type="conversation",
+        object_id=conversation.id,
+        detail={"message_id": prompt.id},
+    )
+    return prompt
+
+
 def do_assign(
     session: Session, *, actor: Actor, conversation: Conversation, assignee_id: int | None
 ) -> None:

@@ -8,13 +8,16 @@ constraint and stores nothing new.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Table, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from danvan import areas
 from danvan.channels.base import EventKind, InboundEvent
+from danvan.core.inbox import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.models import (
     Contact,
     Conversation,
@@ -28,13 +31,6 @@ from danvan.models import (
 )
 from danvan.text import clean, preview
 
-# Channels on which we may write first to ask for a commune (the web form asks on its own page).
-ASKS_FOR_COMMUNE = {"zalo_oa", "zalo_bot"}
-ASK_COMMUNE_TEXT = (
-    "Cảm ơn bạn đã gửi ý kiến. Để chuyển đến đúng cán bộ phụ trách, bạn vui lòng cho biết "
-    'bạn đang sinh sống ở xã/phường nào (ví dụ: "xã Minh Quang").'
-)
-
 
 @dataclass
 class IngestResult:
@@ -44,49 +40,314 @@ class IngestResult:
 
 
 def ingest_events(
-    session: Session, *, events: list[InboundEvent], province_code: int
+    session: Session,
+    *,
+    events: list[InboundEvent],
+    province_code: int,
+    ask_commune: bool = False,
 ) -> IngestResult:
+    """Store and apply `events`. With `ask_commune`, a Zalo citizen whose message names no
+    commune is asked for it (once per citizen) through the outbox."""
     result = IngestResult()
     for event in events:
+        fast = event.kind == EventKind.MESSAGE and bool(event.user_id)
+        if fast:
+            # Core statements do not flush the session: write out what earlier ORM work left.
+            session.flush()
         if not _store_raw(session, event):
             result.duplicates += 1
             continue
         result.stored += 1
-        message = _apply(session, event, province_code=province_code)
+        if fast:
+            message_id = _fast_message(
+                session, event, province_code=province_code, ask_commune=ask_commune
+            )
+            if session.identity_map:
+                # Objects loaded earlier in this session may predate the rows just written.
+                session.expire_all()
+            if message_id is not None:
+                result.messages.append(message_id)
+            continue
+        message = _apply(session, event, province_code=province_code, ask_commune=ask_commune)
         if message is not None:
             result.messages.append(message.id)
     return result
 
 
-def _store_raw(session: Session, event: InboundEvent) -> bool:
-    """Insert the raw event; False when this channel already has its dedupe key."""
-    exists = session.scalar(
-        select(InboundEventRow.id).where(
-            InboundEventRow.channel == event.channel,
-            InboundEventRow.dedupe_key == event.dedupe_key,
-        )
-    )
-    if exists is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(
-                InboundEventRow(
-                    channel=event.channel,
-                    event_name=event.event_name[:64],
-                    dedupe_key=event.dedupe_key[:200],
-                    raw=event.raw,
-                    outcome="stored" if event.kind == EventKind.UNKNOWN else "processed",
-                    received_at=utcnow(),
-                )
+# The hot path (a citizen's message) is written with Core statements, a few round trips each:
+# ORM flushes cost more than the SQL itself. The statements are built once per dialect and take
+# their values as parameters. Other event kinds keep the ORM code below.
+_EVENTS: Table = InboundEventRow.__table__  # type: ignore[assignment]
+_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _insert_ignoring(dialect: str, table: Table, *columns: str) -> Any:
+    """INSERT ... ON CONFLICT (columns) DO NOTHING RETURNING id (SQLite >= 3.35, PostgreSQL)."""
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return stmt.on_conflict_do_nothing(index_elements=list(columns)).returning(table.c.id)
+
+
+def _build(dialect: str, name: str) -> Any:
+    contacts, conversations = _CONTACTS.c, _CONVERSATIONS.c
+    if name == "event":
+        return _insert_ignoring(dialect, _EVENTS, "channel", "dedupe_key")
+    if name == "message":
+        return _insert_ignoring(dialect, _MESSAGES, "channel", "external_id")
+    if name == "contact":
+        return _insert_ignoring(dialect, _CONTACTS, "channel", "external_id")
+    if name == "conversation":
+        return _insert_ignoring(dialect, _CONVERSATIONS, "contact_id")
+    if name == "find_contact":
+        return (
+            select(
+                contacts.id,
+                contacts.app_user_id,
+                contacts.display_name,
+                contacts.commune_code,
+                contacts.commune_asked_at,
+                contacts.last_interaction_at,
+                conversations.id.label("conversation_id"),
             )
-    except IntegrityError:
-        # A concurrent delivery of the same event won the race.
-        return False
-    return True
+            .outerjoin(_CONVERSATIONS, conversations.contact_id == contacts.id)
+            .where(
+                contacts.channel == bindparam("p_channel"),
+                contacts.external_id == bindparam("p_external_id"),
+            )
+        )
+    if name == "find_conversation":
+        return select(conversations.id).where(conversations.contact_id == bindparam("p_contact"))
+    if name == "update_contact":
+        return update(_CONTACTS).where(contacts.id == bindparam("p_id"))
+    if name == "ask_contact":
+        return (
+            update(_CONTACTS)
+            .where(contacts.id == bindparam("p_id"), contacts.commune_asked_at.is_(None))
+            .values(commune_asked_at=bindparam("p_at", type_=contacts.commune_asked_at.type))
+            .returning(contacts.id)
+        )
+    if name in ("touch", "touch_commune"):
+        # Counters in SQL (no lost update between two writers); SET expressions all see the
+        # row as it was, so the preview and the time move together.
+        at = bindparam("p_at", type_=conversations.last_message_at.type)
+        newest = conversations.last_message_at <= at
+        values: dict[str, Any] = {
+            "unread_count": conversations.unread_count + 1,
+            "status": "open",
+            "last_message_preview": case(
+                (newest, bindparam("p_preview", type_=conversations.last_message_preview.type)),
+                else_=conversations.last_message_preview,
+            ),
+            "last_message_at": case((newest, at), else_=conversations.last_message_at),
+        }
+        if name == "touch_commune":
+            values["commune_code"] = func.coalesce(
+                conversations.commune_code,
+                bindparam("p_commune", type_=conversations.commune_code.type),
+            )
+        return (
+            update(_CONVERSATIONS)
+            .where(conversations.id == bindparam("p_id"))
+            .values(values)
+            .returning(conversations.commune_code)
+        )
+    raise KeyError(name)
 
 
-def _apply(session: Session, event: InboundEvent, *, province_code: int) -> Message | None:
+def _statement(connection: Connection, name: str) -> Any:
+    key = (connection.dialect.name, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = _build(connection.dialect.name, name)
+    return stmt
+
+
+def _store_raw(session: Session, event: InboundEvent) -> bool:
+    """Insert the raw event; False when this channel already has its dedupe key (including a
+    concurrent delivery of the same event that won the race)."""
+    connection = session.connection()
+    inserted = connection.execute(
+        _statement(connection, "event"),
+        {
+            "channel": event.channel,
+            "event_name": event.event_name[:64],
+            "dedupe_key": event.dedupe_key[:200],
+            "raw": event.raw,
+            "outcome": "stored" if event.kind == EventKind.UNKNOWN else "processed",
+            "received_at": utcnow(),
+        },
+    ).scalar()
+    return inserted is not None
+
+
+def _fast_message(
+    session: Session, event: InboundEvent, *, province_code: int, ask_commune: bool
+) -> int | None:
+    """`_apply` for a MESSAGE event, same outcome, in Core: the id of the new message or None."""
+    assert event.user_id is not None
+    connection = session.connection()
+    contact = _contact_row(connection, event)
+    contact_id: int = contact["id"]
+    updates: dict[str, Any] = {}
+    if event.occurred_at > contact["last_interaction_at"]:
+        updates["last_interaction_at"] = event.occurred_at
+    if event.app_user_id and not contact["app_user_id"]:
+        updates["app_user_id"] = event.app_user_id
+    if event.display_name and not contact["display_name"]:
+        updates["display_name"] = clean(event.display_name)[:200]
+    last_interaction: datetime = updates.get("last_interaction_at", contact["last_interaction_at"])
+
+    conversation_id: int | None = contact["conversation_id"]
+    text = clean(event.text)
+    if conversation_id is None:
+        # A first message: whether it is known decides whether a conversation is opened.
+        if _known_message(session, event):
+            _update_contact(connection, contact_id, updates)
+            return None
+        conversation_id = _create_conversation(
+            connection,
+            contact_id=contact_id,
+            channel=event.channel,
+            commune_code=contact["commune_code"],
+            last_message_at=last_interaction,
+        )
+    message_id: int | None = connection.execute(
+        _statement(connection, "message"),
+        {
+            "conversation_id": conversation_id,
+            "channel": event.channel,
+            "direction": Direction.IN.value,
+            "kind": event.message_kind,
+            "text": text,
+            "attachments": [a.as_dict() for a in event.attachments],
+            "external_id": event.message_id,
+            "source": "citizen",
+            "created_at": event.occurred_at,
+        },
+    ).scalar()
+    if message_id is None:
+        # The same platform message under another event key (e.g. a Bot message id seen under
+        # two event names): the raw event is kept, the message is not stored twice.
+        _update_contact(connection, contact_id, updates)
+        return None
+
+    commune_code: int | None = contact["commune_code"]
+    if commune_code is None and text:
+        # "tôi ở xã Minh Quang": the citizen declared their commune.
+        found = areas.find_commune_in_text(text, province_code)
+        if found:
+            commune_code = updates["commune_code"] = found.code
+            updates["commune_source"] = "citizen"
+    _update_contact(connection, contact_id, updates)
+
+    params: dict[str, Any] = {
+        "p_id": conversation_id,
+        "p_at": event.occurred_at,
+        "p_preview": preview(text or f"[{event.message_kind}]", 200),
+    }
+    if commune_code is not None:
+        params["p_commune"] = commune_code
+    conversation_commune = connection.execute(
+        _statement(connection, "touch" if commune_code is None else "touch_commune"), params
+    ).scalar()
+    if (
+        ask_commune
+        and conversation_commune is None
+        and contact["commune_asked_at"] is None
+        and event.channel in ASKS_FOR_COMMUNE
+    ):
+        _ask_for_commune_once(
+            session,
+            contact_id=contact_id,
+            conversation_id=conversation_id,
+            channel=event.channel,
+            recipient=event.user_id,
+        )
+    return message_id
+
+
+def _contact_row(connection: Connection, event: InboundEvent) -> Any:
+    """The contact (created when missing) joined with its conversation id, if any."""
+    query = _statement(connection, "find_contact")
+    key = {"p_channel": event.channel, "p_external_id": event.user_id}
+    row = connection.execute(query, key).mappings().first()
+    if row is not None:
+        return row
+    # Two first messages of one citizen may arrive at once: the unique (channel, external_id)
+    # lets one insert win; the other finds its row on the second read.
+    connection.execute(
+        _statement(connection, "contact"),
+        {
+            "channel": event.channel,
+            "external_id": event.user_id,
+            "first_interaction_at": event.occurred_at,
+            "last_interaction_at": event.occurred_at,
+            "is_follower": event.channel == "zalo_oa",
+        },
+    )
+    return connection.execute(query, key).mappings().one()
+
+
+def _update_contact(connection: Connection, contact_id: int, values: dict[str, Any]) -> None:
+    if values:
+        connection.execute(_statement(connection, "update_contact"), {"p_id": contact_id, **values})
+
+
+def _create_conversation(
+    connection: Connection,
+    *,
+    contact_id: int,
+    channel: str,
+    commune_code: int | None,
+    last_message_at: datetime,
+) -> int:
+    created = connection.execute(
+        _statement(connection, "conversation"),
+        {
+            "contact_id": contact_id,
+            "channel": channel,
+            "commune_code": commune_code,
+            "last_message_at": last_message_at,
+        },
+    ).scalar()
+    if created is None:
+        # A concurrent first message opened it.
+        created = connection.execute(
+            _statement(connection, "find_conversation"), {"p_contact": contact_id}
+        ).scalar_one()
+    return int(created)
+
+
+def _ask_for_commune_once(
+    session: Session, *, contact_id: int, conversation_id: int, channel: str, recipient: str
+) -> None:
+    from danvan.core.outbox import enqueue
+
+    connection = session.connection()
+    claimed = connection.execute(
+        _statement(connection, "ask_contact"), {"p_id": contact_id, "p_at": utcnow()}
+    ).scalar()
+    if claimed is None:
+        return  # a concurrent message asked already
+    prompt = Message(
+        conversation_id=conversation_id,
+        channel=channel,
+        direction=Direction.OUT,
+        kind="text",
+        text=ASK_COMMUNE_TEXT,
+        source="system",
+        delivery_status=Delivery.QUEUED,
+    )
+    session.add(prompt)
+    session.flush()
+    enqueue(session, message=prompt, recipient=recipient)
+
+
+def _apply(
+    session: Session, event: InboundEvent, *, province_code: int, ask_commune: bool = False
+) -> Message | None:
     if event.kind == EventKind.UNKNOWN or not event.user_id:
         return None
     if event.kind in (EventKind.DELIVERED, EventKind.SEEN):
@@ -103,7 +364,9 @@ def _apply(session: Session, event: InboundEvent, *, province_code: int) -> Mess
         _sync_commune(session, contact)
     elif event.kind == EventKind.MESSAGE:
         contact.last_interaction_at = max(contact.last_interaction_at, event.occurred_at)
-        return _inbound_message(session, contact, event, province_code=province_code)
+        return _inbound_message(
+            session, contact, event, province_code=province_code, ask_commune=ask_commune
+        )
     elif event.kind == EventKind.ECHO:
         return _echo(session, contact, event)
     return None
@@ -173,7 +436,12 @@ def _apply_shared_info(contact: Contact, event: InboundEvent, *, province_code: 
 
 
 def _inbound_message(
-    session: Session, contact: Contact, event: InboundEvent, *, province_code: int
+    session: Session,
+    contact: Contact,
+    event: InboundEvent,
+    *,
+    province_code: int,
+    ask_commune: bool = False,
 ) -> Message | None:
     if _known_message(session, event):
         # The same platform message under another event key (e.g. a Bot message id seen under
@@ -206,30 +474,13 @@ def _inbound_message(
     _touch(conversation, message)
     session.flush()
     if (
-        conversation.commune_code is None
+        ask_commune
+        and conversation.commune_code is None
         and contact.commune_asked_at is None
         and event.channel in ASKS_FOR_COMMUNE
     ):
-        _ask_for_commune(session, conversation, contact)
+        queue_commune_question(session, conversation=conversation, author_id=None)
     return message
-
-
-def _ask_for_commune(session: Session, conversation: Conversation, contact: Contact) -> None:
-    from danvan.core.outbox import enqueue
-
-    contact.commune_asked_at = utcnow()
-    prompt = Message(
-        conversation_id=conversation.id,
-        channel=conversation.channel,
-        direction=Direction.OUT,
-        kind="text",
-        text=ASK_COMMUNE_TEXT,
-        source="system",
-        delivery_status=Delivery.QUEUED,
-    )
-    session.add(prompt)
-    session.flush()
-    enqueue(session, message=prompt, recipient=contact.external_id)
 
 
 def _echo(session: Session, contact: Contact, event: InboundEvent) -> Message | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 # The demo's Zalo settings: the stand-in plays Zalo, and these secrets sign its webhooks.
 DEMO_ENV = {
     "DANVAN_DEMO": "1",
+    "DANVAN_ASK_COMMUNE_AUTOMATICALLY": "1",
     "DANVAN_ZALO_OA_APP_ID": "1234567890123456789",
     "DANVAN_ZALO_OA_SECRET_KEY": "demo-oa-secret-key",
     "DANVAN_ZALO_APP_SECRET_KEY": "demo-app-secret-key",

@@ -102,7 +102,7 @@ def test_an_empty_or_too_long_reply_gets_422_and_stores_nothing(
     assert not_json.status_code == 422
     with database.session() as session:
         outbound = select(func.count()).select_from(Message).where(Message.direction == "out")
-        assert session.scalar(outbound) == 1  # only the OA's own "which commune?" prompt
+        assert session.scalar(outbound) == 0
 
 
 def test_a_huge_body_is_refused_before_it_is_read(
@@ -184,3 +184,16 @@ def test_labels_are_replaced_as_a_set(client: TestClient, personas: Personas, wo
     unknown = client.put(url, json={"label_ids": [ids[0], 999999]}, headers=headers)
     assert unknown.status_code == 422
     assert client.get(f"{API}/conversations/{world.a}", headers=headers).json()["labels"] == []
+
+
+def test_a_triage_citizen_is_asked_for_their_commune_once_through_the_api(
+    client: TestClient, personas: Personas, world: World
+) -> None:
+    url = f"{API}/conversations/{world.triage}/ask-commune"
+    first = client.post(url, headers=personas.admin.headers)
+    assert first.status_code == 201
+    assert first.json()["delivery_status"] == "queued"
+    again = client.post(url, headers=personas.admin.headers)
+    assert again.status_code == 422
+    assert again.json()["code"] == "already_asked"
+    assert client.post(url, headers=personas.officer_a.headers).status_code == 404

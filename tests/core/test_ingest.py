@@ -45,10 +45,17 @@ def test_a_redelivered_event_stores_nothing_new(database: Database) -> None:
 
 def test_the_oa_asks_once_for_the_commune(database: Database) -> None:
     with database.session() as session:
-        ingest_events(session, events=[_text("m1", "Đường hỏng")], province_code=8)
-        ingest_events(session, events=[_text("m2", "Ai trả lời không")], province_code=8)
+        for msg_id, text in (("m1", "Đường hỏng"), ("m2", "Ai trả lời không")):
+            ingest_events(session, events=[_text(msg_id, text)], province_code=8, ask_commune=True)
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxItem)) == 1
+
+
+def test_the_commune_is_not_asked_unless_the_deployment_wants_it(database: Database) -> None:
+    with database.session() as session:
+        ingest_events(session, events=[_text("m1", "Đường hỏng")], province_code=8)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxItem)) == 0
 
 
 def test_a_declared_commune_routes_the_conversation(database: Database) -> None:

@@ -66,6 +66,7 @@ def citizen_writes(
     kind: str = "text",
     attachments: tuple[Attachment, ...] = (),
     at: datetime | None = None,
+    ask_commune: bool = False,
 ) -> int:
     """A citizen's message arrives through the ingest core; returns the conversation id.
 
@@ -79,7 +80,7 @@ def citizen_writes(
         )
     events.append(_event(channel, user_id, name, text, at, kind=kind, attachments=attachments))
     with database.session() as session:
-        ingest_events(session, events=events, province_code=8)
+        ingest_events(session, events=events, province_code=8, ask_commune=ask_commune)
     with database.session() as session:
         conversation_id = session.scalar(
             select(Message.conversation_id).where(Message.external_id == events[-1].message_id)

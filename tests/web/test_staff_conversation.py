@@ -463,8 +463,10 @@ def test_media_is_shown_safely(
 def test_outbound_messages_say_who_sent_them(
     database: Database, personas, staff_client: Callable[..., Staff]
 ) -> None:
-    # No commune named: the OA asks for it automatically.
-    conversation_id = citizen_writes(database, user_id="citizen-9", text="Cho hỏi")
+    # No commune named, and this deployment asks for it automatically.
+    conversation_id = citizen_writes(
+        database, user_id="citizen-9", text="Cho hỏi", ask_commune=True
+    )
     with database.session() as session:
         echo = InboundEvent(
             channel="zalo_oa",
@@ -492,3 +494,17 @@ def test_outbound_messages_say_who_sent_them(
     assert source_of("bạn đang sinh sống ở xã/phường nào") == "Tin nhắn tự động"
     assert source_of("Trả lời từ hộp thư Zalo") == "Gửi từ Zalo OA"
     assert source_of("Trả lời từ Dân Vận") == "Quản trị Tỉnh"
+
+
+def test_staff_ask_a_triage_citizen_for_their_commune_from_the_page(
+    database: Database, personas, staff_client: Callable[..., Staff]
+) -> None:
+    conversation_id = citizen_writes(database, user_id="citizen-ask", text="Đường hỏng quá")
+    admin = staff_client(personas.admin)
+    page = admin.get(f"/conversations/{conversation_id}").text
+    assert f'action="/conversations/{conversation_id}/ask-commune"' in page
+    admin.post(f"/conversations/{conversation_id}/ask-commune", {})
+    page = admin.get(f"/conversations/{conversation_id}").text
+    assert "bạn đang sinh sống ở xã/phường nào" in page
+    assert f'action="/conversations/{conversation_id}/ask-commune"' not in page
+    assert "Đã hỏi người dân về xã/phường." in page

@@ -293,6 +293,20 @@ def reply(
     return MessageOut.of(message)
 
 
+@router.post(
+    "/conversations/{conversation_id}/ask-commune", status_code=201, responses=_WRITE_ERRORS
+)
+def ask_commune(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId
+) -> MessageOut:
+    """Ask a citizen in triage which commune they live in (once per citizen; Zalo channels).
+    Their answer is matched to a commune when it arrives. 422 if it has a commune or was asked."""
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    return MessageOut.of(inbox.do_ask_commune(session, actor=actor, conversation=conversation))
+
+
 @router.post("/conversations/{conversation_id}/assign", responses=_WRITE_ERRORS)
 def assign(
     actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: AssignIn

@@ -480,6 +480,7 @@ def _conversation_page(
             "error_field": error_field,
             "draft": draft,
             "can_write": actor.can_write,
+            "asks_for_commune": inbox.ASKS_FOR_COMMUNE,
         },
         status_code=status_code,
     )
@@ -706,6 +707,26 @@ def set_commune(
         conversation_id,
         lambda c: inbox.do_set_commune(session, actor=actor, conversation=c, commune_code=code),
         done="flash.commune_set",
+        field="commune",
+    )
+
+
+@router.post("/conversations/{conversation_id}/ask-commune", dependencies=[CsrfDep])
+def ask_commune(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+) -> Response:
+    return _act(
+        request,
+        session,
+        actor,
+        settings,
+        conversation_id,
+        lambda c: inbox.do_ask_commune(session, actor=actor, conversation=c),
+        done="flash.commune_asked",
         field="commune",
     )
 

@@ -161,6 +161,7 @@ def test_an_unknown_event_is_stored_raw_and_acknowledged(
 def test_a_redelivered_update_stores_nothing_new(
     live_server: ThreadedServer, settings: Settings, database: Database
 ) -> None:
+    settings.ask_commune_automatically = True
     for _ in range(3):
         assert post_live(live_server, recorded("text"), token(settings)).status_code == 200
     assert count(database, InboundEvent) == 1

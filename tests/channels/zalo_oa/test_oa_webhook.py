@@ -290,6 +290,7 @@ def test_numeric_ids_are_kept_exact_as_strings(
 def test_a_first_message_asks_the_citizen_for_their_commune(
     client: TestClient, settings: Settings, database: Database
 ) -> None:
+    settings.ask_commune_automatically = True
     body = recorded("user_send_text")
     assert client.post(URL, content=body, headers=signed(body, settings)).status_code == 200
     assert count(database, OutboxItem) == 1
@@ -486,6 +487,7 @@ def test_an_unknown_event_with_odd_fields_is_still_stored_raw(
 def test_a_redelivered_message_stores_nothing_new(
     live_server: ThreadedServer, settings: Settings, database: Database
 ) -> None:
+    settings.ask_commune_automatically = True
     body = recorded("user_send_image")
     for _ in range(3):
         assert post_live(live_server, body, signed(body, settings)).status_code == 200
