@@ -46,3 +46,16 @@ def test_a_secret_can_come_from_a_file(tmp_path: Path, monkeypatch: pytest.Monke
     secret.write_text("from-a-file-0123456789\n")
     monkeypatch.setenv("DANVAN_ZALO_OA_SECRET_KEY_FILE", str(secret))
     assert make().zalo_oa_secret_key == "from-a-file-0123456789"
+
+
+def test_the_app_signs_everything_with_the_resolved_key(tmp_path: Path) -> None:
+    from danvan.db import Database
+    from danvan.web.app import create_app
+
+    settings = make(database_url=f"sqlite:///{tmp_path}/x.db")
+    database = Database(settings.database_url)
+    app = create_app(settings, database)
+    # The web form signs its tokens with settings.secret_key: never the empty default.
+    assert app.state.settings.secret_key == settings.resolve_secret_key()
+    assert len(app.state.settings.secret_key) >= 32
+    database.dispose()

@@ -126,16 +126,22 @@ class FormInvalid(Invalid):
 _TOKEN_SALT = "danvan.webform.token"  # noqa: S105 (a salt, not a secret)
 
 
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    if len(secret_key) < 16:
+        raise ValueError("the web form's tokens need the deployment's real secret key")
+    return URLSafeSerializer(secret_key, salt=_TOKEN_SALT)
+
+
 def issue_form_token(*, secret_key: str, now: datetime | None = None) -> str:
     """A signed token carrying the time the form was rendered (milliseconds since the epoch)."""
     at = now or _utcnow()
-    return URLSafeSerializer(secret_key, salt=_TOKEN_SALT).dumps({"at": int(at.timestamp() * 1000)})
+    return _serializer(secret_key).dumps({"at": int(at.timestamp() * 1000)})
 
 
 def form_token_time(*, secret_key: str, token: str) -> datetime | None:
     """When the form carrying `token` was rendered; None if the token is not ours."""
     try:
-        payload = URLSafeSerializer(secret_key, salt=_TOKEN_SALT).loads(token)
+        payload = _serializer(secret_key).loads(token)
     except BadSignature:
         return None
     at = payload.get("at") if isinstance(payload, dict) else None

@@ -30,6 +30,8 @@ API_DOCS_PAGE = """<!doctype html>
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Resolve once: sessions and the web form's signed tokens must use the same real key.
+    settings.secret_key = settings.resolve_secret_key()
     app = FastAPI(
         title="Dân Vận API",
         version=__version__,
@@ -41,7 +43,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or get_database()
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.resolve_secret_key(),
+        secret_key=settings.secret_key,
         session_cookie="danvan_session",
         max_age=settings.session_minutes * 60,
         same_site="lax",
