@@ -6,6 +6,7 @@ No filter here returns `Markup`; none may be used with `|safe` on data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,11 +64,18 @@ def _tz(context: Context | Mapping[str, Any]) -> ZoneInfo:
     return value if isinstance(value, ZoneInfo) else zone(DEFAULT_TIMEZONE)
 
 
+# Photos stored by danvan itself (the web form), served to staff in scope at /media/<name>.
+_OWN_MEDIA = re.compile(r"/media/[0-9a-f]{32}\.(?:jpg|png|webp)")
+
+
 def http_url(value: object) -> str:
-    """The URL if it is absolute http(s), else "" (no javascript:, data: or relative links)."""
+    """The URL if it is absolute http(s) or one of danvan's own stored photos, else "" (no
+    javascript:, data: or other relative links)."""
     if not isinstance(value, str) or len(value) > 4000:
         return ""
     value = value.strip()
+    if _OWN_MEDIA.fullmatch(value):
+        return value
     try:
         parts = urlsplit(value)
     except ValueError:

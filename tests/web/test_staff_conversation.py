@@ -508,3 +508,22 @@ def test_staff_ask_a_triage_citizen_for_their_commune_from_the_page(
     assert "bạn đang sinh sống ở xã/phường nào" in page
     assert f'action="/conversations/{conversation_id}/ask-commune"' not in page
     assert "Đã hỏi người dân về xã/phường." in page
+
+
+def test_a_web_form_photo_is_shown_to_staff_and_other_relative_links_are_not(
+    database: Database, personas, staff_client: Callable[..., Staff]
+) -> None:
+    photo = "/media/" + "a" * 32 + ".jpg"
+    conversation_id = citizen_writes(
+        database,
+        channel="web",
+        commune=2302,
+        kind="image",
+        attachments=(
+            Attachment(type="image", url=photo),
+            Attachment(type="image", url="/admin/users"),
+        ),
+    )
+    page = staff_client(personas.officer_a).get(f"/conversations/{conversation_id}").text
+    assert f'src="{photo}"' in page
+    assert 'src="/admin/users"' not in page
