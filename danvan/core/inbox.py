@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from PIL import Image
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from danvan import areas
+from danvan.channels.web.inbound import photo_attachment
 from danvan.core import audit
 from danvan.core.actors import Actor
 from danvan.core.errors import Invalid, NotFound
@@ -30,6 +35,9 @@ from danvan.models import (
     utcnow,
 )
 from danvan.text import clean, fold, preview
+
+if TYPE_CHECKING:
+    from danvan.core.webform import Photo
 
 MAX_REPLY_CHARS = 8000  # longer replies are refused; platform limits are met by splitting
 MAX_NOTE_CHARS = 4000
@@ -166,25 +174,101 @@ def check_text(text: str, *, limit: int, what: str) -> str:
     return text
 
 
-def do_reply(session: Session, *, actor: Actor, conversation: Conversation, text: str) -> Message:
-    """Write the reply and its outbox row in the caller's transaction; the worker sends it."""
+# Channels whose sender can deliver a photo stored here: the OA uploads the file, the web form
+# shows it on the citizen's page. The Zalo Bot API's sendPhoto needs a public URL, which we lack.
+PHOTO_CHANNELS = frozenset({"zalo_oa", "web"})
+MAX_REPLY_PHOTO_BYTES = 10 * 1024 * 1024  # what staff may upload; it is re-encoded smaller
+MAX_SENT_PHOTO_BYTES = 1024 * 1024  # Zalo's upload limit: every stored reply photo fits it
+# Sides tried, largest first, until the JPEG fits MAX_SENT_PHOTO_BYTES.
+_PHOTO_SIDES = (2560, 2048, 1600, 1280, 1024, 800, 640)
+
+
+def check_reply_photo(data: bytes, *, channel: str) -> Photo:
+    """A photo staff attach to a reply: verified and stripped of metadata by `check_photo`,
+    then, unless it is already a JPEG or PNG of at most 1 MB, re-encoded as a smaller JPEG
+    (Zalo's upload takes only JPEG/PNG up to 1 MB). Raises `Invalid`."""
+    # Imported here: webform imports ingest, which imports this module.
+    from danvan.core.webform import check_photo
+
+    if channel not in PHOTO_CHANNELS:
+        raise Invalid("Kênh này chưa gửi được ảnh, vui lòng chỉ gửi chữ", code="photo_channel")
+    photo = check_photo(data, max_bytes=MAX_REPLY_PHOTO_BYTES)
+    if photo.extension in ("jpg", "png") and len(photo.data) <= MAX_SENT_PHOTO_BYTES:
+        return photo
+    return _shrink_photo(photo)
+
+
+def _shrink_photo(photo: Photo) -> Photo:
+    from danvan.core.webform import Photo  # see check_reply_photo
+
+    with Image.open(io.BytesIO(photo.data)) as image:
+        image.load()
+        if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info:
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, (255, 255, 255))
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+        else:
+            flat = image.convert("L" if image.mode in ("L", "1") else "RGB")
+    for side in _PHOTO_SIDES:
+        scaled = flat.copy()
+        scaled.thumbnail((side, side))
+        for quality in (85, 70):
+            out = io.BytesIO()
+            scaled.save(out, format="JPEG", quality=quality, optimize=True)
+            if out.tell() <= MAX_SENT_PHOTO_BYTES:
+                return Photo(data=out.getvalue(), extension="jpg", content_type="image/jpeg")
+    raise Invalid("Ảnh quá lớn, không thu nhỏ được dưới 1 MB", code="photo_too_big")
+
+
+def do_reply(
+    session: Session,
+    *,
+    actor: Actor,
+    conversation: Conversation,
+    text: str,
+    photo: bytes | None = None,
+    media_dir: str | None = None,
+) -> Message:
+    """Write the reply and its outbox row in the caller's transaction; the worker sends it.
+
+    With `photo` (raw uploaded bytes, `media_dir` then required) the text may be empty; the photo
+    is checked, re-encoded to at most 1 MB and stored under `media_dir`."""
     actor.require_write()
-    text = check_text(text, limit=MAX_REPLY_CHARS, what="Nội dung trả lời")
-    message = Message(
-        conversation_id=conversation.id,
-        channel=conversation.channel,
-        direction=Direction.OUT,
-        kind="text",
-        text=text,
-        source="staff",
-        author_id=actor.user.id,
-        delivery_status=Delivery.QUEUED,
-    )
-    session.add(message)
-    session.flush()
+    if photo is not None and not clean(text):
+        text = ""
+    else:
+        text = check_text(text, limit=MAX_REPLY_CHARS, what="Nội dung trả lời")
+    attachments: list[dict[str, Any]] = []
+    path: Path | None = None
+    if photo is not None:
+        if media_dir is None:
+            raise ValueError("a reply photo needs media_dir")
+        checked = check_reply_photo(photo, channel=conversation.channel)
+        from danvan.core.webform import save_photo  # see check_reply_photo
+
+        path = save_photo(checked, media_dir=media_dir)
+        attachments.append(photo_attachment(name=path.name, size=len(checked.data)).as_dict())
+    try:
+        message = Message(
+            conversation_id=conversation.id,
+            channel=conversation.channel,
+            direction=Direction.OUT,
+            kind="image" if attachments else "text",
+            text=text,
+            attachments=attachments,
+            source="staff",
+            author_id=actor.user.id,
+            delivery_status=Delivery.QUEUED,
+        )
+        session.add(message)
+        session.flush()
+    except BaseException:
+        if path is not None:
+            path.unlink(missing_ok=True)
+        raise
     enqueue(session, message=message, recipient=conversation.contact.external_id)
     conversation.last_message_at = message.created_at
-    conversation.last_message_preview = preview(text, 200)
+    conversation.last_message_preview = preview(text or f"[{message.kind}]", 200)
     conversation.unread_count = 0
     audit.record(
         session,
@@ -192,7 +276,7 @@ def do_reply(session: Session, *, actor: Actor, conversation: Conversation, text
         action="reply",
         object_type="conversation",
         object_id=conversation.id,
-        detail={"message_id": message.id},
+        detail={"message_id": message.id, **({"photo": path.name} if path else {})},
     )
     return message
 

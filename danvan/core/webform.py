@@ -530,11 +530,8 @@ def _media_file(media_dir: str, name: str) -> MediaFile:
 
 def _messages_with_media(name: str) -> list[ColumnElement[bool]]:
     # Names are 32 hex digits (checked before this runs), so LIKE has nothing to escape; the
-    # exact url is compared in Python.
-    return [
-        Message.channel == CHANNEL,
-        cast(Message.attachments, Text).contains(MEDIA_PREFIX + name, autoescape=True),
-    ]
+    # exact url is compared in Python. Any channel: staff reply photos go out on Zalo OA too.
+    return [cast(Message.attachments, Text).contains(MEDIA_PREFIX + name, autoescape=True)]
 
 
 def _has_media(message: Message, name: str) -> bool:
@@ -542,7 +539,8 @@ def _has_media(message: Message, name: str) -> bool:
 
 
 def access_media(session: Session, *, actor: Actor, media_dir: str, name: str) -> MediaFile:
-    """A stored photo, for staff who see the conversation it belongs to (else 404)."""
+    """A stored photo (a web-form citizen's, or one attached to a staff reply on any channel),
+    for staff who see the conversation it belongs to (else 404)."""
     if _MEDIA_NAME.fullmatch(name) is None:
         raise NotFound("Không tìm thấy ảnh")
     stmt = (

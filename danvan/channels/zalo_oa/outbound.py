@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from danvan.channels.base import Attachment, OutboundMessage, SendResult, SendStatus
 from danvan.channels.http import HttpReply, HttpTransport, SentCheck, SentState, TransportError
+from danvan.channels.web.inbound import MEDIA_PREFIX
 from danvan.channels.zalo_oa.oauth import (
     EXPIRED_REASON,
     OATokenProvider,
@@ -31,6 +33,8 @@ log = logging.getLogger("danvan.channels.zalo_oa")
 
 MAX_TEXT = 2000
 MAX_IMAGE_BYTES = 1024 * 1024
+# Photos danvan stores have random names (see `danvan.core.webform.save_photo`).
+_MEDIA_NAME = re.compile(r"[0-9A-Za-z_-]{1,64}\.(?:jpg|jpeg|png|webp)")
 # Refresh the token once and retry once on these.
 TOKEN_ERRORS = {-216, -220}
 # Reading the history: pages of 10 (the API's maximum), a bounded look back.
@@ -154,7 +158,8 @@ class ZaloOASender:
     def send(self, message: OutboundMessage) -> SendResult:
         """Send one text (at most 2,000 characters), with at most one image."""
         try:
-            content: dict[str, Any] = {"text": message.text}
+            # A media template may carry text (zalo.md §3); a photo-only reply has none.
+            content: dict[str, Any] = {"text": message.text} if message.text else {}
             image = next((a for a in message.attachments if a.type == "image"), None)
             if image is not None:
                 attachment_id = self.upload_image(self._read_image(image))
@@ -197,11 +202,10 @@ class ZaloOASender:
         return str(attachment_id)
 
     def _read_image(self, attachment: Attachment) -> _Image:
-        raw = (attachment.url or "").removeprefix("file://")
-        path = Path(raw)
-        if not path.is_absolute():
-            path = self.media_dir / path
+        path = self._image_path(attachment.url or "")
         try:
+            if path is None:
+                raise OSError("not a stored photo")
             content = path.read_bytes()
         except OSError:
             raise _Failed(
@@ -219,6 +223,19 @@ class ZaloOASender:
             )
         content_type = mimetypes.guess_type(path.name)[0] or "image/jpeg"
         return _Image(content, attachment.name or path.name, content_type)
+
+    def _image_path(self, url: str) -> Path | None:
+        """The file behind an attachment url: `/media/<name>` (a photo stored by danvan, served
+        to staff at that path) lives in `media_dir`; `file://` urls and other absolute paths are
+        read as they are, relative ones under `media_dir`. None for a media name that is not a
+        plain file name."""
+        if url.startswith(MEDIA_PREFIX):
+            name = url[len(MEDIA_PREFIX) :]
+            if not _MEDIA_NAME.fullmatch(name):
+                return None
+            return self.media_dir / name
+        path = Path(url.removeprefix("file://"))
+        return path if path.is_absolute() else self.media_dir / path
 
     # --- reconciliation --------------------------------------------------------------------
 

@@ -404,8 +404,9 @@ def thread_media(request: Request, code: str, name: str) -> Response:
 
 @router.get("/media/{name}")
 def staff_media(name: str, actor: WebActor, session: SessionDep, settings: SettingsDep) -> Response:
-    """A photo sent through the web form, for signed-in staff who see its conversation.
-    Anonymous visitors are sent to the login page; out-of-scope photos are 404."""
+    """A stored photo (from the web form, or of a staff reply on any channel), for signed-in
+    staff who see its conversation. Anonymous visitors are sent to the login page; out-of-scope
+    photos are 404."""
     try:
         media = webform.access_media(session, actor=actor, media_dir=settings.media_dir, name=name)
     except NotFound:

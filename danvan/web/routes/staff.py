@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from danvan import areas
@@ -481,6 +482,7 @@ def _conversation_page(
             "draft": draft,
             "can_write": actor.can_write,
             "asks_for_commune": inbox.ASKS_FOR_COMMUNE,
+            "photo_channels": inbox.PHOTO_CHANNELS,
         },
         status_code=status_code,
     )
@@ -596,22 +598,52 @@ def _act(
     return redirect(f"/conversations/{conversation.id}")
 
 
-@router.post("/conversations/{conversation_id}/reply", dependencies=[CsrfDep])
-def reply(
+# Room for the text next to the largest photo; bigger bodies are refused before they are read.
+REPLY_BODY_LIMIT = inbox.MAX_REPLY_PHOTO_BYTES + 256 * 1024
+
+
+def _bounded_reply(request: Request) -> None:
+    """Runs before the CSRF check reads the form, so an oversized upload is never read."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > REPLY_BODY_LIMIT:
+        raise HTTPException(status_code=413, detail="Ảnh quá lớn")
+
+
+@router.post(
+    "/conversations/{conversation_id}/reply",
+    dependencies=[Depends(_bounded_reply), CsrfDep],
+)
+async def reply(
     request: Request,
     session: SessionDep,
     actor: StaffActor,
     settings: SettingsDep,
     conversation_id: int,
-    text: Annotated[str, Form(max_length=inbox.MAX_REPLY_CHARS * 4)] = "",
 ) -> Response:
-    return _act(
+    """A text reply, a photo, or both (multipart when a photo is attached)."""
+    form = await request.form()  # already read (and bounded) by the CSRF check
+    value = form.get("text")
+    text = value[: inbox.MAX_REPLY_CHARS * 4] if isinstance(value, str) else ""
+    photo: bytes | None = None
+    upload = form.get("photo")
+    # Browsers send an empty, nameless part when no file was chosen.
+    if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+        photo = await upload.read(inbox.MAX_REPLY_PHOTO_BYTES + 1)
+    return await run_in_threadpool(
+        _act,
         request,
         session,
         actor,
         settings,
         conversation_id,
-        lambda c: inbox.do_reply(session, actor=actor, conversation=c, text=text),
+        lambda c: inbox.do_reply(
+            session,
+            actor=actor,
+            conversation=c,
+            text=text,
+            photo=photo,
+            media_dir=settings.media_dir,
+        ),
         done="flash.reply_queued",
         field="reply",
         draft=text[: inbox.MAX_REPLY_CHARS * 2],
