@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import Image
 from sqlalchemy import select
 
 from danvan.channels.base import EventKind, InboundEvent
@@ -19,6 +19,7 @@ from danvan.core.ingest import ingest_events
 from danvan.db import Database
 from danvan.models import AuditEntry, Contact, Conversation, Message, OutboxItem, utcnow
 from danvan.settings import Settings
+from danvan.testing.images import jpeg_with_gps
 
 _counter = itertools.count(1)
 
@@ -45,18 +46,6 @@ def conversation_on(database: Database, channel: str) -> int:
             .join(Contact)
             .where(Contact.channel == channel, Contact.external_id == user_id)
         ).one()
-
-
-def jpeg_with_gps(size: tuple[int, int] = (64, 48)) -> bytes:
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "SpyCam"
-    exif[ExifTags.IFD.GPSInfo] = {
-        ExifTags.GPS.GPSLatitudeRef: "N",
-        ExifTags.GPS.GPSLatitude: (21.0, 49.0, 12.0),
-    }
-    out = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(out, format="JPEG", exif=exif)
-    return out.getvalue()
 
 
 def noisy(fmt: str, size: tuple[int, int], mode: str = "RGB") -> bytes:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import struct
 import unicodedata
-import zlib
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +16,7 @@ from danvan.core import inbox, webform
 from danvan.db import Database
 from danvan.models import Contact, Conversation, InboundEvent, Message, Note, utcnow
 from danvan.settings import Settings
+from danvan.testing.images import jpeg_with_gps, png_declaring
 
 if TYPE_CHECKING:
     from tests.conftest import Personas
@@ -25,38 +24,6 @@ if TYPE_CHECKING:
 COMMUNE_A = 2302  # Xã Minh Quang, as in the personas
 
 # --- helpers (test folders are not packages: the web tests keep their own copy) -----
-
-
-def jpeg_with_gps(size: tuple[int, int] = (64, 48)) -> bytes:
-    image = Image.new("RGB", size, (200, 30, 30))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "SpyCam"
-    exif[ExifTags.Base.ImageDescription] = "nhà ông Tư"
-    exif[ExifTags.IFD.GPSInfo] = {
-        ExifTags.GPS.GPSLatitudeRef: "N",
-        ExifTags.GPS.GPSLatitude: (21.0, 49.0, 12.0),
-        ExifTags.GPS.GPSLongitudeRef: "E",
-        ExifTags.GPS.GPSLongitude: (105.0, 12.0, 7.0),
-    }
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif)
-    return out.getvalue()
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A PNG whose header declares `width` x `height` pixels but holds almost no data."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 def old_token(settings: Settings, seconds: int = 30) -> str:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import unicodedata
-import zlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from danvan.core import webform
 from danvan.db import Database
 from danvan.models import Contact, Conversation, InboundEvent, Message, utcnow
 from danvan.settings import Settings
+from danvan.testing.images import jpeg_with_gps, png_declaring
 
 COMMUNE_A = 2302  # Xã Minh Quang
 CODE = re.compile(r"GY-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
@@ -82,35 +81,6 @@ def counts(database: Database) -> dict[str, int]:
 def media_files(settings: Settings) -> list[Path]:
     folder = Path(settings.media_dir)
     return sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
-
-
-def jpeg_with_gps() -> bytes:
-    image = Image.new("RGB", (80, 60), (20, 120, 40))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "SpyCam"
-    exif[ExifTags.IFD.GPSInfo] = {
-        ExifTags.GPS.GPSLatitudeRef: "N",
-        ExifTags.GPS.GPSLatitude: (21.0, 49.0, 12.0),
-        ExifTags.GPS.GPSLongitudeRef: "E",
-        ExifTags.GPS.GPSLongitude: (105.0, 12.0, 7.0),
-    }
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif)
-    return out.getvalue()
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 NOTHING = {"Contact": 0, "Conversation": 0, "Message": 0, "InboundEvent": 0}
@@ -186,7 +156,7 @@ def test_a_commune_typed_without_diacritics_is_matched(
 def test_a_stored_photo_has_no_exif_gps_left(
     client: TestClient, settings: Settings, database: Database
 ) -> None:
-    original = jpeg_with_gps()
+    original = jpeg_with_gps((80, 60))
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
     submitted_code(post_form(client, settings, photo=("IMG_0001.jpg", original, "image/jpeg")))
     [stored] = media_files(settings)

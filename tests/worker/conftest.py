@@ -18,6 +18,7 @@ from danvan.core.tokens import store_tokens
 from danvan.db import Database
 from danvan.devtools.zalo_standin import StandinState, state_of
 from danvan.models import Contact, Conversation, utcnow
+from danvan.settings import Settings
 from danvan.testing.servers import ThreadedServer
 
 
@@ -45,9 +46,10 @@ MakeReply = Callable[..., int]
 
 
 @pytest.fixture
-def make_reply(database: Database, personas: object) -> MakeReply:
+def make_reply(database: Database, settings: Settings, personas: object) -> MakeReply:
     """Ingest a citizen's message (declaring Xã Minh Quang, so no commune prompt is queued),
-    then reply as officer_a through `do_reply`. Returns the reply's message id."""
+    then reply as officer_a through `do_reply` (with `photo`, an image reply). Returns the
+    reply's message id."""
     counter = itertools.count(1)
 
     def make(
@@ -55,6 +57,7 @@ def make_reply(database: Database, personas: object) -> MakeReply:
         *,
         channel: str = "zalo_oa",
         user_id: str = CITIZEN,
+        photo: bytes | None = None,
     ) -> int:
         n = next(counter)
         event = InboundEvent(
@@ -76,7 +79,14 @@ def make_reply(database: Database, personas: object) -> MakeReply:
                 .where(Contact.channel == channel, Contact.external_id == user_id)
             ).one()
             officer = personas.officer_a  # type: ignore[attr-defined]
-            message = do_reply(session, actor=officer.actor, conversation=conversation, text=text)
+            message = do_reply(
+                session,
+                actor=officer.actor,
+                conversation=conversation,
+                text=text,
+                photo=photo,
+                media_dir=settings.media_dir if photo is not None else None,
+            )
             return message.id
 
     return make

@@ -8,15 +8,11 @@ from pathlib import Path
 
 from outbox_helpers import ACCESS, CITIZEN, delivered
 from PIL import Image
-from sqlalchemy import select
 
-from danvan.channels.base import EventKind, InboundEvent
 from danvan.channels.web.inbound import MEDIA_PREFIX
-from danvan.core.inbox import do_reply
-from danvan.core.ingest import ingest_events
 from danvan.db import Database
 from danvan.devtools.zalo_standin import MESSAGE_CS, UPLOAD_IMAGE, StandinState
-from danvan.models import Contact, Conversation, Message, utcnow
+from danvan.models import Message
 from danvan.settings import Settings
 from danvan.worker import run
 
@@ -25,36 +21,6 @@ def photo() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (20, 120, 40)).save(out, format="JPEG")
     return out.getvalue()
-
-
-def photo_reply(database: Database, settings: Settings, personas, text: str) -> int:
-    event = InboundEvent(
-        channel="zalo_oa",
-        kind=EventKind.MESSAGE,
-        event_name="user_send_text",
-        dedupe_key=f"zalo_oa-in-{CITIZEN}-photo",
-        occurred_at=utcnow(),
-        user_id=CITIZEN,
-        message_id=f"in-{CITIZEN}-photo",
-        text="Tôi ở xã Minh Quang, đường thôn bị sạt lở",
-        raw="{}",
-    )
-    with database.session() as session:
-        ingest_events(session, events=[event], province_code=8)
-        conversation = session.scalars(
-            select(Conversation)
-            .join(Contact)
-            .where(Contact.channel == "zalo_oa", Contact.external_id == CITIZEN)
-        ).one()
-        message = do_reply(
-            session,
-            actor=personas.officer_a.actor,
-            conversation=conversation,
-            text=text,
-            photo=photo(),
-            media_dir=settings.media_dir,
-        )
-        return message.id
 
 
 def stored_name(database: Database, message_id: int) -> str:
@@ -67,9 +33,9 @@ def stored_name(database: Database, message_id: int) -> str:
 
 
 def test_an_image_reply_uploads_the_photo_once_and_sends_its_attachment_id_with_the_text(
-    database: Database, settings: Settings, zalo: StandinState, oa_tokens: object, personas
+    database: Database, settings: Settings, zalo: StandinState, oa_tokens: object, make_reply
 ) -> None:
-    message_id = photo_reply(database, settings, personas, "Ảnh hiện trường sau khi sửa")
+    message_id = make_reply("Ảnh hiện trường sau khi sửa", photo=photo())
     name = stored_name(database, message_id)
 
     assert run(database, settings, once=True) == 1
@@ -101,9 +67,9 @@ def test_an_image_reply_uploads_the_photo_once_and_sends_its_attachment_id_with_
 
 
 def test_a_photo_without_text_is_sent_as_the_image_alone(
-    database: Database, settings: Settings, zalo: StandinState, oa_tokens: object, personas
+    database: Database, settings: Settings, zalo: StandinState, oa_tokens: object, make_reply
 ) -> None:
-    message_id = photo_reply(database, settings, personas, "")
+    message_id = make_reply("", photo=photo())
 
     assert run(database, settings, once=True) == 1
 
@@ -118,9 +84,9 @@ def test_a_photo_without_text_is_sent_as_the_image_alone(
 
 
 def test_a_stored_photo_that_went_missing_fails_without_calling_zalo(
-    database: Database, settings: Settings, zalo: StandinState, oa_tokens: object, personas
+    database: Database, settings: Settings, zalo: StandinState, oa_tokens: object, make_reply
 ) -> None:
-    message_id = photo_reply(database, settings, personas, "Ảnh")
+    message_id = make_reply("Ảnh", photo=photo())
     (Path(settings.media_dir) / stored_name(database, message_id)).unlink()
 
     assert run(database, settings, once=True) == 1
@@ -133,9 +99,9 @@ def test_a_stored_photo_that_went_missing_fails_without_calling_zalo(
 
 
 def test_a_media_url_that_is_not_a_plain_stored_name_is_never_read(
-    database: Database, settings: Settings, zalo: StandinState, oa_tokens: object, personas
+    database: Database, settings: Settings, zalo: StandinState, oa_tokens: object, make_reply
 ) -> None:
-    message_id = photo_reply(database, settings, personas, "Ảnh")
+    message_id = make_reply("Ảnh", photo=photo())
     secret = Path(settings.media_dir).parent / "secret.jpg"
     secret.write_bytes(photo())
     with database.session() as session:
