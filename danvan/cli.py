@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from danvan.cli_analysis import analyze
 from danvan.cli_contacts import contact_app
 from danvan.cli_model import model_app
+from danvan.cli_report import report_app
 from danvan.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dân Vận")
@@ -23,6 +25,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(zalo_app, name="zalo")
 app.add_typer(model_app, name="model")
 app.add_typer(contact_app, name="contact")
+app.add_typer(report_app, name="report")
+app.command()(analyze)
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     webform_max_photo_bytes: int = 5 * 1024 * 1024
     webform_per_hour: int = 10
     media_dir: str = "var/media"
+    # The topic taxonomy (danvan.taxonomy): a JSON file replacing the default, or "".
+    topics_file: str = ""
 
     @model_validator(mode="before")
     @classmethod

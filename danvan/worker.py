@@ -27,6 +27,7 @@ from danvan.channels.registry import Sender, build_senders
 from danvan.core import delivery
 from danvan.core.delivery import Claim
 from danvan.db import Database, supports_skip_locked
+from danvan.jobs import JobRunner
 from danvan.models import utcnow
 from danvan.settings import Settings
 from danvan.text import split_text
@@ -100,6 +101,8 @@ class Worker:
         self.stop = stop or threading.Event()
         self.skip_locked = supports_skip_locked(database.engine)
         self._lease_renewed = 0.0
+        self.jobs = JobRunner(database, settings, holder=self.id)
+        self.jobs_done = 0
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -114,7 +117,7 @@ class Worker:
                 while not self.stop.is_set():
                     self._renew_sqlite_lease()
                     try:
-                        done = self.cycle()
+                        done = self.cycle(force_jobs=once)
                     except Exception:
                         if once:
                             raise
@@ -123,11 +126,11 @@ class Worker:
                         continue
                     if once:
                         processed.update(done)
-                        if not done:
+                        if not done and not self.jobs_done:
                             break
                     else:
                         count += len(done)
-                        if not done:
+                        if not done and not self.jobs_done:
                             self.stop.wait(self._idle_seconds())
         finally:
             if not self.skip_locked:
@@ -137,9 +140,11 @@ class Worker:
         log.info("worker %s stopped after %d item(s)", self.id, total)
         return total
 
-    def cycle(self) -> list[int]:
-        """Reconcile stale rows, then deliver due ones; the ids of the rows handled."""
+    def cycle(self, *, force_jobs: bool = False) -> list[int]:
+        """Run due background jobs, reconcile stale rows, then deliver due ones; the ids of the
+        outbox rows handled (the jobs' work is counted in `jobs_done`)."""
         done: list[int] = []
+        self.jobs_done = self.jobs.run_due(utcnow(), force=force_jobs)
         with self.database.session() as session:
             stale = delivery.claim_stale(
                 session, worker=self.id, limit=BATCH, skip_locked=self.skip_locked

@@ -20,10 +20,11 @@ the transaction has committed, so that a rolled-back erasure never loses a file)
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,23 @@ def export_contact(session: Session, *, actor: Actor, contact: Contact) -> dict[
         ],
         "excluded": [{"what": "internal_notes", "count": notes, "explanation": EXCLUDED_NOTES}],
         "also_held": [{"what": "raw_events", "count": raw_events, "explanation": RAW_EVENTS_NOTE}],
+        # Cases, consultation answers, poll votes…: {area: what that area holds}.
+        "areas": {
+            module.__name__.rsplit(".", 1)[-1]: module.export_contact_data(session, contact)
+            for module in _areas()
+        },
     }
+
+
+# Areas that hold citizen data besides the inbox. Each module provides
+#   export_contact_data(session, contact) -> dict[str, Any]   (JSON-ready, for the export)
+#   erase_contact_data(session, contact) -> dict[str, int]    (erases; returns counts, never data)
+# and every new table holding citizen text or identity must be covered by one of them.
+PERSONAL_DATA_AREAS = ("danvan.core.cases", "danvan.core.outreach")
+
+
+def _areas() -> list[Any]:
+    return [importlib.import_module(name) for name in PERSONAL_DATA_AREAS]
 
 
 @dataclass(frozen=True)
@@ -205,6 +222,8 @@ class Deletion:
     outbox_cancelled: int
     # Stored photo files of the erased messages: remove them with `remove_media` after commit.
     media_files: tuple[str, ...] = ()
+    # What each area (cases, outreach) erased: {area: {what: count}}.
+    areas: dict[str, dict[str, int]] = field(default_factory=dict)
     kept: tuple[str, ...] = KEPT_AFTER_DELETE
 
 
@@ -250,6 +269,10 @@ def do_delete_contact(session: Session, *, actor: Actor, contact: Contact, reaso
     contact.address = None
     contact.consent_at = None
     contact.is_follower = False
+    erased_in_areas = {
+        module.__name__.rsplit(".", 1)[-1]: module.erase_contact_data(session, contact)
+        for module in _areas()
+    }
     session.flush()
 
     deletion = Deletion(
@@ -259,6 +282,7 @@ def do_delete_contact(session: Session, *, actor: Actor, contact: Contact, reaso
         events_deleted=len(events),
         outbox_cancelled=cancelled,
         media_files=tuple(media),
+        areas=erased_in_areas,
     )
     audit.record(
         session,
@@ -275,6 +299,7 @@ def do_delete_contact(session: Session, *, actor: Actor, contact: Contact, reaso
             "events": deletion.events_deleted,
             "outbox_cancelled": cancelled,
             "media_files": len(media),
+            "areas": erased_in_areas,
         },
     )
     return deletion

@@ -117,6 +117,12 @@ def seed(session: Session, *, settings: Settings) -> list[tuple[str, str, str]]:
         refresh_token="demo-refresh-token",  # noqa: S106
         expires_at=now + timedelta(hours=25),
     )
+    # Each area adds its demo data on top of the conversations (in this order: cases may use the
+    # analysed messages, outreach and training the staff).
+    from danvan.demo import cases, opinion, outreach, training
+
+    for area in (opinion, cases, outreach, training):
+        area.seed(session, settings=settings, users=users)
     return [(email, PASSWORD, role) for email, _name, role, _c in STAFF]
 
 

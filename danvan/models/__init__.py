@@ -1,5 +1,6 @@
 """All tables. Import from here so that every mapper is configured."""
 
+from danvan.models.analysis import MessageAnalysis
 from danvan.models.base import Base, utcnow
 from danvan.models.contacts import Contact
 from danvan.models.inbox import (
@@ -35,6 +36,7 @@ __all__ = [
     "Label",
     "Lease",
     "Message",
+    "MessageAnalysis",
     "Note",
     "OutboxAttempt",
     "OutboxItem",
@@ -46,3 +48,7 @@ __all__ = [
     "UserCommune",
     "utcnow",
 ]
+
+# The areas' tables, registered on Base.metadata. Their modules import from danvan.models.<module>
+# (never from this package) so that this import order cannot bite.
+from danvan.models import cases, outreach, training  # noqa: F401

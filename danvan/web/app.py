@@ -52,12 +52,25 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    from danvan.web.routes import api, public, staff, webhooks
+    from danvan.web.routes import (
+        analysis,
+        api,
+        cases,
+        dashboard,
+        open311,
+        outreach,
+        public,
+        staff,
+        training,
+        webhooks,
+    )
 
     app.include_router(webhooks.router)
     app.include_router(api.router)
     app.include_router(public.router)
     app.include_router(staff.router)
+    for area in (cases, open311, outreach, training, dashboard, analysis):
+        app.include_router(area.router)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 21:38:08.348122
+Create Date: 2026-11-30 00:12:50.566985
 """
 
 from collections.abc import Sequence
@@ -310,6 +310,46 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "message_analyses",
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("commune_code", sa.Integer(), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("received_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("topic", sa.String(length=40), nullable=False),
+        sa.Column("sentiment", sa.String(length=10), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("urgent", sa.Boolean(), nullable=False),
+        sa.Column("abusive", sa.Boolean(), nullable=False),
+        sa.Column("confidence", sa.Double(), nullable=False),
+        sa.Column("model_version", sa.String(length=64), nullable=False),
+        sa.Column("corrected_by_id", sa.Integer(), nullable=True),
+        sa.Column("analysed_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["corrected_by_id"],
+            ["users.id"],
+            name=op.f("fk_message_analyses_corrected_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["messages.id"],
+            name=op.f("fk_message_analyses_message_id_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("message_id", name=op.f("pk_message_analyses")),
+    )
+    with op.batch_alter_table("message_analyses", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_message_analyses_commune_received", ["commune_code", "received_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_message_analyses_received_at"), ["received_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_message_analyses_topic_received", ["topic", "received_at"], unique=False
+        )
+
+    op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("message_id", sa.Integer(), nullable=False),
@@ -382,6 +422,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_due")
 
     op.drop_table("outbox")
+    with op.batch_alter_table("message_analyses", schema=None) as batch_op:
+        batch_op.drop_index("ix_message_analyses_topic_received")
+        batch_op.drop_index(batch_op.f("ix_message_analyses_received_at"))
+        batch_op.drop_index("ix_message_analyses_commune_received")
+
+    op.drop_table("message_analyses")
     with op.batch_alter_table("notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notes_conversation_id"))
 

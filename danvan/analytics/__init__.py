@@ -1,0 +1,1 @@
+"""Public opinion in aggregate: analysis results, rollups, emerging issues and reports."""

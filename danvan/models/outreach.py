@@ -1,0 +1,3 @@
+"""Tables of the outreach area (filled in by that area's work)."""
+
+from __future__ import annotations

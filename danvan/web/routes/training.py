@@ -1,0 +1,7 @@
+"""Routes of the training area (placeholder until that area lands)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
