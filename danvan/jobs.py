@@ -38,9 +38,10 @@ class Job:
 def registry() -> list[Job]:
     """Every background job, in the order they run within a cycle."""
     from danvan.analytics import jobs as analytics_jobs
-    from danvan.core import cases_jobs, outreach_jobs
+    from danvan.core import analysis_jobs, cases_jobs, outreach_jobs
 
     return [
+        *analysis_jobs.JOBS,
         *analytics_jobs.JOBS,
         *cases_jobs.JOBS,
         *outreach_jobs.JOBS,
