@@ -51,11 +51,18 @@ def registry() -> list[Job]:
 class JobRunner:
     """Runs due jobs for one worker; `run_due` is called once per worker cycle."""
 
-    def __init__(self, database: Database, settings: Settings, *, holder: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        *,
+        holder: str,
+        jobs: list[Job] | None = None,
+    ) -> None:
         self.database = database
         self.settings = settings
         self.holder = holder
-        self.jobs = registry()
+        self.jobs = registry() if jobs is None else jobs
         self._last: dict[str, datetime] = {}
 
     def run_due(self, now: datetime, *, force: bool = False) -> int:
