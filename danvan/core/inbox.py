@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ from danvan.core import audit
 from danvan.core.actors import Actor
 from danvan.core.errors import Invalid, NotFound
 from danvan.core.outbox import enqueue
-from danvan.core.ratelimit import hit
 from danvan.models import (
     AuditEntry,
     Contact,
@@ -30,7 +28,6 @@ from danvan.models import (
     Label,
     Message,
     Note,
-    RateLimitBucket,
     User,
     utcnow,
 )
@@ -492,42 +489,6 @@ def access_message(
     if message is None or message.conversation_id != conversation.id:
         raise NotFound("Không tìm thấy tin nhắn")
     return message
-
-
-# --- Sign-in throttling -------------------------------------------------------------------------
-# Failed sign-ins are counted per e-mail and per IP address (`ratelimit.hit`); while either count
-# is full, sign-in is refused before any password is checked. Successful sign-ins count nothing.
-
-LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_FAILURES_PER_EMAIL = 5
-LOGIN_FAILURES_PER_IP = 20
-
-
-def _login_keys(email: str, ip: str) -> list[tuple[str, int]]:
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return [
-        (f"login:email:{digest}", LOGIN_FAILURES_PER_EMAIL),
-        (f"login:ip:{ip[:64]}", LOGIN_FAILURES_PER_IP),
-    ]
-
-
-def login_throttled(session: Session, *, email: str, ip: str) -> bool:
-    """True while this e-mail or this address has used up its failed attempts."""
-    since = utcnow() - LOGIN_WINDOW
-    for key, limit in _login_keys(email, ip):
-        bucket = session.scalar(
-            select(RateLimitBucket)
-            .where(RateLimitBucket.key == key)
-            .execution_options(populate_existing=True)
-        )
-        if bucket is not None and bucket.window_start > since and bucket.count >= limit:
-            return True
-    return False
-
-
-def record_login_failure(session: Session, *, email: str, ip: str) -> None:
-    for key, limit in _login_keys(email, ip):
-        hit(session, key=key, limit=limit, window=LOGIN_WINDOW)
 
 
 # --- Admin pages --------------------------------------------------------------------------------

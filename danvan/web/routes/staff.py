@@ -222,7 +222,7 @@ def login(
     ip = client_ip(request)
     email = email.strip()[:254]
     context = {"next": safe_next(next, ""), "email": email}
-    if inbox.login_throttled(session, email=email, ip=ip):
+    if staff.login_throttled(session, email=email, ip=ip):
         record(
             session,
             actor=None,
@@ -241,7 +241,7 @@ def login(
     if email and password and len(password) <= MAX_PASSWORD:
         user = staff.authenticate(session, email=email, password=password, ip=ip)
     if user is None:
-        inbox.record_login_failure(session, email=email, ip=ip)
+        staff.record_login_failure(session, email=email, ip=ip)
         return render(
             request, "staff/login.html", {**context, "error": _("login.failed")}, status_code=400
         )
