@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -57,6 +57,30 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def supports_skip_locked(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+# Files written for rows of a transaction that has not committed yet (uploaded photos): removed
+# if that transaction rolls back, so that a failed commit leaves no orphan file behind.
+_FILES_ON_ROLLBACK = "danvan.files_on_rollback"
+
+
+def remove_on_rollback(session: Session, path: Path) -> None:
+    """Delete `path` if the session's transaction is rolled back instead of committed."""
+    session.info.setdefault(_FILES_ON_ROLLBACK, []).append(path)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session: Session) -> None:
+    session.info.pop(_FILES_ON_ROLLBACK, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _remove_files(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended without `after_commit` having taken the list: it rolled
+    # back (a savepoint's end is not the outermost one, so a savepoint rollback keeps them).
+    if transaction.parent is None:
+        for path in session.info.pop(_FILES_ON_ROLLBACK, []):
+            path.unlink(missing_ok=True)
 
 
 class Database:

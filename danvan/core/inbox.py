@@ -18,6 +18,7 @@ from danvan.core import audit
 from danvan.core.actors import Actor
 from danvan.core.errors import Invalid, NotFound
 from danvan.core.outbox import enqueue
+from danvan.db import remove_on_rollback
 from danvan.models import (
     AuditEntry,
     Contact,
@@ -244,6 +245,7 @@ def do_reply(
         from danvan.core.webform import save_photo  # see check_reply_photo
 
         path = save_photo(checked, media_dir=media_dir)
+        remove_on_rollback(session, path)
         attachments.append(photo_attachment(name=path.name, size=len(checked.data)).as_dict())
     try:
         message = Message(

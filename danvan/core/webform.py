@@ -34,6 +34,7 @@ from danvan.core.actors import Actor
 from danvan.core.errors import CoreError, Invalid, NotFound
 from danvan.core.ingest import ingest_events
 from danvan.core.ratelimit import hit
+from danvan.db import remove_on_rollback
 from danvan.models import Contact, Conversation, Delivery, Direction, Message, RateLimitBucket
 from danvan.models import utcnow as _utcnow
 from danvan.settings import Settings
@@ -475,6 +476,7 @@ def _store_message(
     path: Path | None = None
     if submission.photo is not None:
         path = save_photo(submission.photo, media_dir=settings.media_dir)
+        remove_on_rollback(session, path)
         attachment = photo_attachment(name=path.name, size=len(submission.photo.data))
     try:
         event = message_event(
