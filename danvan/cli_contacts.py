@@ -79,5 +79,5 @@ def _active(user: User) -> User:
     from danvan.core.errors import Forbidden
 
     if not user.is_active:
-        raise Forbidden(f"Tài khoản {user.email} đã bị khoá")
+        raise Forbidden("Tài khoản {email} đã bị khoá", email=user.email)
     return user

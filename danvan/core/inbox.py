@@ -166,9 +166,9 @@ def mark_read(session: Session, *, conversation: Conversation) -> None:
 def check_text(text: str, *, limit: int, what: str) -> str:
     text = clean(text)
     if not text:
-        raise Invalid(f"{what} không được để trống", code="empty")
+        raise Invalid("{what} không được để trống", code="empty", what=what)
     if len(text) > limit:
-        raise Invalid(f"{what} dài quá {limit} ký tự", code="too_long")
+        raise Invalid("{what} dài quá {limit} ký tự", code="too_long", what=what, limit=limit)
     return text
 
 

@@ -37,7 +37,7 @@ def check_communes(codes: Iterable[int]) -> list[int]:
     result = []
     for code in codes:
         if areas.get_commune(code) is None:
-            raise Invalid(f"Mã xã/phường không tồn tại: {code}")
+            raise Invalid("Mã xã/phường không tồn tại: {commune}", commune=code)
         result.append(code)
     return sorted(set(result))
 
@@ -57,14 +57,14 @@ def do_create_user(
         actor.require_admin()
     email = normalize_email(email)
     if role not in {r.value for r in Role}:
-        raise Invalid(f"Vai trò không hợp lệ: {role} (admin, officer, viewer)")
+        raise Invalid("Vai trò không hợp lệ: {role} (admin, officer, viewer)", role=role)
     if len(password) < MIN_PASSWORD:
-        raise Invalid(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự")
+        raise Invalid("Mật khẩu phải có ít nhất {n} ký tự", n=MIN_PASSWORD)
     codes = check_communes(communes)
     if role != Role.ADMIN and not codes:
         raise Invalid("Cán bộ xã (officer/viewer) cần ít nhất một xã/phường (--commune)")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Invalid(f"Đã có tài khoản {email}")
+        raise Invalid("Đã có tài khoản {email}", email=email)
     user = User(
         email=email,
         full_name=full_name.strip()[:200],
@@ -123,7 +123,7 @@ def do_set_role(
 def get_user_by_email(session: Session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotFound(f"Không có tài khoản {email}")
+        raise NotFound("Không có tài khoản {email}", email=email)
     return user
 
 

@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from danvan.core.errors import CoreError
+
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 LOCALE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
@@ -76,3 +78,13 @@ def translator(locale: str) -> Translate:
         return translate(locale, key, **params)
 
     return _
+
+
+def translate_error(locale: str, exc: CoreError) -> str:
+    """A core error's sentence in `locale` (see `danvan.core.errors`): the Vietnamese template
+    and its text fields looked up in the catalogs, then filled in."""
+    params = {
+        key: translate(locale, value) if isinstance(value, str) else value
+        for key, value in exc.params.items()
+    }
+    return translate(locale, exc.template, **params)

@@ -11,22 +11,21 @@ from fastapi.testclient import TestClient
 from staff_helpers import Staff, citizen_writes, csrf_of
 
 import danvan.web
+from danvan.core.errors import Invalid, NotFound
 from danvan.core.inbox import CHANNELS
 from danvan.db import Database
 from danvan.models import Delivery, Role
-from danvan.web.i18n import translate, translator
+from danvan.web.i18n import catalogs, translate, translate_error, translator
 from danvan.web.routes.staff import KINDS
 
 WEB = Path(danvan.web.__file__).parent
-STAFF_TEMPLATES = [WEB / "templates" / "base.html"] + [
-    path
-    for folder in ("staff", "partials", "admin")
-    for path in sorted((WEB / "templates" / folder).rglob("*.html"))
-]
+# Every template of every area (public pages included): their keys live in the merged catalogs.
+TEMPLATES = sorted((WEB / "templates").rglob("*.html"))
+LOCALES = WEB / "locales"
 
 
-def _catalog(locale: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((WEB / "locales" / f"{locale}.json").read_text("utf-8"))
+def _catalog(name: str) -> dict[str, str]:
+    data: dict[str, str] = json.loads((LOCALES / f"{name}.json").read_text("utf-8"))
     return data
 
 
@@ -82,12 +81,17 @@ def test_an_unknown_language_falls_back_to_vietnamese(client: TestClient) -> Non
 
 
 def test_both_catalogs_have_the_same_keys() -> None:
-    assert set(_catalog("vi")) == set(_catalog("en"))
+    """vi.json/en.json and every area's <area>.vi.json/<area>.en.json pair. (errors.en.json has
+    no Vietnamese twin: its keys are the Vietnamese sentences themselves.)"""
+    areas = {path.name.removesuffix(".vi.json") for path in LOCALES.glob("*.vi.json")}
+    assert {"public"} <= areas
+    for prefix in ["", *(f"{area}." for area in sorted(areas))]:
+        assert set(_catalog(f"{prefix}vi")) == set(_catalog(f"{prefix}en")), prefix
 
 
 def test_every_string_the_staff_templates_use_is_translated() -> None:
     used: set[str] = set()
-    for template in STAFF_TEMPLATES:
+    for template in TEMPLATES:
         used |= set(re.findall(r"""_\(["']([a-z0-9_.]+)["']""", template.read_text("utf-8")))
     used = {key for key in used if not key.endswith(".")}  # prefixes of built keys
     # Keys built from values ("delivery." ~ status and the like).
@@ -98,7 +102,7 @@ def test_every_string_the_staff_templates_use_is_translated() -> None:
     used |= {f"channel.{channel}" for channel in CHANNELS}
     used |= {"status.open", "status.closed", "commune_source.citizen", "commune_source.staff"}
     for locale in ("vi", "en"):
-        missing = sorted(used - set(_catalog(locale)))
+        missing = sorted(used - set(catalogs()[locale]))
         assert missing == [], (locale, missing)
 
 
@@ -109,3 +113,25 @@ def test_translations_fill_their_placeholders_and_fall_back() -> None:
     assert translate("en", "Một câu chưa dịch") == "Một câu chưa dịch"
     assert translate("vi", "time.minutes_ago") == "{n} phút trước"
     assert translate("vi", "time.minutes_ago", wrong=1) == "{n} phút trước"  # never a crash
+
+
+def test_core_errors_read_in_the_users_language() -> None:
+    too_long = Invalid("{what} dài quá {limit} ký tự", what="Ghi chú", limit=4000)
+    assert too_long.message == "Ghi chú dài quá 4000 ký tự"  # what the API and the CLI show
+    assert translate_error("vi", too_long) == "Ghi chú dài quá 4000 ký tự"
+    assert translate_error("en", too_long) == "The note is longer than 4000 characters"
+    assert translate_error("en", NotFound()) == "Not found"
+    # A sentence nobody translated yet stays Vietnamese rather than failing.
+    assert translate_error("en", Invalid("Câu mới chưa dịch")) == "Câu mới chưa dịch"
+
+
+def test_an_english_officer_sees_core_errors_in_english(
+    database: Database, personas, staff_client: Callable[..., Staff]
+) -> None:
+    conversation_id = citizen_writes(database, commune=2302)
+    officer = staff_client(personas.officer_a)
+    officer.post("/lang", {"locale": "en", "next": "/inbox"})
+    response = officer.post(f"/conversations/{conversation_id}/notes", {"text": "x" * 5000})
+    assert response.status_code == 422
+    assert "The note is longer than" in response.text
+    assert "dài quá" not in response.text

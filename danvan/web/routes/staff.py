@@ -37,7 +37,7 @@ from danvan.web.deps import (
     client_ip,
     login_session,
 )
-from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of, translator
+from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of, translate_error, translator
 from danvan.web.templating import CurrentUser, render
 
 # Message kinds with a translated name ("[image]" previews are shown as "[Hình ảnh]").
@@ -74,7 +74,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 def _error_response(request: Request, exc: Exception) -> Response:
     _ = translator(locale_of(request.session))
     if isinstance(exc, CoreError):
-        return _error_page(request, exc.status, exc.message)
+        return _error_page(request, exc.status, translate_error(locale_of(request.session), exc))
     if isinstance(exc, HTTPException):
         message = _("error.csrf") if exc.status_code == 403 else str(exc.detail)
         response = _error_page(request, exc.status_code, message)
@@ -188,7 +188,7 @@ def _optional_int(value: str | None, what: str) -> int | None:
     try:
         return int(value.strip())
     except ValueError:
-        raise Invalid(f"{what}: giá trị không hợp lệ") from None
+        raise Invalid("{what}: giá trị không hợp lệ", what=what) from None
 
 
 def _fingerprint(parts: Iterable[object]) -> str:
@@ -590,7 +590,7 @@ def _act(
             settings,
             conversation,
             status_code=422,
-            error=exc.message,
+            error=translate_error(locale_of(request.session), exc),
             error_field=field,
             draft=draft,
         )
@@ -814,7 +814,7 @@ def retry_message(
             settings,
             conversation,
             status_code=422,
-            error=exc.message,
+            error=translate_error(locale_of(request.session), exc),
             error_field="retry",
         )
     if request.headers.get("hx-request"):
@@ -896,7 +896,13 @@ def create_user(
             )
     except Invalid as exc:
         return _users_page(
-            request, session, actor, settings, status_code=422, error=exc.message, form=form
+            request,
+            session,
+            actor,
+            settings,
+            status_code=422,
+            error=translate_error(locale_of(request.session), exc),
+            form=form,
         )
     flash(request, "flash.user_created")
     return redirect("/admin/users")
@@ -953,7 +959,7 @@ def change_user(
                 "user": user,
                 "roles": [r.value for r in Role],
                 "communes": list(areas.province(settings.province).communes),
-                "error": exc.message,
+                "error": translate_error(locale_of(request.session), exc),
             },
             status_code=422,
         )
