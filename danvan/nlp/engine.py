@@ -8,15 +8,17 @@ How it works (one configuration for every dataset; only its own cross-validation
 2. Three TF-IDF blocks (sublinear tf, smoothed idf, each row L2-normalised): segmented words
    1-2-grams, diacritic-free (folded) syllable 1-2-grams (so that text typed without accents
    meets the accented training text), and characters 1-5-grams inside word boundaries.
-3. Three class-weighted linear models on those features: logistic regression, a linear SVM and an
-   NB-SVM (the SVM on features scaled by naive-Bayes log-count ratios). Their standardised
-   scores are combined by a small logistic regression fitted on out-of-fold scores (stacking).
-   Every step is linear, so the whole ensemble is one weight matrix and one bias vector.
-4. K-fold bagging: every model is fitted K times, each time without one fold; the final model is
-   the average of the K fits. The out-of-fold scores tune one additive bias per class (prior
-   shift) to maximise macro-F1 (the same objective for two classes: measured, it also gave the
-   best F1 of the rare class, better than tuning for that class alone) and a
-   softmax temperature that turns scores into probabilities.
+3. Four linear models on those features: class-weighted logistic regression, a class-weighted
+   linear SVM, an NB-SVM (the SVM on features scaled by naive-Bayes log-count ratios) and a
+   complement naive Bayes. Their standardised scores are combined by a small logistic regression
+   fitted on out-of-fold scores (stacking). Every step is linear, so the whole ensemble is one
+   weight matrix and one bias vector.
+4. K-fold bagging (K = 10 by default): every model is fitted K times, each time without one
+   fold; the final model is the average of the K fits (each fit sees 90 % of the rows; on the
+   training splits, 10 folds beat 5 on every task tried). The out-of-fold scores tune one
+   additive bias per class (prior shift) to maximise macro-F1 (the same objective for two
+   classes: measured, it also gave the best F1 of the rare class, better than tuning for that
+   class alone) and a softmax temperature that turns scores into probabilities.
 5. The validation metrics stored in metadata.json are cross-validated: each training row is
    predicted by fold models that never saw it, with class biases tuned on the other folds only.
 
@@ -46,7 +48,7 @@ import scipy.sparse as sp  # type: ignore[import-untyped]
 from danvan.nlp.pipeline import normalize, segment
 from danvan.text import fold
 
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "1.1"
 MODEL_FORMAT = 1
 MAX_TEXT_CHARS = 5000  # longer texts are cut before featurising (bounded work per text)
 
@@ -72,7 +74,8 @@ class Params:
     svm_c: float = 0.1
     nbsvm_c: float = 0.3
     nb_alpha: float = 1.0
-    folds: int = 5
+    cnb_alpha: float = 0.3
+    folds: int = 10
     seed: int = 13
 
     @classmethod
@@ -278,10 +281,23 @@ def _fit_nbsvm(
     return np.stack(columns, axis=1), np.array(intercepts)
 
 
+def _fit_cnb(
+    x: Matrix, y: np.ndarray, n_classes: int, params: Params
+) -> tuple[np.ndarray, np.ndarray]:
+    """Complement naive Bayes (Rennie et al. 2003) on the TF-IDF features: its decision is
+    linear (x @ log-weights), and it errs differently from the discriminative models."""
+    from sklearn.naive_bayes import ComplementNB  # type: ignore[import-untyped]
+
+    model = ComplementNB(alpha=params.cnb_alpha)
+    model.fit(x, y)
+    return np.asarray(model.feature_log_prob_, dtype=np.float64).T.copy(), np.zeros(n_classes)
+
+
 MODELS: dict[str, Callable[[Matrix, np.ndarray, int, Params], tuple[np.ndarray, np.ndarray]]] = {
     "lr": _fit_lr,
     "svm": lambda x, y, k, p: _fit_svm(x, y, k, p.svm_c),
     "nbsvm": _fit_nbsvm,
+    "cnb": _fit_cnb,
 }
 
 
@@ -450,7 +466,7 @@ def fit_docs(
             weights[name] += w / len(folds)
             intercepts[name] += b / len(folds)
     # Each model's scores are brought to unit spread, then a small logistic regression on the
-    # out-of-fold scores of all three (stacking) learns how to combine them.
+    # out-of-fold scores of all four (stacking) learns how to combine them.
     scale = {name: float(np.std(s)) or 1.0 for name, s in oof.items()}
     stacked = np.hstack([oof[name] / scale[name] for name in MODELS])
     mixing, mixing_b = _fit_stacker(stacked, y, n_classes)

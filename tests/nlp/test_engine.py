@@ -12,11 +12,17 @@ import numpy as np
 import pytest
 
 from danvan.nlp.engine import (
+    MODELS,
     Classifier,
     EngineError,
     Params,
+    block_names,
     evaluate,
+    featurize,
+    fit_block,
     load_model,
+    metrics,
+    prepare_many,
     read_csv,
     train,
 )
@@ -151,8 +157,11 @@ def test_bad_training_data_gives_clear_errors(tmp_path: Path) -> None:
         read_csv(latin1, text_column="text", label_column="label")
     with pytest.raises(EngineError, match="only one class"):
         train(["một", "hai", "ba", "bốn", "năm", "sáu"], ["x"] * 6)
-    with pytest.raises(EngineError, match="at least 5 rows"):
+    # The default is 10-fold cross-validation: each label needs 10 rows, fewer folds fewer rows.
+    with pytest.raises(EngineError, match="at least 10 rows"):
         train(["một", "hai", "ba", "bốn", "năm", "sáu", "bảy"], ["x"] * 5 + ["y"] * 2)
+    with pytest.raises(EngineError, match="at least 3 rows"):
+        train(["một", "hai", "ba", "bốn"], ["x"] * 2 + ["y"] * 2, params=Params(folds=3))
 
 
 def test_a_damaged_model_directory_is_refused(tmp_path: Path) -> None:
@@ -161,3 +170,33 @@ def test_a_damaged_model_directory_is_refused(tmp_path: Path) -> None:
     (tmp_path / "metadata.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(EngineError, match="unreadable"):
         load_model(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("folder", "column", "chance"),
+    [
+        # Three classes: always predicting the majority class gives about 0.21 macro-F1.
+        ("vsfc", "sentiment", 0.21),
+        # Two classes: the majority class alone gives about 0.39 macro-F1.
+        ("victsd", "constructiveness", 0.39),
+    ],
+)
+@pytest.mark.parametrize("member", sorted(MODELS))
+def test_each_member_of_the_ensemble_alone_beats_chance_on_unseen_rows(
+    data_dir: Path, folder: str, column: str, chance: float, member: str
+) -> None:
+    """Each linear model is turned into a (features x classes) weight matrix and a bias; a
+    wrong orientation or a wrong binary case (one column from sklearn) would show here."""
+    train_rows = sample_rows(data_dir / folder / "train.csv", 1200, seed=3)
+    dev_rows = sample_rows(data_dir / folder / "dev.csv", 400, seed=4)
+    classes = sorted({r[column] for r in train_rows})
+    docs = prepare_many([r["text"] for r in train_rows])
+    y = np.array([classes.index(r[column]) for r in train_rows])
+    blocks = [fit_block(name, docs, FAST) for name in block_names(FAST)]
+    weights, bias = MODELS[member](featurize(blocks, docs, FAST), y, len(classes), FAST)
+    assert weights.shape[1] == len(classes)
+    assert bias.shape == (len(classes),)
+    x_dev = featurize(blocks, prepare_many([r["text"] for r in dev_rows]), FAST)
+    predicted = [classes[i] for i in np.argmax(np.asarray(x_dev @ weights) + bias, axis=1)]
+    result = metrics([r[column] for r in dev_rows], predicted, classes)
+    assert result["macro_f1"] >= chance + 0.25, (member, result["macro_f1"])
