@@ -93,7 +93,11 @@ class Database:
         # SQLite has one writer at a time and its busy handler waits by sleeping (up to 100 ms
         # a turn), which makes tail latency poor when threads of one process contend. Queue
         # them on a lock instead; other processes still wait on busy_timeout.
-        self._sqlite_lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        # A plain Lock, not an RLock: FastAPI enters and exits a request's session dependency on
+        # whichever threadpool threads are free, and only a Lock may be released by a thread
+        # other than the one that took it. Sessions never nest on SQLite (the inner BEGIN
+        # IMMEDIATE would wait for the outer one forever), so reentrancy is never needed.
+        self._sqlite_lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
