@@ -83,6 +83,34 @@ def _remove_files(session: Session, transaction: SessionTransaction) -> None:
             path.unlink(missing_ok=True)
 
 
+class WriterGate:
+    """The SQLite writer lock of one process: reentrant for the thread that holds it (a session
+    may open another before either touches the database), and releasable from any thread,
+    because FastAPI enters and exits a request's session dependency on whichever threadpool
+    threads are free (a threading.RLock raises "cannot release un-acquired lock" then, and a
+    plain Lock deadlocks the nested case)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            while self._depth and self._owner != me:
+                self._cond.wait()
+            self._owner = me
+            self._depth += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._cond:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._cond.notify()
+
+
 class Database:
     """An engine and its session factory; one per process."""
 
@@ -93,11 +121,8 @@ class Database:
         # SQLite has one writer at a time and its busy handler waits by sleeping (up to 100 ms
         # a turn), which makes tail latency poor when threads of one process contend. Queue
         # them on a lock instead; other processes still wait on busy_timeout.
-        # A plain Lock, not an RLock: FastAPI enters and exits a request's session dependency on
-        # whichever threadpool threads are free, and only a Lock may be released by a thread
-        # other than the one that took it. Sessions never nest on SQLite (the inner BEGIN
-        # IMMEDIATE would wait for the outer one forever), so reentrancy is never needed.
-        self._sqlite_lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        # See `WriterGate` for why this is not a threading.RLock.
+        self._sqlite_lock = WriterGate() if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -27,3 +27,33 @@ def test_a_session_may_end_on_another_thread_than_it_began(database: Database) -
     # And the next session is not blocked by a lock left held.
     with database.session() as again:
         again.add(Label(name="after"))
+
+
+def test_a_session_may_open_another_on_the_same_thread(database: Database) -> None:
+    """Nesting happens (a helper opens its own session inside a caller's): no deadlock."""
+    with database.session() as outer:
+        with database.session() as inner:
+            inner.add(Label(name="inner"))
+        outer.add(Label(name="outer"))
+    with database.session() as check:
+        assert sorted(check.scalars(select(Label.name))) == ["inner", "outer"]
+
+
+def test_other_threads_wait_for_the_writer(database: Database) -> None:
+    order: list[str] = []
+    context = database.session()
+    session = context.__enter__()
+    session.add(Label(name="first"))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+
+        def second() -> None:
+            with database.session() as other:
+                order.append("second")
+                other.add(Label(name="second"))
+
+        waiting = pool.submit(second)
+        assert not waiting.done()  # blocked on the writer gate
+        order.append("first")
+        context.__exit__(None, None, None)
+        waiting.result(timeout=30)
+    assert order == ["first", "second"]
