@@ -38,6 +38,13 @@ class Actor:
         codes = sorted(self.user.commune_codes)
         return column.in_(codes) if codes else false()
 
+    def sees_case(
+        self, *, commune_code: int | None, case_units: frozenset[int], my_units: frozenset[int]
+    ) -> bool:
+        """Cases: the commune's staff (as `sees_commune`), and the members of every unit the
+        case was routed or transferred to (`my_units`: the actor's units)."""
+        return self.sees_commune(commune_code) or bool(case_units & my_units)
+
     def require_write(self) -> None:
         if not self.can_write:
             raise Forbidden("Tài khoản chỉ xem không thể thực hiện thao tác này")

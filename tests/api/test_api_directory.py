@@ -113,13 +113,21 @@ def test_the_openapi_document_renders_and_lists_the_routes(client: TestClient) -
     reply = paths["/api/v1/conversations/{conversation_id}/replies"]["post"]
     assert "201" in reply["responses"]
     assert "Answer the citizen" in reply["description"]
-    # Every operation documents its response model and the JSON error shape.
+    # Every operation documents its response (a JSON model; a file download names its media
+    # type; 204 has none) and the JSON error shape.
     for path, operations in paths.items():
         if not path.startswith("/api/v1/"):
             continue
         for method, operation in operations.items():
-            success = next(v for k, v in operation["responses"].items() if k.startswith("2"))
-            assert "application/json" in success["content"], (method, path)
+            status, success = next(
+                (k, v) for k, v in operation["responses"].items() if k.startswith("2")
+            )
+            if status == "204":
+                assert "content" not in success, (method, path)
+            elif path.endswith((".xlsx", ".docx", ".pdf")):
+                assert set(success["content"]) - {"application/json"}, (method, path)
+            else:
+                assert "application/json" in success["content"], (method, path)
             assert operation["responses"]["401"]["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/ErrorOut"
             }

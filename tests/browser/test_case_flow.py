@@ -1,0 +1,147 @@
+"""A case in a real browser: an officer opens the citizen's Zalo conversation, turns it into a
+case from the conversation page's panel, and takes it to answered and then closed; the
+worker delivers the notices, and the citizen's answer notice arrives at the Zalo stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from danvan.channels.zalo_oa.signature import sign
+from danvan.core.tokens import store_tokens
+from danvan.db import Database
+from danvan.devtools.zalo_standin import OA_ID, state_of
+from danvan.models import utcnow
+from danvan.settings import Settings
+from danvan.testing.servers import ThreadedServer
+from danvan.worker import run
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CITIZEN = "8421000000888"
+QUESTION = "Tôi ở xã Minh Quang, đèn đường thôn Nà Lầu tắt cả tuần nay"
+ANSWER = "Điện lực đã thay bóng đèn đường thôn Nà Lầu."
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def send_webhook(server: ThreadedServer, settings: Settings, text: str) -> None:
+    timestamp = str(int(time.time() * 1000))
+    body = json.dumps(
+        {
+            "app_id": settings.zalo_oa_app_id,
+            "event_name": "user_send_text",
+            "timestamp": timestamp,
+            "sender": {"id": CITIZEN},
+            "recipient": {"id": OA_ID},
+            "message": {"text": text, "msg_id": uuid.uuid4().hex},
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    signature = sign(settings.zalo_oa_app_id, body, timestamp, settings.zalo_oa_secret_key)
+    response = httpx.post(
+        server.url + "/webhooks/zalo-oa",
+        content=body,
+        headers={"Content-Type": "application/json", "X-ZEvent-Signature": signature},
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_an_officer_takes_a_message_to_a_closed_case(
+    browser: Browser,
+    live_server: ThreadedServer,
+    standin: ThreadedServer,
+    database: Database,
+    settings: Settings,
+    personas,
+    tmp_path: Path,
+) -> None:
+    with database.session() as session:
+        store_tokens(
+            session,
+            platform="zalo_oa",
+            access_token="AT-browser",
+            refresh_token="RT-browser",
+            expires_at=utcnow() + timedelta(hours=25),
+        )
+    send_webhook(live_server, settings, QUESTION)
+    zalo = state_of(standin)
+
+    page: Page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto(live_server.url + "/login")
+    page.get_by_label("E-mail").fill(personas.officer_a.user.email)
+    page.get_by_label("Mật khẩu").fill(personas.officer_a.password)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page).to_have_url(f"{live_server.url}/inbox")
+    row = page.locator(".inbox-main .conv-row", has_text="đèn đường thôn Nà Lầu")
+    expect(row).to_have_count(1)
+    row.locator("a").click()
+    expect(page.get_by_role("log")).to_contain_text(QUESTION)
+
+    # The panel is loaded by htmx from the cases area.
+    make = page.locator("#make-case")
+    expect(make).to_be_visible()
+    make.click()
+    page.get_by_label("Tiêu đề").fill("Đèn đường thôn Nà Lầu không sáng")
+    page.get_by_label("Lĩnh vực").select_option("utilities")
+    page.get_by_role("button", name="Tạo phản ánh").click()
+    expect(page.locator("#case-status")).to_have_text("Đã tiếp nhận")
+    code = page.locator(".case-code").inner_text()
+    assert code.startswith("TQ-")
+
+    page.get_by_label("Trạng thái mới").select_option("answered")
+    page.get_by_label("Trả lời công khai").fill(ANSWER)
+    page.get_by_role("button", name="Lưu và thông báo").click()
+    expect(page.locator("#case-status")).to_have_text("Đã trả lời")
+    run(database, settings, once=True)
+    answered = [m for m in zalo.messages(recipient=CITIZEN) if ANSWER in m.text]
+    assert len(answered) == 1
+    assert code in answered[0].text
+
+    page.get_by_label("Trạng thái mới").select_option("closed")
+    page.get_by_role("button", name="Lưu và thông báo").click()
+    expect(page.locator("#case-status")).to_have_text("Đã kết thúc")
+    run(database, settings, once=True)
+    texts = [m.text for m in zalo.messages(recipient=CITIZEN)]
+    assert any(code in t and "Đã kết thúc" in t for t in texts)
+    assert any(code in t and "/phan-hoi?t=" in t for t in texts)  # the rating request
+
+    # The public page shows the answer to anyone with the code.
+    page.goto(f"{live_server.url}/tra-cuu/{code}")
+    expect(page.locator(".case-answer")).to_have_text(ANSWER)
+    page.screenshot(path=str(tmp_path / "case_public.png"), full_page=True)
+    # The browser's own favicon request is the only miss (pages declare none).
+    assert [u for u in failed if not u.endswith("/favicon.ico")] == []
+    assert [e for e in errors if "status of 404" not in e] == []

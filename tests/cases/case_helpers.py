@@ -1,0 +1,99 @@
+"""Helpers for the cases tests (a module of its own: test modules cannot import conftest)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from danvan.channels.zalo_oa.signature import sign
+
+COMMUNE_A = 2302  # Xã Minh Quang
+COMMUNE_B = 2269  # Xã Thượng Lâm
+# `writes(text, commune=..., user_id=..., channel=...)` -> conversation id (a conftest fixture)
+Writes = Callable[..., int]
+# `make_case(text, commune=..., by=..., category=...)` -> case id (a conftest fixture)
+MakeCase = Callable[..., int]
+
+OA_APP_ID = "4321987654321"  # tests/conftest.py
+OA_SECRET = "oa-secret-key-for-tests"
+
+
+def zalo_webhook(client: TestClient, event: dict[str, Any], at: datetime) -> None:
+    """Post one signed Zalo OA event to the app, as Zalo would."""
+    timestamp = str(int(at.timestamp() * 1000))
+    body = json.dumps(
+        {"app_id": OA_APP_ID, "timestamp": timestamp, "recipient": {"id": "oa-1"}, **event},
+        ensure_ascii=False,
+    ).encode()
+    response = client.post(
+        "/webhooks/zalo-oa",
+        content=body,
+        headers={
+            "content-type": "application/json",
+            "x-zevent-signature": sign(OA_APP_ID, body, timestamp, OA_SECRET),
+        },
+    )
+    assert response.status_code == 200, response.text
+
+
+def citizen_text(client: TestClient, *, user_id: str, text: str, at: datetime, msg_id: str) -> None:
+    zalo_webhook(
+        client,
+        {
+            "event_name": "user_send_text",
+            "sender": {"id": user_id},
+            "message": {"msg_id": msg_id, "text": text},
+        },
+        at,
+    )
+
+
+def citizen_shares_phone(
+    client: TestClient, *, user_id: str, phone: str, name: str, at: datetime
+) -> None:
+    zalo_webhook(
+        client,
+        {
+            "event_name": "user_submit_info",
+            "sender": {"id": user_id},
+            "info": {"name": name, "phone": phone, "address": "Thôn Nà Lầu"},
+        },
+        at,
+    )
+
+
+class StaffBrowser:
+    """A signed-in staff member: their own cookies and CSRF token (read off a page)."""
+
+    def __init__(self, client: TestClient, email: str, password: str) -> None:
+        self.client = client
+        page = client.get("/login")
+        token = _csrf(page.text)
+        response = client.post(
+            "/login",
+            data={"email": email, "password": password, "next": "", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        self.csrf = (
+            _csrf(client.get("/cases").text) if "csrf_token" in client.get("/cases").text else token
+        )
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, **kwargs)
+
+    def post(self, url: str, data: dict[str, Any] | None = None) -> Any:
+        return self.client.post(
+            url, data={"csrf_token": self.csrf, **(data or {})}, follow_redirects=False
+        )
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)

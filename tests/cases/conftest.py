@@ -1,0 +1,114 @@
+"""Fixtures of the cases tests: citizens writing through the ingest core, stored Zalo OA
+tokens, and a factory of cases made through the core."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, Writes
+from danvan.channels.base import EventKind, InboundEvent
+from danvan.core import cases as core
+from danvan.core.ingest import ingest_events
+from danvan.core.tokens import store_tokens
+from danvan.db import Database
+from danvan.models import Contact, Conversation, utcnow
+from danvan.settings import Settings
+
+WORDS = {COMMUNE_A: "Tôi ở xã Minh Quang", COMMUNE_B: "Tôi ở xã Thượng Lâm"}
+
+
+@pytest.fixture
+def oa_tokens(database: Database) -> None:
+    with database.session() as session:
+        store_tokens(
+            session,
+            platform="zalo_oa",
+            access_token="AT-cases",
+            refresh_token="RT-cases",
+            expires_at=utcnow() + timedelta(hours=25),
+        )
+
+
+@pytest.fixture
+def writes(database: Database) -> Writes:
+    """`writes(text, commune=..., user_id=..., channel=...)`: a citizen's message (after naming
+    their commune); returns the conversation id."""
+    counter = itertools.count(1)
+
+    def make(
+        text: str = "Đường liên thôn bị sạt lở, xe không qua được",
+        *,
+        commune: int | None = COMMUNE_A,
+        user_id: str | None = None,
+        channel: str = "zalo_oa",
+        name: str = "Hoàng Thị Lan",
+    ) -> int:
+        user_id = user_id or f"84{uuid.uuid4().int % 10**15:015d}"
+        events = []
+        now = utcnow()
+        texts = ([WORDS[commune]] if commune is not None else []) + [text]
+        for i, body in enumerate(texts):
+            n = next(counter)
+            events.append(
+                InboundEvent(
+                    channel=channel,
+                    kind=EventKind.MESSAGE,
+                    event_name="user_send_text",
+                    dedupe_key=f"case-{user_id}-{n}",
+                    occurred_at=now - timedelta(milliseconds=len(texts) - i),
+                    user_id=user_id,
+                    display_name=name,
+                    message_id=f"case-{user_id}-{n}",
+                    text=body,
+                    raw="{}",
+                )
+            )
+        with database.session() as session:
+            ingest_events(session, events=events, province_code=8)
+            conversation_id = session.scalar(
+                select(Conversation.id)
+                .join(Contact, Contact.id == Conversation.contact_id)
+                .where(Contact.channel == channel, Contact.external_id == user_id)
+            )
+        assert conversation_id is not None
+        return conversation_id
+
+    return make
+
+
+@pytest.fixture
+def make_case(database: Database, settings: Settings, personas: Any, writes: Writes) -> MakeCase:
+    """A case made through the core by `by` (default officer_a) from a new conversation of
+    `commune`; returns its id."""
+
+    def make(
+        text: str = "Đường liên thôn bị sạt lở, xe không qua được",
+        *,
+        commune: int = COMMUNE_A,
+        by: Any = None,
+        category: str = "roads",
+        title: str | None = None,
+        conversation: bool = True,
+    ) -> int:
+        actor = (by or personas.officer_a).actor
+        conversation_id = writes(text, commune=commune) if conversation else None
+        with database.session() as session:
+            case = core.do_create_case(
+                session,
+                actor=actor,
+                settings=settings,
+                title=title or text[:80],
+                category=category,
+                commune_code=commune,
+                conversation_id=conversation_id,
+                description="" if conversation else text,
+            )
+            return case.id
+
+    return make
