@@ -37,6 +37,7 @@ log = logging.getLogger("danvan.worker")
 POLL_SECONDS = 1.0
 BATCH = 10
 SQLITE_LEASE = "worker:sqlite"
+PACE_KEY = "broadcast:send"
 SQLITE_LEASE_TTL = timedelta(seconds=60)
 _ATTACHMENT_FIELDS = {f.name for f in fields(Attachment)}
 
@@ -103,6 +104,10 @@ class Worker:
         self._lease_renewed = 0.0
         self.jobs = JobRunner(database, settings, holder=self.id)
         self.jobs_done = 0
+        # Broadcast pacing: send slots in hand, the second they belong to, paced claims left.
+        self._slots = 0
+        self._slots_second = utcnow()
+        self._paced_left = 0
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -157,6 +162,7 @@ class Worker:
             claims = delivery.claim_due(
                 session, worker=self.id, limit=BATCH, skip_locked=self.skip_locked
             )
+        self._paced_left = sum(1 for claim in claims if claim.paced)
         for index, claim in enumerate(claims):
             if self.stop.is_set():
                 with self.database.session() as session:
@@ -219,6 +225,9 @@ class Worker:
         while claim.parts_sent < len(parts):
             if not self._keep_lease(claim):
                 return
+            if claim.paced:
+                self._pace()
+                self._paced_left = max(0, self._paced_left - 1)
             index = claim.parts_sent
             result = self._send(sender, claim, parts, index)
             if result.status != SendStatus.SENT:
@@ -351,6 +360,26 @@ class Worker:
             status,
             f" [{result.error_code}] {result.reason}" if result.status != SendStatus.SENT else "",
         )
+
+    def _pace(self) -> None:
+        """Wait for a send slot of the broadcast rate, shared by every worker through one row
+        per wall-clock second in the database. Slots are taken a batch at a time (up to the
+        claims in hand) and dropped when their second is over."""
+        limit = self.settings.outreach_rate_per_second
+        while not self.stop.is_set():
+            now = utcnow()
+            if self._slots and self._slots_second == now.replace(microsecond=0):
+                self._slots -= 1
+                return
+            with self.database.session() as session:
+                granted, second = delivery.take_send_slots(
+                    session, key=PACE_KEY, limit=limit, want=max(1, self._paced_left), now=now
+                )
+            self._slots, self._slots_second = granted, second
+            if granted:
+                self._slots -= 1
+                return
+            self.stop.wait(1.0 - now.microsecond / 1_000_000 + 0.001)
 
     def _keep_lease(self, claim: Claim) -> bool:
         """Renew the row's lease when half of it is gone; False if the row is no longer ours."""

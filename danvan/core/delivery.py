@@ -32,6 +32,7 @@ from danvan.models import (
     OutboxAttempt,
     OutboxItem,
     OutboxStatus,
+    RateLimitBucket,
     utcnow,
 )
 
@@ -77,6 +78,8 @@ class Claim:
     # Start of the previous attempt, when it ended with an AMBIGUOUS error.
     ambiguous_since: datetime | None = None
     known_ids: frozenset[str] = field(default_factory=frozenset)
+    # A broadcast message: sent at most `outreach_rate_per_second` per second (all workers).
+    paced: bool = False
 
 
 def _rowcount(result: Any) -> int:
@@ -244,6 +247,7 @@ def _claim(
         last_error_code=row.last_error_code,
         ambiguous_since=ambiguous_since,
         known_ids=known_platform_ids(session, item=row) if ambiguous_since else frozenset(),
+        paced=message.source == "broadcast",
     )
 
 
@@ -557,6 +561,51 @@ def retry_uncertain(session: Session, *, actor: Actor, message: Message) -> Outb
         detail={"outbox_id": item.id, "from": previous, "parts_sent": item.parts_sent},
     )
     return item
+
+
+# --- pacing (broadcasts) ------------------------------------------------------------------------
+
+
+def take_send_slots(
+    session: Session, *, key: str, limit: int, want: int, now: datetime
+) -> tuple[int, datetime]:
+    """Take up to `want` sends in the current wall-clock second of `key` (at most `limit` per
+    second in all): how many were granted, and the second they belong to. Windows are aligned
+    to whole seconds, so that no second of the clock (as the platform counts) sees more than
+    `limit`, whatever the number of workers; a worker drops what it has not used when its
+    second is over."""
+    second = now.replace(microsecond=0)
+    want = max(1, min(want, limit))
+    restarted = _rowcount(
+        session.execute(
+            update(RateLimitBucket)
+            .where(RateLimitBucket.key == key, RateLimitBucket.window_start < second)
+            .values(window_start=second, count=want),
+            execution_options={"synchronize_session": False},
+        )
+    )
+    if restarted:
+        return want, second
+    bucket = session.scalar(
+        select(RateLimitBucket)
+        .where(RateLimitBucket.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if bucket is None:
+        try:
+            with session.begin_nested():
+                session.add(RateLimitBucket(key=key, window_start=second, count=want))
+        except IntegrityError:
+            return 0, second  # created by another worker this instant: try the next turn
+        return want, second
+    if bucket.window_start != second:
+        return 0, second  # a newer second was started by another worker's clock
+    granted = min(want, limit - bucket.count)
+    if granted <= 0:
+        return 0, second
+    bucket.count += granted
+    return granted, second
 
 
 # --- named leases (the single SQLite worker) ----------------------------------------------------

@@ -78,6 +78,10 @@ def list_conversations(
         stmt = stmt.where(Conversation.commune_code.is_(None))
     if filters.status:
         stmt = stmt.where(Conversation.status == filters.status)
+    else:
+        # Opened only to carry broadcasts (danvan.core.broadcasts): out of the inbox until the
+        # citizen writes (ingest sets "open").
+        stmt = stmt.where(Conversation.status != "outreach")
     if filters.label_id is not None:
         stmt = stmt.where(
             Conversation.id.in_(

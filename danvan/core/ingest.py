@@ -49,6 +49,7 @@ def ingest_events(
     """Store and apply `events`. With `ask_commune`, a Zalo citizen whose message names no
     commune is asked for it (once per citizen) through the outbox."""
     result = IngestResult()
+    new_texts: list[InboundEvent] = []
     for event in events:
         fast = event.kind == EventKind.MESSAGE and bool(event.user_id)
         if fast:
@@ -58,6 +59,8 @@ def ingest_events(
             result.duplicates += 1
             continue
         result.stored += 1
+        if event.kind == EventKind.MESSAGE and event.user_id and event.text:
+            new_texts.append(event)
         if fast:
             message_id = _fast_message(
                 session, event, province_code=province_code, ask_commune=ask_commune
@@ -71,7 +74,28 @@ def ingest_events(
         message = _apply(session, event, province_code=province_code, ask_commune=ask_commune)
         if message is not None:
             result.messages.append(message.id)
+    for event in new_texts:
+        _maybe_vote(session, event)
     return result
+
+
+def _maybe_vote(session: Session, event: InboundEvent) -> None:
+    """Outreach words in a citizen's text (danvan.core.outreach): a vote on an open
+    consultation, or asking to stop / resume broadcasts. A savepoint keeps a refusal from
+    touching the rest of the batch; nothing is done (one cheap check) for other messages."""
+    from danvan.core.errors import CoreError
+    from danvan.core.outreach import on_inbound_text, wants_outreach
+
+    assert event.user_id is not None
+    if not wants_outreach(session, event.text or ""):
+        return
+    try:
+        with session.begin_nested():
+            on_inbound_text(
+                session, channel=event.channel, user_id=event.user_id, text=event.text or ""
+            )
+    except CoreError:
+        pass
 
 
 # The hot path (a citizen's message) is written with Core statements, a few round trips each:

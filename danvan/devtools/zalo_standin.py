@@ -35,6 +35,7 @@ BOT_SEND = "/bot{token}/sendMessage"
 MESSAGE_CS = "/v3.0/oa/message/cs"
 UPLOAD_IMAGE = "/v2.0/oa/upload/image"
 CONVERSATION = "/v2.0/oa/conversation"
+MESSAGE_V2 = "/v2.0/oa/message"  # only the article broadcast to followers still works there
 ACCESS_TOKEN = "/v4/oa/access_token"  # noqa: S105 (a path)
 
 
@@ -102,6 +103,10 @@ class StandinState:
             self.blocked: set[str] = set()  # recipients who blocked the OA / the bot
             self.citizen_history: list[dict[str, Any]] = []
             self.uploads: dict[str, int] = {}  # attachment_id -> bytes
+            # Article broadcasts received: {"article_id", "target", "shape"}. `article_shape`
+            # is the target shape accepted ("any", "arrays" or "scalars"; the sources differ).
+            self.articles: list[dict[str, Any]] = []
+            self.article_shape = "any"
             self._last_ms = 0
 
     def now_ms(self) -> int:
@@ -153,6 +158,16 @@ class StandinState:
     def messages(self, recipient: str | None = None) -> list[Received]:
         with self.lock:
             return [m for m in self.received if recipient is None or m.recipient == recipient]
+
+    def per_second(self, api: str = "oa") -> dict[int, int]:
+        """Messages received per wall-clock second (epoch seconds), to measure send rates."""
+        counts: dict[int, int] = {}
+        with self.lock:
+            for item in self.received:
+                if item.api == api:
+                    second = item.time_ms // 1000
+                    counts[second] = counts.get(second, 0) + 1
+        return counts
 
     # --- used by the routes ---------------------------------------------------------------
 
@@ -274,6 +289,42 @@ def create_standin_app() -> FastAPI:
                         "quota": {"quota_type": "reply", "remain": 7, "total": 8},
                     },
                 }
+            )
+
+        return await play(request, body, handle)
+
+    @app.post(MESSAGE_V2)
+    async def message_v2(request: Request) -> Response:
+        body = await json_body(request)
+
+        def handle() -> Response:
+            if not state._token_ok(request.headers.get("access_token")):
+                return JSONResponse(INVALID_TOKEN)
+            recipient = body.get("recipient") if isinstance(body, dict) else None
+            target = recipient.get("target") if isinstance(recipient, dict) else None
+            if not isinstance(target, dict):
+                return JSONResponse(
+                    {
+                        "error": -240,
+                        "message": "MessageV2 API has been shut down, please switch to MessageV3",
+                    }
+                )
+            try:
+                elements = body["message"]["attachment"]["payload"]["elements"]
+                article_id = str(elements[0]["attachment_id"])
+                assert elements[0]["media_type"] == "article"
+            except (KeyError, IndexError, TypeError, AssertionError):
+                return JSONResponse({"error": -201, "message": "Parameters are invalid"})
+            shape = "arrays" if all(isinstance(v, list) for v in target.values()) else "scalars"
+            if state.article_shape not in ("any", shape):
+                return JSONResponse({"error": -201, "message": "Parameters are invalid"})
+            message_id = _new_id()
+            with state.lock:
+                state.articles.append(
+                    {"article_id": article_id, "target": target, "shape": shape, "id": message_id}
+                )
+            return JSONResponse(
+                {"error": 0, "message": "Success", "data": {"message_id": message_id}}
             )
 
         return await play(request, body, handle)

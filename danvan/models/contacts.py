@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from danvan.models.base import Base, utcnow
@@ -38,4 +38,20 @@ class Contact(Base):
     last_interaction_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The OA asks once for the commune of a conversation that has none.
     commune_asked_at: Mapped[datetime | None]
+    # Outreach: the citizen's language for broadcasts ("vi", "en", ...; unknown = Vietnamese)
+    # and when they asked to receive no more broadcasts (never included again).
+    language: Mapped[str | None] = mapped_column(String(8))
+    broadcast_opt_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactTag(Base):
+    """A staff-set label on a citizen for choosing broadcast audiences ("hộ kinh doanh",
+    "thôn 3"). Tags describe circumstances staff need to reach, never views or reliability."""
+
+    __tablename__ = "contact_tags"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)

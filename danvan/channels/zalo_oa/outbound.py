@@ -288,6 +288,46 @@ class ZaloOASender:
                 return SentCheck(SentState.NOT_FOUND)
         return SentCheck.unknown("Lịch sử hội thoại quá dài để đối chiếu")
 
+    # --- article broadcast (outreach) ------------------------------------------------------
+
+    def broadcast_article(self, *, article_id: str, target: dict[str, Any]) -> SendResult:
+        """Broadcast an OA article to every follower matching `target` (zalo.md §3:
+        `POST /v2.0/oa/message` with `recipient.target`). The sources disagree on the target's
+        shape (JSDK: scalars, SPEC: arrays): arrays are sent first, scalars when Zalo refuses
+        the parameters (-201), and the shape that was accepted is logged."""
+        shapes = (
+            ("arrays", {k: v if isinstance(v, list) else [v] for k, v in target.items()}),
+            ("scalars", {k: ",".join(map(str, v)) if isinstance(v, list) else str(v)
+                         for k, v in target.items()}),
+        )  # fmt: skip
+        result = SendResult(SendStatus.FAILED, reason="no target shape tried")
+        for name, shaped in shapes:
+            body = {
+                "recipient": {"target": shaped},
+                "message": {
+                    "attachment": {
+                        "type": "template",
+                        "payload": {
+                            "template_type": "media",
+                            "elements": [{"media_type": "article", "attachment_id": article_id}],
+                        },
+                    }
+                },
+            }
+            try:
+                answer = self._api("POST", "/v2.0/oa/message", json=body)
+            except _Failed as failed:
+                result = failed.result
+                if result.error_code == "-201":
+                    log.info("article broadcast: target shape %s refused (-201)", name)
+                    continue
+                return result
+            log.info("article broadcast accepted with the %s target shape", name)
+            data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+            message_id = data.get("message_id") if data else None
+            return SendResult.sent(str(message_id) if message_id else None)
+        return result
+
     # --- plumbing --------------------------------------------------------------------------
 
     def _token(self) -> TokenSnapshot:

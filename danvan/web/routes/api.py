@@ -16,6 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.types import Message
@@ -563,6 +564,59 @@ def get_contact(actor: ApiActor, session: SessionDep, contact_id: ContactId) -> 
         contact,
         conversation_id=conversation.id if conversation is not None else None,
         erased=privacy.is_erased(contact),
+    )
+
+
+class ContactPatch(BaseModel):
+    """Outreach fields staff may set; absent fields are left as they are."""
+
+    commune_code: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
+    tags: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=20)
+    language: str | None = Field(default=None, max_length=8)
+    broadcast_opt_out: bool | None = None
+
+
+class ContactPatched(ContactDetail):
+    tags: list[str]
+    language: str | None
+    broadcast_opt_out: bool
+
+
+@router.patch("/contacts/{contact_id}", responses=_WRITE_ERRORS)
+def patch_contact(
+    actor: ApiActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    contact_id: ContactId,
+    body: ContactPatch,
+) -> ContactPatched:
+    """Set a citizen's commune (`null` sends them back to triage), broadcast tags (replacing
+    the old ones), language, or broadcast opt-out (an opted-out citizen never gets one)."""
+    from danvan.core import outreach
+
+    contact = privacy.access_contact(session, actor=actor, contact_id=contact_id)
+    outreach.do_update_contact(
+        session,
+        actor=actor,
+        contact=contact,
+        province_code=settings.province,
+        commune_code=body.commune_code,
+        set_commune="commune_code" in body.model_fields_set,
+        tags=body.tags,
+        language=body.language,
+        broadcast_opt_out=body.broadcast_opt_out,
+    )
+    conversation = privacy.conversation_of(session, contact)
+    detail = ContactDetail.build(
+        contact,
+        conversation_id=conversation.id if conversation is not None else None,
+        erased=privacy.is_erased(contact),
+    )
+    return ContactPatched(
+        **detail.model_dump(),
+        tags=outreach.contact_tags(session, contact),
+        language=contact.language,
+        broadcast_opt_out=contact.broadcast_opt_out_at is not None,
     )
 
 

@@ -1,0 +1,293 @@
+"""Quick polls: single or multiple choice, one answer per participant (replaced when answered
+again while open), live results with a breakdown by commune, counts under 5 suppressed in
+anything public, XLSX export for staff."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from danvan import areas
+from danvan.core import audit
+from danvan.core.actors import Actor
+from danvan.core.consultations import PUBLIC_MIN, check_communes, check_options
+from danvan.core.errors import Invalid, NotFound
+from danvan.models import Contact, utcnow
+from danvan.models.outreach import Broadcast, Poll, PollAnswer
+from danvan.settings import Settings
+from danvan.text import clean, fold
+
+MAX_QUESTION = 500
+
+
+def do_create_poll(
+    session: Session,
+    *,
+    actor: Actor,
+    settings: Settings,
+    question: str,
+    options: list[str],
+    multiple: bool,
+    commune_codes: list[int],
+    closes_at: datetime | None = None,
+) -> Poll:
+    actor.require_write()
+    text = clean(question)
+    if not text or len(text) > MAX_QUESTION:
+        raise Invalid(f"Câu hỏi bắt buộc, tối đa {MAX_QUESTION} ký tự", code="bad_question")
+    values = check_options(options, required=True)
+    codes = check_communes(actor, commune_codes, province_code=settings.province)
+    if closes_at is not None and closes_at.tzinfo is None:
+        raise Invalid("Thời gian phải có múi giờ", code="naive_time")
+    poll = Poll(
+        question=text,
+        options=values,
+        multiple=multiple,
+        commune_codes=codes,
+        closes_at=closes_at,
+        created_by=actor.user.id,
+    )
+    session.add(poll)
+    session.flush()
+    _forget_open_items()
+    audit.record(
+        session,
+        actor=actor,
+        action="poll_create",
+        object_type="poll",
+        object_id=poll.id,
+        detail={"communes": codes, "multiple": multiple},
+    )
+    return poll
+
+
+def _sees(actor: Actor, poll: Poll) -> bool:
+    return actor.is_admin or any(actor.sees_commune(c) for c in poll.commune_codes or [])
+
+
+def access_poll(session: Session, *, actor: Actor, poll_id: int) -> Poll:
+    poll = session.get(Poll, poll_id)
+    if poll is None or not _sees(actor, poll):
+        raise NotFound("Không tìm thấy thăm dò")
+    return poll
+
+
+def list_polls(session: Session, *, actor: Actor) -> list[Poll]:
+    rows = session.scalars(select(Poll).order_by(Poll.id.desc()).limit(500))
+    return [p for p in rows if _sees(actor, p)]
+
+
+def get_public(session: Session, poll_id: int) -> Poll:
+    poll = session.get(Poll, poll_id)
+    if poll is None:
+        raise NotFound("Không tìm thấy thăm dò")
+    return poll
+
+
+def is_open(poll: Poll, now: datetime) -> bool:
+    return poll.opens_at <= now and (poll.closes_at is None or now < poll.closes_at)
+
+
+def do_answer(
+    session: Session,
+    *,
+    poll: Poll,
+    participant: str,
+    commune_code: int | None,
+    choices: list[int],
+    channel: str,
+    contact_id: int | None = None,
+    now: datetime | None = None,
+) -> PollAnswer:
+    now = now or utcnow()
+    if not is_open(poll, now):
+        raise Invalid("Thăm dò đã kết thúc, không nhận thêm trả lời", code="closed")
+    if commune_code not in (poll.commune_codes or []):
+        raise Invalid("Xã của bạn không thuộc phạm vi thăm dò này", code="out_of_scope")
+    picked = sorted(set(choices))
+    if not picked or any(not 0 <= c < len(poll.options) for c in picked):
+        raise Invalid("Hãy chọn phương án", code="no_option")
+    if not poll.multiple and len(picked) > 1:
+        raise Invalid("Chỉ được chọn một phương án", code="single_choice")
+    answer = session.scalar(
+        select(PollAnswer).where(
+            PollAnswer.poll_id == poll.id, PollAnswer.participant == participant
+        )
+    )
+    if answer is None:
+        answer = PollAnswer(
+            poll_id=poll.id, participant=participant, created_at=now, channel=channel
+        )
+        session.add(answer)
+    answer.commune_code = commune_code
+    answer.choices = picked
+    answer.contact_id = contact_id
+    answer.channel = channel
+    session.flush()
+    return answer
+
+
+def results(session: Session, *, poll: Poll, public: bool = False) -> dict[str, Any]:
+    """Counts per option, overall and per commune; `public`: counts under 5 are None."""
+    width = len(poll.options)
+    overall = [0] * width
+    communes: dict[int, list[int]] = {c: [0] * width for c in poll.commune_codes or []}
+    respondents: dict[int, int] = dict.fromkeys(poll.commune_codes or [], 0)
+    total = 0
+    for code, choices in session.execute(
+        select(PollAnswer.commune_code, PollAnswer.choices).where(PollAnswer.poll_id == poll.id)
+    ):
+        key = code or 0
+        bucket = communes.setdefault(key, [0] * width)
+        respondents[key] = respondents.get(key, 0) + 1
+        total += 1
+        for index in choices or []:
+            if 0 <= index < width:
+                bucket[index] += 1
+                overall[index] += 1
+
+    def shown(count: int) -> int | None:
+        return None if public and count < PUBLIC_MIN else count
+
+    return {
+        "id": poll.id,
+        "question": poll.question,
+        "multiple": poll.multiple,
+        "open": is_open(poll, utcnow()),
+        "respondents": shown(total),
+        "options": [{"option": o, "count": shown(overall[i])} for i, o in enumerate(poll.options)],
+        "by_commune": [
+            {
+                "commune_code": code,
+                "commune": areas.commune_name(code),
+                "respondents": shown(respondents.get(code, 0)),
+                "options": [
+                    {"option": o, "count": shown(counts[i])} for i, o in enumerate(poll.options)
+                ],
+            }
+            for code, counts in sorted(communes.items())
+        ],
+        "suppressed_below": PUBLIC_MIN if public else None,
+    }
+
+
+def export_xlsx(session: Session, *, poll: Poll) -> bytes:
+    """Staff export: aggregate counts per commune and option (no participant rows)."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
+    result = results(session, poll=poll)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Ket qua"
+    sheet.append([poll.question])
+    sheet.append(["Xã", "Số người trả lời", *poll.options])
+    sheet.append(["Tổng", result["respondents"], *[o["count"] for o in result["options"]]])
+    for row in result["by_commune"]:
+        sheet.append([row["commune"], row["respondents"], *[o["count"] for o in row["options"]]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def parse_choices(poll: Poll, text: str) -> list[int] | None:
+    """The options a Zalo reply names: numbers ("2", "1, 3", "1 và 3") or one option's words,
+    with or without accents; None when it names none (or several for a single-choice poll)."""
+    folded = fold(text).strip(" .!")
+    for index, option in enumerate(poll.options):
+        if folded == fold(option):
+            return [index]
+    tokens = [t for t in re.split(r"[,;/\s]+|\bva\b", folded) if t]
+    if not tokens or not all(t.isdigit() and 1 <= int(t) <= len(poll.options) for t in tokens):
+        return None
+    picked = sorted({int(t) - 1 for t in tokens})
+    if len(picked) > 1 and not poll.multiple:
+        return None
+    return picked
+
+
+def poll_open_now(session: Session, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    found = session.scalar(
+        select(Poll.id)
+        .where(Poll.opens_at <= now, or_(Poll.closes_at.is_(None), Poll.closes_at > now))
+        .limit(1)
+    )
+    return found is not None
+
+
+def answer_from_message(
+    session: Session, *, contact: Contact, text: str, now: datetime | None = None
+) -> tuple[Poll, PollAnswer] | None:
+    """A Zalo reply naming options of exactly one open poll in the citizen's commune."""
+    if contact.commune_code is None:
+        return None
+    now = now or utcnow()
+    candidates = [
+        p
+        for p in session.scalars(
+            select(Poll).where(
+                Poll.opens_at <= now, or_(Poll.closes_at.is_(None), Poll.closes_at > now)
+            )
+        )
+        if contact.commune_code in (p.commune_codes or [])
+    ]
+    matches = [(p, c) for p in candidates if (c := parse_choices(p, text)) is not None]
+    if len(matches) != 1:
+        return None
+    poll, choices = matches[0]
+    answer = do_answer(
+        session,
+        poll=poll,
+        participant=f"{contact.channel}:{contact.external_id}",
+        commune_code=contact.commune_code,
+        choices=choices,
+        channel=contact.channel,
+        contact_id=contact.id,
+        now=now,
+    )
+    return poll, answer
+
+
+def announcement_text(poll: Poll, *, base_url: str) -> str:
+    how = "một hoặc nhiều số, cách nhau bởi dấu phẩy" if poll.multiple else "một số"
+    lines = [f"Thăm dò: {poll.question}", f"Trả lời tin này bằng {how}:"]
+    lines.extend(f"{n}. {option}" for n, option in enumerate(poll.options, 1))
+    lines.append(f"{base_url.rstrip('/')}/tham-do/{poll.id}")
+    return "\n".join(lines)[:2000]
+
+
+def do_announce(session: Session, *, actor: Actor, settings: Settings, poll: Poll) -> Broadcast:
+    """Ask the poll's question by broadcast to the followers of its communes."""
+    from danvan.core import broadcasts
+
+    actor.require_write()
+    if not is_open(poll, utcnow()):
+        raise Invalid("Thăm dò đã kết thúc", code="closed")
+    audience = broadcasts.check_audience(
+        actor=actor,
+        commune_codes=list(poll.commune_codes),
+        tags=[],
+        language=None,
+        window="7d",
+        province_code=settings.province,
+    )
+    broadcast, _preview = broadcasts.do_create_broadcast(
+        session,
+        actor=actor,
+        settings=settings,
+        text=announcement_text(poll, base_url=settings.base_url),
+        audience=audience,
+    )
+    return broadcast
+
+
+def _forget_open_items() -> None:
+    from danvan.core.outreach import forget_open_items
+
+    forget_open_items()

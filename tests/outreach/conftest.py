@@ -1,0 +1,210 @@
+"""Fixtures for the outreach area: Zalo followers made by ingesting follow events (as the
+webhook does), stored OA tokens, the stand-in's state, and a drain loop for the worker."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from danvan.channels.base import EventKind, InboundEvent
+from danvan.core.ingest import ingest_events
+from danvan.core.tokens import store_tokens
+from danvan.db import Database
+from danvan.devtools.zalo_standin import StandinState, state_of
+from danvan.models import Contact, OutboxItem, OutboxStatus, utcnow
+from danvan.models.outreach import Broadcast, BroadcastStatus
+from danvan.settings import Settings
+from danvan.testing.servers import ThreadedServer
+from danvan.worker import run
+
+COMMUNE_A = 2302  # Xã Minh Quang
+COMMUNE_B = 2269  # Xã Thượng Lâm
+
+
+@pytest.fixture
+def zalo(standin: ThreadedServer) -> StandinState:
+    return state_of(standin)
+
+
+@pytest.fixture
+def oa_tokens(database: Database) -> None:
+    with database.session() as session:
+        store_tokens(
+            session,
+            platform="zalo_oa",
+            access_token="access-outreach",
+            refresh_token="refresh-outreach",
+            expires_at=utcnow() + timedelta(hours=25),
+        )
+
+
+def _event(kind: EventKind, name: str, user_id: str, at: datetime, **extra: object) -> InboundEvent:
+    key = f"{name}:{user_id}:{at.timestamp()}"
+    raw = {"event_name": name, "follower": {"id": user_id}, "timestamp": str(int(at.timestamp()))}
+    return InboundEvent(
+        channel="zalo_oa",
+        kind=kind,
+        event_name=name,
+        dedupe_key=key,
+        occurred_at=at,
+        user_id=user_id,
+        raw=json.dumps(raw),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+Follow = Callable[..., int]
+
+
+@pytest.fixture
+def follow(database: Database) -> Follow:
+    """`follow(user_id, commune=..., ago=timedelta)`: a Zalo follow event `ago` before now
+    (the citizen's last interaction), then the commune set as staff would; the contact id."""
+
+    def make(
+        user_id: str, *, commune: int | None = None, ago: timedelta = timedelta(hours=1)
+    ) -> int:
+        at = utcnow() - ago
+        with database.session() as session:
+            ingest_events(
+                session, events=[_event(EventKind.FOLLOW, "follow", user_id, at)], province_code=8
+            )
+            contact = session.scalar(select(Contact).where(Contact.external_id == user_id))
+            assert contact is not None
+            contact.commune_code = commune
+            return contact.id
+
+    return make
+
+
+@pytest.fixture
+def unfollow(database: Database) -> Callable[[str], None]:
+    def make(user_id: str) -> None:
+        with database.session() as session:
+            ingest_events(
+                session,
+                events=[_event(EventKind.UNFOLLOW, "unfollow", user_id, utcnow())],
+                province_code=8,
+            )
+
+    return make
+
+
+def outbox_left(database: Database) -> int:
+    with database.session() as session:
+        return (
+            session.scalar(
+                select(func.count()).where(
+                    OutboxItem.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+                )
+            )
+            or 0
+        )
+
+
+def broadcasts_busy(database: Database) -> int:
+    with database.session() as session:
+        return (
+            session.scalar(
+                select(func.count()).where(
+                    Broadcast.status.in_((BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING))
+                )
+            )
+            or 0
+        )
+
+
+Drain = Callable[..., int]
+
+
+@pytest.fixture
+def drain(database: Database, settings: Settings) -> Drain:
+    """`danvan worker --once`, repeated until the outbox is drained and no broadcast is
+    sending; the number of runs."""
+
+    def go(limit: int = 200) -> int:
+        for runs in range(1, limit + 1):
+            run(database, settings, once=True)
+            if not outbox_left(database) and not broadcasts_busy(database):
+                return runs
+            time.sleep(0.05)
+        raise AssertionError("the outbox did not drain")
+
+    return go
+
+
+_texts = iter(range(1, 10**9))
+
+
+def citizen_writes(database: Database, user_id: str, text: str) -> None:
+    """A Zalo OA text message from `user_id`, ingested as the webhook does."""
+    n = next(_texts)
+    at = utcnow()
+    with database.session() as session:
+        ingest_events(
+            session,
+            events=[
+                InboundEvent(
+                    channel="zalo_oa",
+                    kind=EventKind.MESSAGE,
+                    event_name="user_send_text",
+                    dedupe_key=f"msg-{user_id}-{n}",
+                    occurred_at=at,
+                    user_id=user_id,
+                    message_id=f"msg-{user_id}-{n}",
+                    text=text,
+                    raw=json.dumps({"text": text}),
+                )
+            ],
+            province_code=8,
+        )
+
+
+class StaffBrowser:
+    """A signed-in staff client with the session's CSRF token."""
+
+    def __init__(self, client: Any, email: str, password: str) -> None:
+        self.client = client
+        page = client.get("/login")
+        token = _CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        answer = client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, answer.text
+        self.csrf = _CSRF.search(client.get("/outreach").text).group(1)  # type: ignore[union-attr]
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, **kwargs)
+
+    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("follow_redirects", False)
+        return self.client.post(url, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def signed_in(app: Any) -> Iterator[Callable[[Any], StaffBrowser]]:
+    from fastapi.testclient import TestClient
+
+    clients: list[TestClient] = []
+
+    def make(persona: Any) -> StaffBrowser:
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return StaffBrowser(client, persona.user.email, persona.password)
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
