@@ -33,7 +33,7 @@ def train(
     label_column: LabelColumn,
     out: Annotated[Path, typer.Option("--out", help="Model directory to write")],
     text_column: TextColumn = "text",
-    folds: Annotated[int, typer.Option(help="Cross-validation folds for self-tuning")] = 5,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds for self-tuning")] = 10,
 ) -> None:
     """Train a classifier on a labelled CSV and save it to a model directory."""
     from danvan.nlp.engine import EngineError, Params, read_csv
@@ -122,3 +122,69 @@ def predict(
                 ensure_ascii=False,
             )
         )
+
+
+# --- The product's opinion classifiers (danvan.core.analysis) ---------------------------------
+
+
+@model_app.command("retrain")
+def retrain(
+    force: Annotated[
+        bool, typer.Option("--force", help="Activate the new set even if it is not better")
+    ] = False,
+) -> None:
+    """Retrain the opinion classifiers on the seed corpus plus the labels staff gave. The new set
+    is activated only if it is not worse on the staff labels held out of training; the set in
+    use is kept for `danvan model rollback`."""
+    from danvan.core.analysis import retrain as do_retrain
+    from danvan.db import get_database
+    from danvan.nlp.classifiers import ClassifierError
+    from danvan.settings import get_settings
+
+    try:
+        result = do_retrain(get_database(), get_settings(), force=force, log=_log)
+    except ClassifierError as exc:
+        _fail(str(exc))
+    scores = ""
+    if result.score_new is not None:
+        scores = f" (mean macro-F1 {result.score_new} vs {result.score_current})"
+    if result.activated:
+        typer.echo(
+            f"Activated {result.version}: {result.reason}{scores}; previous set "
+            f"{result.current_version} kept for rollback. Run `danvan analyze --since DATE` to "
+            "re-label older messages."
+        )
+    elif result.version:
+        typer.echo(f"Not activated {result.version}: {result.reason}{scores}.")
+    else:
+        typer.echo(f"Not retrained: {result.reason}.")
+    typer.echo(
+        json.dumps(
+            {
+                "version": result.version,
+                "activated": result.activated,
+                "seed_rows": result.seed_rows,
+                "staff_rows": result.staff_rows,
+                "heldout_rows": result.heldout_rows,
+                "score_new": result.score_new,
+                "score_current": result.score_current,
+                "per_task": result.metrics,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+@model_app.command("rollback")
+def rollback() -> None:
+    """Return to the opinion classifier set that was in use before the last retrain."""
+    from danvan.core.analysis import rollback as do_rollback
+    from danvan.core.errors import CoreError
+    from danvan.db import get_database
+    from danvan.settings import get_settings
+
+    try:
+        old, new = do_rollback(get_database(), get_settings())
+    except CoreError as exc:
+        _fail(exc.message)
+    typer.echo(f"Deactivated {old}; now using {new}.")

@@ -8,6 +8,7 @@ this table alone. Labels describe the *message*, never the citizen: there is no 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,4 +39,29 @@ class MessageAnalysis(Base):
     model_version: Mapped[str] = mapped_column(String(64), default="")
     # Set when staff corrected any label: then the labels are staff's, not the model's.
     corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    analysed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When staff last corrected it; staff-labelled messages are the deployment's training data.
+    corrected_at: Mapped[datetime | None]
+    analysed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # rollup cursor
+
+
+class ClassifierVersion(Base):
+    """A model set trained by `danvan model retrain`, kept for rollback.
+
+    The files live under the models directory (DANVAN_ANALYSIS_MODELS_DIR) in a folder named by
+    `version`; this row says which set is active. No row active: the default set (seed corpus).
+    """
+
+    __tablename__ = "classifier_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    # active | previous (the one a rollback returns to) | retired | rejected (worse; never used)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    seed_rows: Mapped[int] = mapped_column(default=0)
+    staff_rows: Mapped[int] = mapped_column(default=0)
+    heldout_rows: Mapped[int] = mapped_column(default=0)
+    # Macro-F1 per task of the new and the replaced set on the held-out staff labels.
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[datetime | None]

@@ -144,3 +144,22 @@ def test_eval_of_a_missing_model_fails_clearly(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "not a model directory" in done.stderr
+
+
+def test_train_uses_the_engines_default_of_ten_folds(tmp_path: Path) -> None:
+    """The engine's design was measured with 10-fold bagging; the CLI must train the same way
+    unless told otherwise (42 rows, 14 per label: enough for 10 folds)."""
+    done = danvan_here(
+        "train",
+        "--input",
+        str(FIXTURE),
+        "--label-column",
+        "topic",
+        "--out",
+        str(tmp_path / "model"),
+    )
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "model" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["parameters"]["folds"] == 10
+    assert "10-fold" in meta["validation"]["method"]
+    assert json.loads(done.stdout.strip().splitlines()[-1])["validation"]["n"] == 42

@@ -1,0 +1,1 @@
+"""The seed corpus of the product classifiers (see PROVENANCE.md)."""
