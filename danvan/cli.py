@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from danvan.cli_analysis import analyze
+from danvan.cli_cases import cases_app
 from danvan.cli_contacts import contact_app
 from danvan.cli_model import model_app
 from danvan.cli_report import report_app
@@ -26,6 +27,7 @@ app.add_typer(zalo_app, name="zalo")
 app.add_typer(model_app, name="model")
 app.add_typer(contact_app, name="contact")
 app.add_typer(report_app, name="report")
+app.add_typer(cases_app, name="cases")
 app.command()(analyze)
 
 
@@ -166,10 +168,21 @@ def demo(
     port: int = 8000,
     standin_port: int = 8001,
     reset: Annotated[bool, typer.Option("--reset", help="Start from an empty database")] = False,
+    seed_only: Annotated[
+        bool,
+        typer.Option(
+            "--seed-only",
+            help="Fill the configured database and run the background jobs, without serving",
+        ),
+    ] = False,
 ) -> None:
     """Migrate, seed the demo, and serve it with a Zalo stand-in and a worker."""
     from danvan.demo import run_demo
+    from danvan.demo import seed_only as fill_only
 
+    if seed_only:
+        fill_only(reset=reset)
+        return
     run_demo(host=host, port=port, standin_port=standin_port, reset=reset)
 
 

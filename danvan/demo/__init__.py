@@ -6,6 +6,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from danvan.db import Database
+    from danvan.settings import Settings
 
 # The demo's Zalo settings: the stand-in plays Zalo, and these secrets sign its webhooks.
 DEMO_ENV = {
@@ -17,6 +22,59 @@ DEMO_ENV = {
     "DANVAN_ZALO_BOT_TOKEN": "1234567:demo-bot-token",
     "DANVAN_ZALO_BOT_SECRET": "demo-bot-secret-token",
 }
+
+
+def run_jobs_to_completion(database: Database, settings: Settings) -> int:
+    """Run every background job (analysis, rollups, emerging issues, …) until none has work
+    left; then label the demo messages no classifier labelled (analysis disabled) and run the
+    jobs again over them. Returns the work done."""
+    from danvan.demo.opinion import fill_missing_analyses
+    from danvan.jobs import JobRunner
+    from danvan.models import utcnow
+
+    runner = JobRunner(database, settings, holder="demo-seed")
+    total = 0
+    for attempt in range(2):
+        while done := runner.run_due(utcnow(), force=True):
+            total += done
+        if attempt == 0:
+            with database.session() as session:
+                filled = fill_missing_analyses(session)
+            if not filled:
+                break
+            total += filled
+    return total
+
+
+def seed_only(*, reset: bool) -> None:
+    """Migrate and fill the configured database, run the background jobs to completion, and
+    stop (no server)."""
+    from danvan.db import get_database, set_database
+    from danvan.demo.seed import is_seeded, seed
+    from danvan.migrations import upgrade
+    from danvan.settings import get_settings
+
+    os.environ.setdefault("DANVAN_DEMO", "1")
+    get_settings.cache_clear()
+    set_database(None)
+    settings = get_settings()
+    if reset and settings.is_sqlite:
+        _remove_sqlite(settings.database_url)
+    print(f"Database: {settings.masked_database_url()}")
+    upgrade(settings.database_url)
+    with get_database().session() as session:
+        seeded = is_seeded(session)
+        if not seeded:
+            seed(session, settings=settings)
+    print("Already seeded." if seeded else "Seeded the demo data.")
+    done = run_jobs_to_completion(get_database(), settings)
+    print(f"Background jobs done ({done} items).")
+
+
+def _remove_sqlite(database_url: str) -> None:
+    db_file = Path(database_url.removeprefix("sqlite:///"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
 
 
 def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
@@ -41,13 +99,18 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
     settings = get_settings()
 
     if reset and settings.is_sqlite:
-        db_file = Path(settings.database_url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+        _remove_sqlite(settings.database_url)
     print(f"Database: {settings.masked_database_url()}")
     upgrade(settings.database_url)
     with get_database().session() as session:
         logins = None if is_seeded(session) else seed(session, settings=settings)
+    if logins is not None and not settings.analysis_enabled:
+        # No classifier will label the demo's messages: give them their written labels so the
+        # dashboard and reports show data (the worker builds rollups and issues from them).
+        from danvan.demo.opinion import fill_missing_analyses
+
+        with get_database().session() as session:
+            fill_missing_analyses(session)
     standin_app = create_standin_app()
     add_citizen_simulator(
         standin_app,

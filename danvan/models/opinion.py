@@ -1,3 +1,121 @@
-"""Tables of opinion analytics: rollups, emerging issues, alerts (filled in by that work)."""
+"""Tables of opinion analytics: daily rollups, the job cursors, emerging issues and alerts.
+
+Everything here is aggregate: counts per day, commune and label, and issues (groups of messages
+about the same thing in one commune). Nothing describes a citizen.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from danvan.models.base import Base, utcnow
+
+# Rollup rows of messages with no commune yet (triage) use this code; the province-wide total
+# of a day (every commune and triage together) uses ALL_COMMUNES, so an admin's dashboard reads
+# one row per label and day instead of one per commune.
+NO_COMMUNE = 0
+ALL_COMMUNES = -1
+
+
+class OpinionRollup(Base):
+    """Messages per local day, commune and one dimension's value.
+
+    `dim` is total (value ""), topic, sentiment, kind, channel, urgent (value "1") or
+    topic_sentiment (value "land:negative"). Marginals rather than the full cube: the dashboard
+    and reports read at most a few dozen rows per day and commune.
+    """
+
+    __tablename__ = "opinion_rollups"
+    # The primary key serves one day (the job's recompute); these serve a commune's days
+    # (totals, trends) and one dimension across communes (the table by commune). Both cover
+    # every column, so the dashboard's reads never touch the table itself.
+    __table_args__ = (
+        Index("ix_opinion_rollups_commune_day", "commune_code", "day", "dim", "value", "count"),
+        Index("ix_opinion_rollups_dim_day", "dim", "value", "day", "commune_code", "count"),
+    )
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    commune_code: Mapped[int] = mapped_column(primary_key=True)
+    dim: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class AnalyticsCursor(Base):
+    """How far a job has read `MessageAnalysis` (by analysed_at, then message id)."""
+
+    __tablename__ = "analytics_cursors"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    analysed_at: Mapped[datetime]
+    message_id: Mapped[int] = mapped_column(default=0)
+
+
+class IssueStatus:
+    ACTIVE = "active"
+    FADED = "faded"  # no new message for a while; kept for history
+
+
+class EmergingIssue(Base):
+    """A group of recent messages about the same matter in one commune and topic.
+
+    Its identity is kept across days: a new grouping that shares enough key words with an
+    active issue of the same commune and topic updates it rather than creating another.
+    """
+
+    __tablename__ = "emerging_issues"
+    __table_args__ = (Index("ix_emerging_issues_commune_status", "commune_code", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_code: Mapped[int | None]
+    topic: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))  # key phrases, Vietnamese
+    keywords: Mapped[list[str]] = mapped_column(default=list)  # folded key words
+    message_count: Mapped[int] = mapped_column(default=0)
+    # Messages that are near-copies of another one in the issue (campaigns, repeated sends).
+    duplicate_count: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(12), default=IssueStatus.ACTIVE)
+    # The commune × topic pair's recent count against its own baseline when last checked.
+    spiking: Mapped[bool] = mapped_column(default=False)
+    observed: Mapped[int] = mapped_column(default=0)
+    expected: Mapped[float] = mapped_column(default=0.0)
+    first_seen_at: Mapped[datetime]  # first message
+    last_seen_at: Mapped[datetime]  # latest message
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EmergingIssueMessage(Base):
+    """The messages an issue groups (for representative quotes and the drill-down)."""
+
+    __tablename__ = "emerging_issue_messages"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("emerging_issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    duplicate_of: Mapped[int | None]  # another message of the issue it nearly copies
+
+
+class OpinionAlert(Base):
+    """A spike: a commune × topic pair well above its own baseline. Shown to the staff of that
+    commune and to admins (dashboard list + count badge)."""
+
+    __tablename__ = "opinion_alerts"
+    __table_args__ = (Index("ix_opinion_alerts_commune_created", "commune_code", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_code: Mapped[int | None]
+    topic: Mapped[str] = mapped_column(String(40))
+    issue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("emerging_issues.id", ondelete="SET NULL")
+    )
+    window_hours: Mapped[int]
+    observed: Mapped[int]
+    expected: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

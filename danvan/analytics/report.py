@@ -1,0 +1,447 @@
+"""The situation report: what people raised over a period, gathered once and rendered as
+DOCX, XLSX, PDF or HTML (`danvan.analytics.render`).
+
+`access_situation` picks the view (scope) and checks the period; `build_situation` reads the
+figures (rollups, issues, a few masked quotes, case figures); `do_situation_report` renders and
+records the audit entry. Figures outside the actor's own scope are suppressed under 5.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from danvan import areas, taxonomy
+from danvan.analytics import rollups
+from danvan.analytics.rollups import day_bounds, zone
+from danvan.analytics.scope import View, province_title, view_for
+from danvan.core import audit
+from danvan.core.actors import Actor
+from danvan.core.errors import Invalid
+from danvan.models import Message, MessageAnalysis, utcnow
+from danvan.models.opinion import NO_COMMUNE, EmergingIssue
+from danvan.nlp.pipeline import mask_pii
+
+FORMATS = ("docx", "xlsx", "pdf", "html")
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+TOP_CONCERNS = 8
+QUOTES_PER_TOPIC = 2
+QUOTE_TOPICS = 4
+QUOTE_MAX = 300
+ISSUES_SHOWN = 10
+
+SENTIMENT_VI = {"negative": "Tiêu cực", "neutral": "Trung lập", "positive": "Tích cực"}
+KIND_VI = {
+    "question": "Hỏi",
+    "complaint": "Phản ánh, khiếu nại",
+    "suggestion": "Kiến nghị, đề xuất",
+    "praise": "Khen ngợi",
+    "information": "Cung cấp thông tin",
+    "other": "Khác",
+}
+CHANNEL_VI = {"zalo_oa": "Zalo OA", "zalo_bot": "Zalo Bot", "web": "Cổng góp ý (web)"}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first local day
+    end: date  # day after the last
+    label: str  # "tháng 11/2026"
+
+    def previous(self) -> Period:
+        last = self.start - timedelta(days=1)
+        return month(last.year, last.month)
+
+
+def month(year: int, number: int) -> Period:
+    start = date(year, number, 1)
+    end = date(year + (number == 12), number % 12 + 1, 1)
+    return Period(start=start, end=end, label=f"tháng {number}/{year}")
+
+
+def parse_period(text: str) -> Period:
+    found = _PERIOD.match(text.strip())
+    if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 2000:
+        raise Invalid("Kỳ báo cáo phải có dạng NĂM-THÁNG, ví dụ 2026-11", code="period")
+    return month(int(found.group(1)), int(found.group(2)))
+
+
+def change(now: int | None, before: int | None) -> float | None:
+    """Relative change in percent; None when unknown (suppressed, or nothing before)."""
+    if now is None or before is None or before == 0:
+        return None
+    return round(100.0 * (now - before) / before, 1)
+
+
+@dataclass
+class Concern:
+    topic: str
+    name: str
+    count: int | None
+    previous: int | None
+    change: float | None
+    negative: int | None
+
+
+@dataclass
+class CommuneRow:
+    code: int
+    name: str
+    total: int | None
+    negative: int | None
+    urgent: int | None
+    top_topic: str
+
+
+@dataclass
+class SentimentRow:
+    name: str
+    count: int | None
+    previous: int | None
+    share: float | None  # percent of the period's messages
+    previous_share: float | None
+    shift: float | None  # percentage points
+
+
+@dataclass
+class IssueRow:
+    label: str
+    commune: str
+    topic: str
+    messages: int
+    first_seen: datetime
+    last_seen: datetime
+    spiking: bool
+
+
+@dataclass
+class Quote:
+    topic: str
+    commune: str
+    day: date
+    text: str
+
+
+@dataclass
+class Situation:
+    title: str
+    period: Period
+    previous: Period
+    scope_name: str
+    province_name: str  # "Tuyên Quang"
+    issuer: str  # the issuing body, upper-case
+    issued_on: date
+    suppressed: bool
+    overview: list[tuple[str, int | None, int | None, float | None]]
+    concerns: list[Concern]
+    communes: list[CommuneRow]
+    sentiments: list[SentimentRow]
+    kinds: list[tuple[str, int | None]]
+    channels: list[tuple[str, int | None]]
+    issues: list[IssueRow]
+    quotes: list[Quote]
+    cases: dict[str, Any]
+    case_rows: list[dict[str, Any]]
+    daily: list[tuple[date, int | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def access_situation(
+    actor: Actor,
+    *,
+    province_code: int,
+    period: str,
+    fmt: str,
+    commune_code: int | None = None,
+    wide: bool = False,
+    public: bool = False,
+) -> tuple[View, Period]:
+    if fmt not in FORMATS:
+        raise Invalid("Định dạng phải là docx, xlsx, pdf hoặc html", code="format")
+    view = view_for(
+        actor, province_code=province_code, commune_code=commune_code, wide=wide, public=public
+    )
+    return view, parse_period(period)
+
+
+def _pct(part: int | None, whole: int | None) -> float | None:
+    if part is None or whole is None or whole == 0:
+        return None
+    return round(100.0 * part / whole, 1)
+
+
+def build_situation(
+    session: Session, *, view: View, period: Period, province_code: int, tz_name: str
+) -> Situation:
+    tz = zone(tz_name)
+    previous = period.previous()
+    now_t = rollups.totals(session, codes=view.codes, start=period.start, end=period.end)
+    prev_t = rollups.totals(session, codes=view.codes, start=previous.start, end=previous.end)
+    c = view.count
+    names = {t.code: t.vi for t in taxonomy.topics()}
+
+    total, total_prev = now_t[("total", "")], prev_t[("total", "")]
+    negative = now_t[("sentiment", "negative")]
+    urgent = now_t[("urgent", "1")]
+    start_utc, _ = day_bounds(period.start, tz)
+    end_utc, _ = day_bounds(period.end, tz)
+
+    cases_module: Any
+    from danvan.core import cases as cases_module
+
+    cases = cases_module.report_figures(
+        session, actor=view.actor, start=start_utc, end=end_utc, commune_code=view.commune_code
+    )
+    raw: list[tuple[str, int | None, int | None, None]] = [
+        ("Tổng số ý kiến, tin nhắn tiếp nhận", c(total), c(total_prev), None),
+        ("Ý kiến mang sắc thái tiêu cực", c(negative), c(prev_t[("sentiment", "negative")]), None),
+        (
+            "Ý kiến khẩn cấp (nguy hiểm tính mạng, tài sản)",
+            c(urgent),
+            c(prev_t[("urgent", "1")]),
+            None,
+        ),
+        (
+            "Phản ánh, kiến nghị được tiếp nhận thành vụ việc",
+            c(int(cases.get("received") or 0)),
+            None,
+            None,
+        ),
+        ("Vụ việc còn đang xử lý", c(int(cases.get("open") or 0)), None, None),
+        ("Vụ việc quá hạn", c(int(cases.get("overdue") or 0)), None, None),
+    ]
+    overview = [(label, n, p, change(n, p)) for label, n, p, *_x in raw]
+
+    concerns = []
+    for topic, n_now in sorted(
+        ((v, n) for (d, v), n in now_t.items() if d == "topic"), key=lambda kv: (-kv[1], kv[0])
+    )[:TOP_CONCERNS]:
+        before = prev_t[("topic", topic)]
+        concerns.append(
+            Concern(
+                topic=topic,
+                name=names.get(topic, topic),
+                count=c(n_now),
+                previous=c(before),
+                change=change(c(n_now), c(before)),
+                negative=c(now_t[("topic_sentiment", f"{topic}:negative")]),
+            )
+        )
+
+    sentiments = []
+    for sentiment in taxonomy.SENTIMENTS:
+        s_now, s_before = c(now_t[("sentiment", sentiment)]), c(prev_t[("sentiment", sentiment)])
+        share, share_p = _pct(s_now, c(total)), _pct(s_before, c(total_prev))
+        shift = None if share is None or share_p is None else round(share - share_p, 1)
+        sentiments.append(
+            SentimentRow(SENTIMENT_VI[sentiment], s_now, s_before, share, share_p, shift)
+        )
+
+    kinds = [(KIND_VI.get(k, k), c(now_t[("kind", k)])) for k in taxonomy.KINDS]
+    channels = [(name, c(now_t[("channel", k)])) for k, name in CHANNEL_VI.items()]
+
+    per = rollups.by_commune(
+        session,
+        codes=None if view.communes is None else list(view.communes),
+        start=period.start,
+        end=period.end,
+        dims=("total", "sentiment", "urgent", "topic"),
+    )
+    communes = []
+    for code, counts in sorted(per.items(), key=lambda kv: -kv[1][("total", "")]):
+        topics = sorted(
+            ((v, n) for (d, v), n in counts.items() if d == "topic"), key=lambda kv: -kv[1]
+        )
+        communes.append(
+            CommuneRow(
+                code=code,
+                name="Chưa xác định xã" if code == NO_COMMUNE else areas.commune_name(code),
+                total=c(counts[("total", "")]),
+                negative=c(counts[("sentiment", "negative")]),
+                urgent=c(counts[("urgent", "1")]),
+                top_topic=names.get(topics[0][0], topics[0][0]) if topics else "",
+            )
+        )
+
+    daily_counts = rollups.daily(
+        session, codes=view.codes, start=period.start, end=period.end, dim="total"
+    )
+    daily = []
+    day = period.start
+    while day < period.end:
+        daily.append((day, c(daily_counts.get((day, ""), 0))))
+        day += timedelta(days=1)
+
+    ei = EmergingIssue
+    issue_rows = session.scalars(
+        select(ei)
+        .where(
+            view.messages(ei.commune_code),
+            ei.last_seen_at >= start_utc,
+            ei.first_seen_at < end_utc,
+        )
+        .order_by(ei.spiking.desc(), ei.message_count.desc(), ei.id)
+        .limit(ISSUES_SHOWN)
+    ).all()
+    issues = [
+        IssueRow(
+            label=i.label,
+            commune=areas.commune_name(i.commune_code) or "Chưa xác định xã",
+            topic=names.get(i.topic, i.topic),
+            messages=i.message_count,
+            first_seen=i.first_seen_at,
+            last_seen=i.last_seen_at,
+            spiking=i.spiking,
+        )
+        for i in issue_rows
+    ]
+
+    quotes = _quotes(
+        session,
+        view=view,
+        topics=[x.topic for x in concerns[:QUOTE_TOPICS]],
+        start=start_utc,
+        end=end_utc,
+        names=names,
+        tz_name=tz_name,
+    )
+    province = province_title(province_code)
+    short = province.removeprefix("Tỉnh ").removeprefix("Thành phố ")
+    if view.commune_code is not None:
+        issuer = f"ỦY BAN NHÂN DÂN {view.name.upper()}"
+    else:
+        issuer = f"ỦY BAN NHÂN DÂN {province.upper()}"
+    case_rows = [
+        {**row, "name": areas.commune_name(row.get("commune_code")) or "Chưa xác định xã"}
+        for row in cases.get("by_commune", [])
+    ]
+    if view.suppress:
+        case_rows = [
+            {k: (c(v) if isinstance(v, int) and k != "commune_code" else v) for k, v in r.items()}
+            for r in case_rows
+        ]
+    return Situation(
+        title=f"Tình hình dư luận, ý kiến Nhân dân {period.label}",
+        period=period,
+        previous=previous,
+        scope_name=view.name,
+        province_name=short,
+        issuer=issuer,
+        issued_on=utcnow().astimezone(tz).date(),
+        suppressed=view.suppress,
+        overview=overview,
+        concerns=concerns,
+        communes=communes,
+        sentiments=sentiments,
+        kinds=kinds,
+        channels=channels,
+        issues=issues,
+        quotes=quotes,
+        cases=cases,
+        case_rows=case_rows,
+        daily=daily,
+        notes=(
+            ["Số liệu vụ việc (phản ánh, kiến nghị) tính trong phạm vi xã, phường được phân công."]
+            if view.communes is None and not view.actor.is_admin
+            else []
+        ),
+    )
+
+
+def _quotes(
+    session: Session,
+    *,
+    view: View,
+    topics: list[str],
+    start: datetime,
+    end: datetime,
+    names: dict[str, str],
+    tz_name: str,
+) -> list[Quote]:
+    """A few messages per top concern, PII masked: complaints and suggestions of some length
+    first (they say most), the most recent among them."""
+    ma = MessageAnalysis
+    tz = zone(tz_name)
+    quotes: list[Quote] = []
+    for topic in topics:
+        rows = session.execute(
+            select(Message.text, ma.commune_code, ma.received_at)
+            .join(Message, Message.id == ma.message_id)
+            .where(
+                view.messages(ma.commune_code),
+                ma.topic == topic,
+                ma.received_at >= start,
+                ma.received_at < end,
+                ma.abusive.is_(False),
+                func.length(Message.text) >= 30,
+                or_(ma.kind == "complaint", ma.kind == "suggestion", ma.sentiment == "negative"),
+            )
+            .order_by(ma.received_at.desc())
+            .limit(QUOTES_PER_TOPIC)
+        ).all()
+        for text, commune, at in rows:
+            masked = mask_pii(str(text)).strip()
+            if len(masked) > QUOTE_MAX:
+                masked = masked[: QUOTE_MAX - 1].rstrip() + "…"
+            quotes.append(
+                Quote(
+                    topic=names.get(topic, topic),
+                    commune=areas.commune_name(commune) or "Chưa xác định xã",
+                    day=at.astimezone(tz).date(),
+                    text=masked,
+                )
+            )
+    return quotes
+
+
+def do_situation_report(
+    session: Session,
+    *,
+    actor: Actor,
+    province_code: int,
+    tz_name: str,
+    period: str,
+    fmt: str,
+    commune_code: int | None = None,
+    wide: bool = False,
+    public: bool = False,
+    record: bool = True,
+) -> tuple[bytes, str]:
+    """The report file's bytes and a file name; the audit log records who made which."""
+    from danvan.analytics import render
+
+    view, parsed = access_situation(
+        actor,
+        province_code=province_code,
+        period=period,
+        fmt=fmt,
+        commune_code=commune_code,
+        wide=wide,
+        public=public,
+    )
+    situation = build_situation(
+        session, view=view, period=parsed, province_code=province_code, tz_name=tz_name
+    )
+    data = render.RENDERERS[fmt](situation)
+    if record:
+        audit.record(
+            session,
+            actor=actor if actor.user.id is not None else None,
+            action="report.situation",
+            object_type="report",
+            detail={
+                "period": period,
+                "format": fmt,
+                "commune": commune_code,
+                "wide": wide,
+                "public": public,
+            },
+            via=actor.via,
+        )
+    suffix = f"-{commune_code}" if commune_code else ""
+    return data, f"bao-cao-tinh-hinh-{parsed.start:%Y-%m}{suffix}.{fmt}"
