@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +76,58 @@ class Settings(BaseSettings):
     media_dir: str = "var/media"
     # The topic taxonomy (danvan.taxonomy): a JSON file replacing the default, or "".
     topics_file: str = ""
+
+    # --- Cases (danvan.core.cases) ---
+    # Case codes: <prefix>-<yymm>-<sequence>, e.g. TQ-2611-0042 (the province's abbreviation).
+    case_code_prefix: str = "TQ"
+    # The status lifecycle, as JSON: [{"code", "vi", "en", "kind": open|answered|closed,
+    # "public": bool, "needs_reason": bool}]; the first is the status of a new case. Empty: the
+    # default (received → assigned → in_progress → answered → closed, transferred, duplicate,
+    # declined); see danvan.core.case_rules.DEFAULT_STATUSES.
+    case_statuses: list[dict[str, Any]] = Field(default_factory=list)
+    # Working-day SLA per category: {"<topic code>|default": [acknowledge, answer]}.
+    case_sla: dict[str, list[int]] = Field(default_factory=dict)
+    # Days off and compensatory working days announced by the government, beyond `holidays`.
+    case_extra_days_off: list[date] = Field(default_factory=list)
+    case_extra_working_days: list[date] = Field(default_factory=list)
+    # The citizen may reopen an answered case within this many days.
+    case_reopen_days: int = 10
+    # Reminders this many hours before a case is due.
+    case_remind_hours: int = 24
+
+    # --- Outreach (danvan.core.broadcasts, consultations, polls) ---
+    # Broadcast messages per second across all workers (Zalo allows about 4,000 calls/min).
+    outreach_rate_per_second: int = Field(default=40, ge=1)
+    # No non-urgent broadcast is sent between these local hours (Asia/Ho_Chi_Minh).
+    outreach_quiet_start_hour: int = 22
+    outreach_quiet_end_hour: int = 6
+    # Estimated cost (VND) of one CS message sent between 48 h and 7 days after the last
+    # interaction (charged against the OA package quota); shown in the audience preview.
+    outreach_paid_message_vnd: int = 50
+    # Broadcast deliveries queued ahead of sending per broadcast (bounds what a pause holds back).
+    outreach_queue_ahead: int = 200
+    # Consultation documents (PDF/DOCX) and resident-list uploads.
+    outreach_max_document_bytes: int = 10 * 1024 * 1024
+
+    # --- Training (issue 6) ---
+    # The check-in QR code changes every this many seconds; the current and the previous code
+    # are accepted, so a photo of it is useless a minute later.
+    training_qr_seconds: int = 30
+    # A quiz submitted this long after its time limit (network, a slow phone) is still graded.
+    training_quiz_grace_seconds: int = 10
+    # Partial credit for multiple-choice questions of new quizzes: proportional | all_or_nothing.
+    training_partial_credit: str = "proportional"
+    # Most trainees one XLSX import may hold.
+    training_import_max_rows: int = 2000
+
+    # --- Opinion classifiers (danvan.core.analysis, danvan.nlp.classifiers) ---
+    # Trained model sets (the default one from the seed corpus, and `danvan model retrain`'s).
+    # Workers on several machines need this folder shared, as for media_dir.
+    analysis_models_dir: str = "var/models"
+    # Messages classified per batch of the worker's analysis job.
+    analysis_batch_size: int = 200
+    # Off: the worker does not classify (messages wait; `danvan analyze` still works).
+    analysis_enabled: bool = True
 
     @model_validator(mode="before")
     @classmethod

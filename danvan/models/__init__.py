@@ -2,7 +2,7 @@
 
 from danvan.models.analysis import MessageAnalysis
 from danvan.models.base import Base, utcnow
-from danvan.models.contacts import Contact
+from danvan.models.contacts import Contact, ContactTag
 from danvan.models.inbox import (
     Conversation,
     ConversationLabel,
@@ -28,6 +28,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Contact",
+    "ContactTag",
     "Conversation",
     "ConversationLabel",
     "Delivery",
@@ -51,4 +52,4 @@ __all__ = [
 
 # The areas' tables, registered on Base.metadata. Their modules import from danvan.models.<module>
 # (never from this package) so that this import order cannot bite.
-from danvan.models import cases, outreach, training  # noqa: F401
+from danvan.models import cases, opinion, outreach, training  # noqa: F401
