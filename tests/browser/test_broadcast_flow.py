@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from danvan.channels.base import EventKind, InboundEvent
@@ -25,30 +23,8 @@ from danvan.settings import Settings
 from danvan.testing.servers import ThreadedServer
 from danvan.worker import run
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TEXT = "Thông báo: thứ Bảy này tiêm chủng mở rộng tại trạm y tế xã, mang theo sổ tiêm."
 COMMUNES = {"fan-a1": 2302, "fan-a2": 2302, "fan-b1": 2269}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
-]
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def followers(database: Database) -> None:

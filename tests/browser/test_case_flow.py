@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from danvan.channels.zalo_oa.signature import sign
 from danvan.core.tokens import store_tokens
@@ -24,31 +22,9 @@ from danvan.settings import Settings
 from danvan.testing.servers import ThreadedServer
 from danvan.worker import run
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CITIZEN = "8421000000888"
 QUESTION = "Tôi ở xã Minh Quang, đèn đường thôn Nà Lầu tắt cả tuần nay"
 ANSWER = "Điện lực đã thay bóng đèn đường thôn Nà Lầu."
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
-]
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def send_webhook(server: ThreadedServer, settings: Settings, text: str) -> None:
