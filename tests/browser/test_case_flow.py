@@ -4,19 +4,15 @@ worker delivers the notices, and the citizen's answer notice arrives at the Zalo
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from danvan.channels.zalo_oa.signature import sign
 from danvan.core.tokens import store_tokens
 from danvan.db import Database
-from danvan.devtools.zalo_standin import OA_ID, state_of
+from danvan.devtools.zalo_standin import state_of
 from danvan.models import utcnow
 from danvan.settings import Settings
 from danvan.testing.servers import ThreadedServer
@@ -27,29 +23,6 @@ QUESTION = "Tôi ở xã Minh Quang, đèn đường thôn Nà Lầu tắt cả 
 ANSWER = "Điện lực đã thay bóng đèn đường thôn Nà Lầu."
 
 
-def send_webhook(server: ThreadedServer, settings: Settings, text: str) -> None:
-    timestamp = str(int(time.time() * 1000))
-    body = json.dumps(
-        {
-            "app_id": settings.zalo_oa_app_id,
-            "event_name": "user_send_text",
-            "timestamp": timestamp,
-            "sender": {"id": CITIZEN},
-            "recipient": {"id": OA_ID},
-            "message": {"text": text, "msg_id": uuid.uuid4().hex},
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
-    signature = sign(settings.zalo_oa_app_id, body, timestamp, settings.zalo_oa_secret_key)
-    response = httpx.post(
-        server.url + "/webhooks/zalo-oa",
-        content=body,
-        headers={"Content-Type": "application/json", "X-ZEvent-Signature": signature},
-    )
-    assert response.status_code == 200, response.text
-
-
 def test_an_officer_takes_a_message_to_a_closed_case(
     browser: Browser,
     live_server: ThreadedServer,
@@ -58,6 +31,7 @@ def test_an_officer_takes_a_message_to_a_closed_case(
     settings: Settings,
     personas,
     tmp_path: Path,
+    citizen_says: Callable[[str, str], None],
 ) -> None:
     with database.session() as session:
         store_tokens(
@@ -67,7 +41,7 @@ def test_an_officer_takes_a_message_to_a_closed_case(
             refresh_token="RT-browser",
             expires_at=utcnow() + timedelta(hours=25),
         )
-    send_webhook(live_server, settings, QUESTION)
+    citizen_says(CITIZEN, QUESTION)
     zalo = state_of(standin)
 
     page: Page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="vi-VN")

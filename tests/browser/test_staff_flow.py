@@ -4,19 +4,15 @@ the Zalo stand-in and the page shows "Đã gửi" without being reloaded."""
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from danvan.channels.zalo_oa.signature import sign
 from danvan.core.tokens import store_tokens
 from danvan.db import Database
-from danvan.devtools.zalo_standin import OA_ID, state_of
+from danvan.devtools.zalo_standin import state_of
 from danvan.models import utcnow
 from danvan.settings import Settings
 from danvan.testing.servers import ThreadedServer
@@ -27,31 +23,6 @@ QUESTION = "Tôi ở xã Minh Quang, cầu treo bản Khuổi Vài bị gãy m�
 REPLY = "Xã đã nhận phản ánh, chiều nay cán bộ địa chính xuống kiểm tra cầu."
 
 
-def send_webhook(server: ThreadedServer, settings: Settings, text: str) -> None:
-    """What Zalo posts when the citizen writes to the OA, signed as Zalo signs it."""
-    timestamp = str(int(time.time() * 1000))
-    body = json.dumps(
-        {
-            "app_id": settings.zalo_oa_app_id,
-            "user_id_by_app": "app-" + CITIZEN,
-            "event_name": "user_send_text",
-            "timestamp": timestamp,
-            "sender": {"id": CITIZEN},
-            "recipient": {"id": OA_ID},
-            "message": {"text": text, "msg_id": uuid.uuid4().hex},
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
-    signature = sign(settings.zalo_oa_app_id, body, timestamp, settings.zalo_oa_secret_key)
-    response = httpx.post(
-        server.url + "/webhooks/zalo-oa",
-        content=body,
-        headers={"Content-Type": "application/json", "X-ZEvent-Signature": signature},
-    )
-    assert response.status_code == 200, response.text
-
-
 def test_an_officer_answers_a_citizen_and_sees_the_reply_delivered(
     browser: Browser,
     live_server: ThreadedServer,
@@ -60,6 +31,7 @@ def test_an_officer_answers_a_citizen_and_sees_the_reply_delivered(
     settings: Settings,
     personas,
     tmp_path: Path,
+    citizen_says: Callable[[str, str], None],
 ) -> None:
     with database.session() as session:
         store_tokens(
@@ -69,7 +41,7 @@ def test_an_officer_answers_a_citizen_and_sees_the_reply_delivered(
             refresh_token="RT-browser",
             expires_at=utcnow() + timedelta(hours=25),
         )
-    send_webhook(live_server, settings, QUESTION)
+    citizen_says(CITIZEN, QUESTION)
 
     page: Page = browser.new_page(viewport={"width": 1366, "height": 860}, locale="vi-VN")
     errors: list[str] = []
@@ -109,7 +81,7 @@ def test_an_officer_answers_a_citizen_and_sees_the_reply_delivered(
 
     # The citizen answers: the new message appears too, and the draft being typed stays.
     page.get_by_label("Nội dung trả lời").fill("Bản nháp đang gõ")
-    send_webhook(live_server, settings, "Cảm ơn xã, tôi sẽ chờ")
+    citizen_says(CITIZEN, "Cảm ơn xã, tôi sẽ chờ")
     expect(page.locator("#messages .msg-in", has_text="Cảm ơn xã, tôi sẽ chờ")).to_have_count(
         1, timeout=15_000
     )
@@ -128,8 +100,9 @@ def test_the_conversation_page_works_on_a_phone(
     settings: Settings,
     personas,
     tmp_path: Path,
+    citizen_says: Callable[[str, str], None],
 ) -> None:
-    send_webhook(live_server, settings, QUESTION)
+    citizen_says(CITIZEN, QUESTION)
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page.goto(live_server.url + "/login")
     page.get_by_label("E-mail").fill(personas.officer_a.user.email)
