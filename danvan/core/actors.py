@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, true
@@ -30,6 +31,11 @@ class Actor:
         if self.is_admin:
             return True
         return commune_code is not None and commune_code in self.user.commune_codes
+
+    def sees_any_commune(self, commune_codes: Iterable[int] | None) -> bool:
+        """For items that span several communes (consultations, polls): admins see
+        them all, others those that reach at least one of their communes."""
+        return self.is_admin or any(self.sees_commune(code) for code in commune_codes or ())
 
     def commune_filter(self, column: InstrumentedAttribute[int | None]) -> ColumnElement[bool]:
         """The SQL condition matching what `sees_commune` allows."""

@@ -128,7 +128,7 @@ def do_create_consultation(
 
 
 def _sees(actor: Actor, item: Consultation) -> bool:
-    return actor.is_admin or any(actor.sees_commune(c) for c in item.commune_codes or [])
+    return actor.sees_any_commune(item.commune_codes)
 
 
 def access_consultation(session: Session, *, actor: Actor, consultation_id: int) -> Consultation:

@@ -67,7 +67,7 @@ def do_create_poll(
 
 
 def _sees(actor: Actor, poll: Poll) -> bool:
-    return actor.is_admin or any(actor.sees_commune(c) for c in poll.commune_codes or [])
+    return actor.sees_any_commune(poll.commune_codes)
 
 
 def access_poll(session: Session, *, actor: Actor, poll_id: int) -> Poll:
