@@ -7,6 +7,7 @@ constraint and stores nothing new.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,27 +76,34 @@ def ingest_events(
         if message is not None:
             result.messages.append(message.id)
     for event in new_texts:
-        _maybe_vote(session, event)
+        _offer_text(session, event)
     return result
 
 
-def _maybe_vote(session: Session, event: InboundEvent) -> None:
-    """Outreach words in a citizen's text (danvan.core.outreach): a vote on an open
-    consultation, or asking to stop / resume broadcasts. A savepoint keeps a refusal from
-    touching the rest of the batch; nothing is done (one cheap check) for other messages."""
+# Areas that act on a citizen's text (votes, opt-outs, staff linking their Zalo...). Each module
+# provides `wants_text(session, text) -> bool` (cheap: asked for every inbound text) and
+# `on_text(session, *, channel, user_id, text) -> bool` (True when it consumed the text, which
+# stops the later ones). The text is already stored as an inbound message when they are called.
+INBOUND_TEXT_AREAS = ("danvan.core.outreach",)
+
+
+def _offer_text(session: Session, event: InboundEvent) -> None:
+    """Offer a citizen's text to each area in turn. A savepoint keeps one area's refusal from
+    touching the rest of the batch; a CoreError is a refusal the area already answered."""
     from danvan.core.errors import CoreError
-    from danvan.core.outreach import on_inbound_text, wants_outreach
 
     assert event.user_id is not None
-    if not wants_outreach(session, event.text or ""):
-        return
-    try:
-        with session.begin_nested():
-            on_inbound_text(
-                session, channel=event.channel, user_id=event.user_id, text=event.text or ""
-            )
-    except CoreError:
-        pass
+    text = event.text or ""
+    for name in INBOUND_TEXT_AREAS:
+        area = importlib.import_module(name)
+        if not area.wants_text(session, text):
+            continue
+        try:
+            with session.begin_nested():
+                if area.on_text(session, channel=event.channel, user_id=event.user_id, text=text):
+                    return
+        except CoreError:
+            return
 
 
 # The hot path (a citizen's message) is written with Core statements, a few round trips each:

@@ -71,25 +71,26 @@ def _anything_open(session: Session) -> bool:
     return found
 
 
-def wants_outreach(session: Session, text: str) -> bool:
+def wants_text(session: Session, text: str) -> bool:
     """Whether an inbound text may be for this area (cheap: words, then a cached read)."""
     if not text or len(text) > MAX_OPTION:
         return False
     return _words(text) in STOP_WORDS | START_WORDS or _anything_open(session)
 
 
-def on_inbound_text(session: Session, *, channel: str, user_id: str, text: str) -> None:
-    """A citizen's text: stop/resume broadcasts, or a consultation vote."""
+def on_text(session: Session, *, channel: str, user_id: str, text: str) -> bool:
+    """A citizen's text: stop/resume broadcasts, or a consultation vote or poll answer.
+    Returns whether the text was taken as one of those."""
     words = _words(text)
     if words in STOP_WORDS or words in START_WORDS:
         contact = session.scalar(
             select(Contact).where(Contact.channel == channel, Contact.external_id == user_id)
         )
         if contact is None:
-            return
+            return False
         stop = words in STOP_WORDS
         if stop == (contact.broadcast_opt_out_at is not None):
-            return  # already so: say nothing twice
+            return True  # already so: say nothing twice
         contact.broadcast_opt_out_at = utcnow() if stop else None
         _acknowledge(session, contact, STOP_ACK if stop else START_ACK)
         audit.record(
@@ -100,16 +101,16 @@ def on_inbound_text(session: Session, *, channel: str, user_id: str, text: str) 
             object_id=contact.id,
             via="citizen",
         )
-        return
+        return True
     if on_inbound_message(session, channel=channel, user_id=user_id, text=text) is not None:
-        return
+        return True
     if channel not in ("zalo_oa", "zalo_bot") or not polls.poll_open_now(session):
-        return
+        return False
     contact = session.scalar(
         select(Contact).where(Contact.channel == channel, Contact.external_id == user_id)
     )
     if contact is None:
-        return
+        return False
     found = polls.answer_from_message(session, contact=contact, text=clean(text))
     if found is not None:
         poll, answer = found
@@ -119,6 +120,8 @@ def on_inbound_text(session: Session, *, channel: str, user_id: str, text: str) 
             contact,
             f"Đã ghi nhận trả lời “{picked}” cho thăm dò “{poll.question}”. Cảm ơn bạn.",
         )
+        return True
+    return False
 
 
 def _acknowledge(session: Session, contact: Contact, text: str) -> None:
