@@ -306,10 +306,10 @@ def do_create_case(
     title = check_text(title, limit=MAX_TITLE, what="Tiêu đề")
     description = clean(description)
     if len(description) > MAX_DESCRIPTION:
-        raise Invalid(f"Nội dung dài quá {MAX_DESCRIPTION} ký tự", code="too_long")
+        raise Invalid("Nội dung dài quá {limit} ký tự", code="too_long", limit=MAX_DESCRIPTION)
     location = clean(location)
     if len(location) > MAX_LOCATION:
-        raise Invalid(f"Địa điểm dài quá {MAX_LOCATION} ký tự", code="too_long")
+        raise Invalid("Địa điểm dài quá {limit} ký tự", code="too_long", limit=MAX_LOCATION)
     if category is not None:
         check_category(category)
     if priority not in PRIORITIES:
@@ -606,9 +606,9 @@ def check_status_change(
     answer = clean(answer)
     reason = clean(reason)
     if len(answer) > MAX_ANSWER:
-        raise Invalid(f"Câu trả lời dài quá {MAX_ANSWER} ký tự", code="too_long")
+        raise Invalid("Câu trả lời dài quá {limit} ký tự", code="too_long", limit=MAX_ANSWER)
     if len(reason) > MAX_REASON:
-        raise Invalid(f"Lý do dài quá {MAX_REASON} ký tự", code="too_long")
+        raise Invalid("Lý do dài quá {limit} ký tự", code="too_long", limit=MAX_REASON)
     if target.kind == rules.ANSWERED and not answer and not case.public_answer:
         raise Invalid("Cần nội dung trả lời công khai", code="answer_required")
     if target.needs_reason and not reason:
@@ -972,7 +972,7 @@ def do_rate(
         raise Invalid("Điểm đánh giá từ 1 đến 5", code="rating")
     comment = clean(comment)
     if len(comment) > MAX_RATING_COMMENT:
-        raise Invalid(f"Nhận xét dài quá {MAX_RATING_COMMENT} ký tự", code="too_long")
+        raise Invalid("Nhận xét dài quá {limit} ký tự", code="too_long", limit=MAX_RATING_COMMENT)
     record_rating(session, case, rating=rating, comment=comment, via="public")
 
 

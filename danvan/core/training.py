@@ -124,9 +124,9 @@ def _audit(
 def check_text(value: str, *, what: str, limit: int, required: bool = True) -> str:
     text = clean(value)
     if required and not text:
-        raise Invalid(f"{what}: không được để trống", code="invalid_input")
+        raise Invalid("{what}: không được để trống", code="invalid_input", what=what)
     if len(text) > limit:
-        raise Invalid(f"{what}: dài quá {limit} ký tự", code="too_long")
+        raise Invalid("{what}: dài quá {limit} ký tự", code="too_long", what=what, limit=limit)
     return text
 
 
@@ -135,7 +135,9 @@ def check_commune_codes(codes: Iterable[int], *, province_code: int) -> list[int
     for code in codes:
         commune = areas.get_commune(code)
         if commune is None or commune.province_code != province_code:
-            raise Invalid(f"Mã xã/phường không thuộc tỉnh: {code}", code="invalid_commune")
+            raise Invalid(
+                "Mã xã/phường không thuộc tỉnh: {commune}", code="invalid_commune", commune=code
+            )
         if code not in result:
             result.append(code)
     return result
@@ -173,7 +175,7 @@ def check_course(data: CourseInput, *, province_code: int) -> CourseInput:
     title = check_text(data.title, what="Tên khoá học", limit=MAX_TITLE)
     description = check_text(data.description, what="Mô tả", limit=MAX_TEXT, required=False)
     if len(data.topics) > MAX_TOPICS:
-        raise Invalid(f"Nhiều nhất {MAX_TOPICS} chuyên đề", code="too_many")
+        raise Invalid("Nhiều nhất {limit} chuyên đề", code="too_many", limit=MAX_TOPICS)
     topics: list[tuple[str, str]] = []
     for item in data.topics:
         name, about = (item, "") if isinstance(item, str) else item
@@ -184,12 +186,12 @@ def check_course(data: CourseInput, *, province_code: int) -> CourseInput:
             )
         )
     if len(data.trainers) > MAX_TRAINERS:
-        raise Invalid(f"Nhiều nhất {MAX_TRAINERS} giảng viên", code="too_many")
+        raise Invalid("Nhiều nhất {limit} giảng viên", code="too_many", limit=MAX_TRAINERS)
     trainers = [check_text(t, what="Giảng viên", limit=MAX_NAME) for t in data.trainers]
     roles = list(dict.fromkeys(data.audience_roles))
     for role in roles:
         if role not in ROLES:
-            raise Invalid(f"Vai trò không hợp lệ: {role}", code="invalid_role")
+            raise Invalid("Vai trò không hợp lệ: {role}", code="invalid_role", role=role)
     if not 0 <= data.min_attendance_percent <= 100:
         raise Invalid("Tỷ lệ chuyên cần phải từ 0 đến 100", code="invalid_input")
     return CourseInput(
@@ -231,7 +233,7 @@ def do_add_topic(
 ) -> CourseTopic:
     require_organiser(actor)
     if len(course.topics) >= MAX_TOPICS:
-        raise Invalid(f"Nhiều nhất {MAX_TOPICS} chuyên đề", code="too_many")
+        raise Invalid("Nhiều nhất {limit} chuyên đề", code="too_many", limit=MAX_TOPICS)
     topic = CourseTopic(
         position=max((t.position for t in course.topics), default=0) + 1,
         title=check_text(title, what="Tên chuyên đề", limit=MAX_TITLE),
@@ -282,7 +284,9 @@ def do_add_material(
         if not content:
             raise Invalid("Chưa chọn tệp", code="invalid_input")
         if len(content) > MAX_MATERIAL_BYTES:
-            raise Invalid(f"Tệp lớn quá {MAX_MATERIAL_BYTES // (1024 * 1024)} MB", code="too_large")
+            raise Invalid(
+                "Tệp lớn quá {size} MB", code="too_large", size=MAX_MATERIAL_BYTES // (1024 * 1024)
+            )
         safe = re.sub(r"[^\w.\- ]", "_", clean(filename))[:200] or "tai-lieu"
         material.filename = safe
         material.content_type = (content_type or "application/octet-stream")[:100]
@@ -318,7 +322,9 @@ def do_create_session(
     wanted = list(dict.fromkeys(topic_ids))
     unknown = [t for t in wanted if t not in known]
     if unknown:
-        raise Invalid(f"Chuyên đề không thuộc khoá học: {unknown}", code="invalid_topic")
+        raise Invalid(
+            "Chuyên đề không thuộc khoá học: {unknown}", code="invalid_topic", unknown=unknown
+        )
     row = TrainingSession(
         course_id=course.id,
         title=check_text(title, what="Tên buổi học", limit=MAX_TITLE, required=False),
@@ -489,7 +495,9 @@ def read_trainee_sheet(
     from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
     if len(data) > MAX_IMPORT_BYTES:
-        raise Invalid(f"Tệp lớn quá {MAX_IMPORT_BYTES // (1024 * 1024)} MB", code="too_large")
+        raise Invalid(
+            "Tệp lớn quá {size} MB", code="too_large", size=MAX_IMPORT_BYTES // (1024 * 1024)
+        )
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
@@ -526,7 +534,9 @@ def read_trainee_sheet(
             if all(v is None or str(v).strip() == "" for v in cells):
                 continue  # blank rows are skipped, not errors
             if len(result) + len(errors) >= max_rows:
-                raise Invalid(f"Nhiều nhất {max_rows} học viên mỗi lần nhập", code="too_many")
+                raise Invalid(
+                    "Nhiều nhất {limit} học viên mỗi lần nhập", code="too_many", limit=max_rows
+                )
             row_errors: list[RowError] = []
             name = clean(str(cell("full_name") or ""))
             if not name:

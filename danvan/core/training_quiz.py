@@ -69,7 +69,9 @@ def do_add_question(
         for o in options
     ]
     if not 2 <= len(cleaned) <= MAX_OPTIONS:
-        raise Invalid(f"Câu hỏi cần từ 2 đến {MAX_OPTIONS} phương án", code="invalid_input")
+        raise Invalid(
+            "Câu hỏi cần từ 2 đến {limit} phương án", code="invalid_input", limit=MAX_OPTIONS
+        )
     correct = sum(o.correct for o in cleaned)
     if correct == 0:
         raise Invalid("Cần ít nhất một phương án đúng", code="invalid_input")
@@ -225,7 +227,9 @@ def do_start_attempt(
     if any(a.passed for a in previous) and not quiz.retake_after_pass:
         raise Invalid("Bạn đã đạt bài kiểm tra này", code="already_passed")
     if quiz.max_attempts and len(previous) >= quiz.max_attempts:
-        raise Invalid(f"Bạn đã dùng hết {quiz.max_attempts} lượt làm bài", code="no_attempts_left")
+        raise Invalid(
+            "Bạn đã dùng hết {limit} lượt làm bài", code="no_attempts_left", limit=quiz.max_attempts
+        )
     bank = list_questions(session, topic_ids=quiz_topic_ids(quiz, course))
     if not bank:
         raise Invalid("Ngân hàng câu hỏi của bài này chưa có câu nào", code="empty_bank")
@@ -294,7 +298,9 @@ def do_submit_attempt(
     shown = {int(item["q"]): [int(o) for o in item["o"]] for item in attempt.layout}
     unknown = [q for q in answers if q not in shown]
     if unknown:
-        raise Invalid(f"Câu hỏi không có trong bài làm: {unknown[:5]}", code="invalid_answer")
+        raise Invalid(
+            "Câu hỏi không có trong bài làm: {unknown}", code="invalid_answer", unknown=unknown[:5]
+        )
     questions = {
         q.id: q for q in session.scalars(select(Question).where(Question.id.in_(list(shown))))
     }

@@ -434,7 +434,7 @@ def do_submit_feedback(
         clean_ratings[key] = value
     unknown = set(ratings) - set(RATING_KEYS)
     if unknown:
-        raise Invalid(f"Tiêu chí không có: {sorted(unknown)}", code="invalid_input")
+        raise Invalid("Tiêu chí không có: {names}", code="invalid_input", names=sorted(unknown))
     body = check_text(text, what="Ý kiến", limit=MAX_FEEDBACK, required=False)
     if not clean_ratings and not body:
         raise Invalid("Hãy chấm điểm hoặc viết ý kiến", code="empty")

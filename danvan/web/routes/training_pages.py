@@ -124,7 +124,7 @@ def _int(value: str, what: str, default: int | None = None) -> int:
     try:
         return int(text)
     except ValueError:
-        raise Invalid(f"{what}: cần một số nguyên", code="invalid_input") from None
+        raise Invalid("{what}: cần một số nguyên", code="invalid_input", what=what) from None
 
 
 def _local_datetime(day: str, hour: str, settings: Settings) -> datetime:
