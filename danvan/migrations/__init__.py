@@ -27,11 +27,15 @@ def revision(url: str, message: str, rev_id: str | None = None) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=True, rev_id=rev_id)
 
 
-def regenerate_initial() -> None:
-    """Rewrite the single initial migration from the models (allowed until the first release)."""
+def draft_revision(message: str) -> None:
+    """Draft the next revision: autogenerate the difference between the models and the chain
+    (upgraded on an empty SQLite file). Read and edit the draft before committing it: SQLite
+    column changes need `batch_alter_table`, and data needs backfill steps."""
     import tempfile
 
-    for old in (HERE / "versions").glob("*_0001_*.py"):
-        old.unlink()
     with tempfile.TemporaryDirectory() as tmp:
-        revision(f"sqlite:///{tmp}/empty.db", "initial schema", rev_id="0001")
+        url = f"sqlite:///{tmp}/head.db"
+        upgrade(url)
+        heads = sorted((HERE / "versions").glob("*_[0-9][0-9][0-9][0-9]_*.py"))
+        number = int(heads[-1].name.split("_")[3]) + 1 if heads else 1
+        revision(url, message, rev_id=f"{number:04d}")

@@ -1,5 +1,9 @@
-"""`python -m danvan.migrations` rewrites the initial migration from the models (pre-release)."""
+"""`python -m danvan.migrations "what changed"` drafts the next migration from the models."""
 
-from danvan.migrations import regenerate_initial
+import sys
 
-regenerate_initial()
+from danvan.migrations import draft_revision
+
+if len(sys.argv) != 2:
+    sys.exit('usage: python -m danvan.migrations "what changed"')
+draft_revision(sys.argv[1])
