@@ -34,6 +34,13 @@ def train(
     out: Annotated[Path, typer.Option("--out", help="Model directory to write")],
     text_column: TextColumn = "text",
     folds: Annotated[int, typer.Option(help="Cross-validation folds for self-tuning")] = 10,
+    optimize: Annotated[
+        str,
+        typer.Option(
+            help="What the class thresholds maximise on cross-validation: macro_f1, "
+            "weighted_f1, or f1:LABEL (the F1 of one label, e.g. f1:toxic)"
+        ),
+    ] = "macro_f1",
 ) -> None:
     """Train a classifier on a labelled CSV and save it to a model directory."""
     from danvan.nlp.engine import EngineError, Params, read_csv
@@ -48,7 +55,7 @@ def train(
         model = train_model(
             data.texts,
             data.labels,
-            params=Params(folds=folds),
+            params=Params(folds=folds, optimize=optimize),
             data_sha256=data.sha256,
             log=_log,
         )
@@ -60,6 +67,7 @@ def train(
         "model": str(out),
         "labels": model.labels,
         "rows": len(data.texts),
+        "optimize": optimize,
         "validation": {k: valid.get(k) for k in ("n", "accuracy", "macro_f1", "weighted_f1")},
     }
     typer.echo(json.dumps(summary, ensure_ascii=False))

@@ -10,17 +10,23 @@ How it works (one configuration for every dataset; only its own cross-validation
    meets the accented training text), and characters 1-5-grams inside word boundaries.
 3. Four linear models on those features: class-weighted logistic regression, a class-weighted
    linear SVM, an NB-SVM (the SVM on features scaled by naive-Bayes log-count ratios) and a
-   complement naive Bayes. Their standardised scores are combined by a small logistic regression
-   fitted on out-of-fold scores (stacking). Every step is linear, so the whole ensemble is one
-   weight matrix and one bias vector.
+   complement naive Bayes; and two block-wise members, linear SVMs on the word blocks alone and
+   on the character block alone. Their standardised scores are combined by a small logistic
+   regression fitted on out-of-fold scores (stacking), optionally with the text's shape figures
+   (length, capitals, !/?, digits, quotes, links, emoji...) as further inputs. Every step is
+   linear, so the whole ensemble is one weight matrix, one bias vector and, when shape is used,
+   a (shape figures x classes) matrix.
 4. K-fold bagging (K = 10 by default): every model is fitted K times, each time without one
    fold; the final model is the average of the K fits (each fit sees 90 % of the rows; on the
-   training splits, 10 folds beat 5 on every task tried). The out-of-fold scores tune one
-   additive bias per class (prior shift) to maximise macro-F1 (the same objective for two
-   classes: measured, it also gave the best F1 of the rare class, better than tuning for that
-   class alone) and a softmax temperature that turns scores into probabilities.
+   training splits, 10 folds beat 5 on every task tried). The out-of-fold scores choose the
+   stacker's inputs (with or without the block-wise members, with or without shape: the
+   candidate whose cross-validated predictions score best), tune one additive bias per class
+   (prior shift) for the objective asked for (`optimize`: macro-F1 by default, weighted-F1, or
+   the F1 of one label) and a softmax temperature that turns scores into probabilities.
 5. The validation metrics stored in metadata.json are cross-validated: each training row is
-   predicted by fold models that never saw it, with class biases tuned on the other folds only.
+   predicted by fold models that never saw it, with a stacker and class biases fitted on the
+   other folds only (the choice among the four stacker candidates is made on these same
+   predictions, so they are very slightly optimistic).
 
 A model directory holds only JSON and .npy files (vocabularies, idf, weights, biases): loading
 one executes nothing and unpickles nothing (numpy is called with allow_pickle=False).
@@ -33,6 +39,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -45,10 +52,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
+from danvan.nlp.pipeline import _EMOJI as _EMOJI_RUN
 from danvan.nlp.pipeline import normalize, segment
 from danvan.text import fold
 
-ENGINE_VERSION = "1.1"
+ENGINE_VERSION = "1.2"
 MODEL_FORMAT = 1
 MAX_TEXT_CHARS = 5000  # longer texts are cut before featurising (bounded work per text)
 
@@ -77,6 +85,16 @@ class Params:
     cnb_alpha: float = 0.3
     folds: int = 10
     seed: int = 13
+    # What the class biases maximise: macro_f1, weighted_f1 or f1:<label>.
+    optimize: str = "macro_f1"
+    # Text-shape figures as inputs of the stacker: "no", "yes", or "auto" (kept when they
+    # improve the objective by cross-validation on the training rows). Off by default: on the
+    # training splits they moved the objective by less than half a point either way and cost
+    # 10-20 % of the prediction speed on long comments (bench/README.md).
+    text_shape: str = "no"
+    # Block-wise members (VIEWS) in the stack: "auto" (kept when cross-validation prefers them),
+    # "yes" or "no".
+    views: str = "auto"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Params:
@@ -91,11 +109,13 @@ class Params:
 class Doc:
     chars: str  # normalised, lower-case, emoji kept
     words: tuple[str, ...]  # segmented words of `chars`
+    raw: str = ""  # the text as written (cut at MAX_TEXT_CHARS), for its shape
 
 
 def prepare(text: str) -> Doc:
-    clean = normalize(text[:MAX_TEXT_CHARS], keep_emoji=True).lower()
-    return Doc(chars=clean, words=tuple(segment(clean)))
+    raw = text[:MAX_TEXT_CHARS]
+    clean = normalize(raw, keep_emoji=True).lower()
+    return Doc(chars=clean, words=tuple(segment(clean)), raw=raw)
 
 
 def prepare_many(texts: Iterable[str]) -> list[Doc]:
@@ -125,6 +145,69 @@ def _word_char_ngrams(word: str, lo: int, hi: int) -> tuple[str, ...]:
     return tuple(
         padded[i : i + n] for n in range(lo, min(hi, length) + 1) for i in range(length - n + 1)
     )
+
+
+# --- Text shape -------------------------------------------------------------------------------
+#
+# How a text is written, not what it says: length, shouting, punctuation, digits, quotes, links,
+# emoji, drawn-out letters. Weak alone (as a linear block it helped constructiveness and hurt
+# toxicity), but the second stage can combine it with the models' scores (a long argued comment
+# is constructive more often; the same insult in capitals with "!!!" is more often toxic).
+
+_SHAPE_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
+_SHAPE_SENTENCE = re.compile(r"[.!?]+(?:\s|$)")
+_SHAPE_RUN = re.compile(r"(\w)\1{2,}")
+SHAPE_NAMES = (
+    "log_words",
+    "log_chars",
+    "upper_share",
+    "log_exclamations",
+    "log_questions",
+    "digit_share",
+    "log_sentences",
+    "quotes",
+    "url",
+    "log_emoji",
+    "mean_word_length",
+    "undiacritic_share",
+    "letter_runs",
+    "ellipses",
+    "capital_words",
+)
+
+
+def text_shape(text: str) -> tuple[float, ...]:
+    """The SHAPE_NAMES figures of one raw text (before normalisation); about 50-90 µs a text,
+    a tenth of the prediction path."""
+    text = text[:MAX_TEXT_CHARS]
+    words = text.split()
+    n_words = len(words)
+    letters = sum(1 for c in text if c.isalpha())
+    upper = sum(1 for c in text if c.isupper())
+    alpha_words = [w for w in words if w.isalpha()]
+    plain = sum(1 for w in alpha_words if _fold_word(w.lower()) == w.lower())
+    return (
+        math.log1p(n_words),
+        math.log1p(len(text)),
+        upper / letters if letters else 0.0,
+        math.log1p(text.count("!")),
+        math.log1p(text.count("?")),
+        sum(1 for c in text if c.isdigit()) / max(len(text), 1),
+        math.log1p(len(_SHAPE_SENTENCE.findall(text))),
+        float(any(q in text for q in '"“”«»')),
+        float(bool(_SHAPE_URL.search(text))),
+        math.log1p(sum(len(m) for m in _EMOJI_RUN.findall(text))),
+        sum(map(len, words)) / n_words if n_words else 0.0,
+        plain / len(alpha_words) if alpha_words else 0.0,
+        float(bool(_SHAPE_RUN.search(text))),
+        math.log1p(text.count("...") + text.count("…")),
+        math.log1p(sum(1 for w in alpha_words if len(w) > 1 and w.isupper())),
+    )
+
+
+def shape_features(texts: Iterable[str]) -> np.ndarray:
+    rows = [text_shape(t) for t in texts]
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SHAPE_NAMES))
 
 
 # --- TF-IDF blocks ----------------------------------------------------------------------------
@@ -305,32 +388,58 @@ MODELS: dict[str, Callable[[Matrix, np.ndarray, int, Params], tuple[np.ndarray, 
 
 
 def f1_scores(y: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:
-    f1 = np.zeros(n_classes)
-    for k in range(n_classes):
-        tp = np.sum((pred == k) & (y == k))
-        fp = np.sum((pred == k) & (y != k))
-        fn = np.sum((pred != k) & (y == k))
-        f1[k] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    """F1 of each class (0 for a class never predicted correctly); one pass over the rows (bias
+    tuning calls this thousands of times)."""
+    tp = np.bincount(y[pred == y], minlength=n_classes).astype(np.float64)
+    predicted = np.bincount(pred, minlength=n_classes)
+    actual = np.bincount(y, minlength=n_classes)
+    denominator = predicted + actual  # 2tp + fp + fn
+    f1: np.ndarray = np.divide(
+        2 * tp, denominator, out=np.zeros(n_classes), where=(tp > 0) & (denominator > 0)
+    )
     return f1
 
 
-def objective(
-    y: np.ndarray, pred: np.ndarray, n_classes: int, positive: int | None = None
+OBJECTIVES = ("macro_f1", "weighted_f1")
+
+
+def check_objective(name: str, labels: Sequence[str]) -> str:
+    """`macro_f1`, `weighted_f1` or `f1:<label>` (the F1 of one label); EngineError otherwise."""
+    if name in OBJECTIVES:
+        return name
+    if name.startswith("f1:") and name[3:] in labels:
+        return name
+    if name.startswith("f1:"):
+        raise EngineError(f"--optimize {name}: no label {name[3:]!r}; labels are {list(labels)}")
+    raise EngineError(f"--optimize {name!r}: use macro_f1, weighted_f1 or f1:<label>")
+
+
+def _objective_index(name: str, labels: Sequence[str]) -> str:
+    """The objective with a label name replaced by its column index (what tune_biases takes)."""
+    return f"f1:{list(labels).index(name[3:])}" if name.startswith("f1:") else name
+
+
+def objective_value(
+    y: np.ndarray, pred: np.ndarray, n_classes: int, name: str = "macro_f1"
 ) -> float:
-    """Macro-F1, or the F1 of one class."""
+    """Macro-F1, support-weighted F1, or the F1 of one class ("f1:<class index>")."""
     f1 = f1_scores(y, pred, n_classes)
-    if positive is not None:
-        return float(f1[positive])
+    if name.startswith("f1:"):
+        return float(f1[int(name[3:])])
+    if name == "weighted_f1":
+        counts = np.bincount(y, minlength=n_classes)
+        return float((f1 * counts).sum() / max(counts.sum(), 1))
     return float(f1.mean())
 
 
 def tune_biases(
-    scores: np.ndarray, y: np.ndarray, positive: int | None = None, *, rounds: int = 3
+    scores: np.ndarray, y: np.ndarray, *, objective: str = "macro_f1", rounds: int = 3
 ) -> np.ndarray:
     """Additive per-class biases (coordinate ascent on a grid) maximising the objective."""
+    target = objective
     n_classes = scores.shape[1]
     bias = np.zeros(n_classes)
-    best = objective(y, np.argmax(scores, axis=1), n_classes, positive)
+    best = objective_value(y, np.argmax(scores, axis=1), n_classes, target)
     grid = np.linspace(-1.5, 1.5, 61)
     for _ in range(rounds):
         improved = False
@@ -338,7 +447,7 @@ def tune_biases(
             for value in grid:
                 trial = bias.copy()
                 trial[k] = value
-                score = objective(y, np.argmax(scores + trial, axis=1), n_classes, positive)
+                score = objective_value(y, np.argmax(scores + trial, axis=1), n_classes, target)
                 # Ties go to the smaller shift: stay close to the model's own decision.
                 if score > best + 1e-9 or (abs(score - best) <= 1e-9 and abs(value) < abs(bias[k])):
                     best, bias, improved = score, trial, True
@@ -391,6 +500,9 @@ class Classifier:
     bias: np.ndarray  # (n_classes,)
     temperature: float = 1.0
     metadata: dict[str, Any] = field(default_factory=dict)
+    # (len(SHAPE_NAMES), n_classes) weights of the raw text-shape figures, when the stacker
+    # chose them (see fit_docs).
+    shape_weights: np.ndarray | None = None
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         return self.scores_docs(prepare_many(texts))
@@ -398,6 +510,8 @@ class Classifier:
     def scores_docs(self, docs: Sequence[Doc]) -> np.ndarray:
         x = featurize(self.blocks, docs, self.params)
         out: np.ndarray = np.asarray(x @ self.weights) + self.bias
+        if self.shape_weights is not None:
+            out += shape_features(d.raw for d in docs) @ self.shape_weights
         return out
 
     def predict(self, texts: Sequence[str]) -> list[str]:
@@ -436,6 +550,28 @@ def _fit_stacker(
 class Fitted:
     model: Classifier
     cv_predictions: np.ndarray  # each row predicted by models and biases that never saw it
+    second_stage: dict[str, float] = field(default_factory=dict)  # CV objective per candidate
+    chosen: str = "scores"
+
+
+# Block-wise members: a linear SVM on the word blocks alone and one on the character block
+# alone. Their errors differ from those of the models that see every block (one cannot lean on
+# character n-grams when words are rare, the other cannot lean on words), which is what stacking
+# needs; they cost little to fit and nothing to predict (their weights are zero outside their
+# blocks, so the whole stack still folds into one weight matrix). Chosen by cross-validation on
+# the training splits over other sets (one SVM per block, NB-SVM or LR views): bench/README.md.
+VIEWS: dict[str, tuple[str, ...]] = {
+    "svm@words+folded": ("words", "folded"),
+    "svm@chars": ("chars",),
+}
+
+
+def _options(value: str, what: str) -> list[bool]:
+    """ "auto" -> try without and with; "yes" / "no" -> that one only."""
+    choices = {"auto": [False, True], "yes": [True], "no": [False]}
+    if value not in choices:
+        raise EngineError(f"{what} {value!r}: use auto, yes or no")
+    return choices[value]
 
 
 def fit_docs(
@@ -447,50 +583,94 @@ def fit_docs(
     log: Callable[[str], None] = lambda _m: None,
 ) -> Fitted:
     """K-fold bagging: each model is fitted K times, on all rows but one fold; the K fits are
-    averaged into the final model, and their out-of-fold scores tune the biases and the
-    temperature (the final model is like the fold models, so its scores are like theirs)."""
+    averaged into the final model, and their out-of-fold scores tune the stacker, the biases
+    and the temperature (the final model is like the fold models, so its scores are like
+    theirs)."""
     n_classes = len(labels)
     blocks = [fit_block(name, docs, params) for name in block_names(params)]
     x = featurize(blocks, docs, params)
-    oof = {name: np.zeros((len(docs), n_classes)) for name in MODELS}
-    weights = {name: np.zeros((x.shape[1], n_classes)) for name in MODELS}
-    intercepts = {name: np.zeros(n_classes) for name in MODELS}
+    starts = np.cumsum([0] + [len(b.vocabulary) for b in blocks])
+    columns = {b.name: (int(starts[i]), int(starts[i + 1])) for i, b in enumerate(blocks)}
+    use_views = _options(params.views, "views")
+    members: dict[str, tuple[str, tuple[int, int]]] = {
+        name: (name, (0, x.shape[1])) for name in MODELS
+    }
+    if True in use_views:
+        for view, names in VIEWS.items():
+            present = [columns[b] for b in names if b in columns]  # blocks are contiguous
+            if present:
+                members[view] = (view.split("@")[0], (present[0][0], present[-1][1]))
+    parts = {
+        name: x if span == (0, x.shape[1]) else x[:, span[0] : span[1]]
+        for name, (_model, span) in members.items()
+    }
+    oof = {name: np.zeros((len(docs), n_classes)) for name in members}
+    weights = {name: np.zeros((x.shape[1], n_classes)) for name in members}
+    intercepts = {name: np.zeros(n_classes) for name in members}
     folds = stratified_folds(y, params.folds, params.seed)
     for i, held in enumerate(folds):
         log(f"fold {i + 1}/{len(folds)}")
         mask = np.ones(len(docs), dtype=bool)
         mask[held] = False
-        for name, fit in MODELS.items():
-            w, b = fit(x[mask], y[mask], n_classes, params)
-            oof[name][held] = np.asarray(x[held] @ w) + b
-            weights[name] += w / len(folds)
+        for name, (model_name, (lo, hi)) in members.items():
+            part = parts[name]
+            w, b = MODELS[model_name](part[mask], y[mask], n_classes, params)
+            oof[name][held] = np.asarray(part[held] @ w) + b
+            weights[name][lo:hi] += w / len(folds)
             intercepts[name] += b / len(folds)
-    # Each model's scores are brought to unit spread, then a small logistic regression on the
-    # out-of-fold scores of all four (stacking) learns how to combine them.
+    # Each member's scores are brought to unit spread, then a small logistic regression on the
+    # out-of-fold scores (stacking) learns how to combine them. Two choices are made by
+    # cross-validation on these training rows, for the objective asked for: whether the
+    # block-wise members join the stack, and whether the texts' shape figures (standardised)
+    # are further inputs of the stacker.
     scale = {name: float(np.std(s)) or 1.0 for name, s in oof.items()}
-    stacked = np.hstack([oof[name] / scale[name] for name in MODELS])
-    mixing, mixing_b = _fit_stacker(stacked, y, n_classes)
-    combined = stacked @ mixing + mixing_b
-    bias = tune_biases(combined, y)
+    target = _objective_index(params.optimize, labels)
+    use_shape = _options(params.text_shape, "text_shape")
+    shape = shape_features(d.raw for d in docs if True in use_shape)
+    shape_mean = shape.mean(axis=0) if len(shape) else np.zeros(len(SHAPE_NAMES))
+    shape_scale = shape.std(axis=0) if len(shape) else np.ones(len(SHAPE_NAMES))
+    shape_scale[shape_scale == 0] = 1.0
+    shape_inputs = (shape - shape_mean) / shape_scale
+    candidates: dict[str, tuple[list[str], bool]] = {}
+    for with_views in use_views:
+        for with_shape in use_shape:
+            chosen_members = [m for m in members if with_views or m in MODELS]
+            name = "+".join(
+                ["scores", *(["views"] if with_views else []), *(["shape"] if with_shape else [])]
+            )
+            candidates[name] = (chosen_members, with_shape)
+
+    def inputs_of(candidate: str) -> np.ndarray:
+        stack, with_shape = candidates[candidate]
+        parts = [oof[m] / scale[m] for m in stack]
+        return np.hstack([*parts, shape_inputs] if with_shape else parts)
+
+    # Honest cross-validated predictions of each candidate: fold k is scored by the fold models
+    # that never saw it, combined and shifted by a stacker and biases fitted on the other folds.
+    cv = {name: _cross_validated(inputs_of(name), y, folds, target) for name in candidates}
+    cv_objective = {name: objective_value(y, p, n_classes, target) for name, p in cv.items()}
+    # Ties go to the simpler candidate (fewer inputs): extra inputs must earn their place.
+    chosen = max(cv_objective, key=lambda name: (round(cv_objective[name], 6), -len(name)))
+    log(f"second stage by cross-validation ({params.optimize}): {cv_objective} -> {chosen}")
+    stack, with_shape = candidates[chosen]
+    inputs = inputs_of(chosen)
+    mixing, mixing_b = _fit_stacker(inputs, y, n_classes)
+    combined = inputs @ mixing + mixing_b
+    bias = tune_biases(combined, y, objective=target)
     temperature = tune_temperature(combined + bias, y)
-    # Honest cross-validated predictions: fold k is scored by the fold models that never saw
-    # it, combined and shifted by a stacker and biases fitted on the other folds only.
-    cv_predictions = np.zeros(len(docs), dtype=np.int64)
-    for held in folds:
-        others = np.ones(len(docs), dtype=bool)
-        others[held] = False
-        a, c = _fit_stacker(stacked[others], y[others], n_classes)
-        fold_bias = tune_biases(stacked[others] @ a + c, y[others])
-        cv_predictions[held] = np.argmax(stacked[held] @ a + c + fold_bias, axis=1)
     k = n_classes
-    final_w = sum(
-        (weights[n] / scale[n]) @ mixing[i * k : (i + 1) * k] for i, n in enumerate(MODELS)
-    )
-    final_b = sum(
-        (intercepts[n] / scale[n]) @ mixing[i * k : (i + 1) * k] for i, n in enumerate(MODELS)
-    )
-    assert isinstance(final_w, np.ndarray)
-    assert isinstance(final_b, np.ndarray)
+    final_w = np.zeros((x.shape[1], k))
+    final_b = np.zeros(k)
+    for i, name in enumerate(stack):
+        rows = mixing[i * k : (i + 1) * k]
+        final_w += (weights[name] / scale[name]) @ rows
+        final_b += (intercepts[name] / scale[name]) @ rows
+    shape_weights = None
+    if with_shape:
+        # (shape - mean) / scale @ M == shape @ (M / scale) - (mean / scale) @ M
+        rows = mixing[len(stack) * k :]
+        shape_weights = rows / shape_scale[:, None]
+        final_b -= (shape_mean / shape_scale) @ rows
     model = Classifier(
         labels=labels,
         params=params,
@@ -498,8 +678,24 @@ def fit_docs(
         weights=final_w.astype(np.float32),
         bias=(final_b + mixing_b + bias).astype(np.float64),
         temperature=temperature,
+        shape_weights=shape_weights,
     )
-    return Fitted(model=model, cv_predictions=cv_predictions)
+    return Fitted(model=model, cv_predictions=cv[chosen], second_stage=cv_objective, chosen=chosen)
+
+
+def _cross_validated(
+    inputs: np.ndarray, y: np.ndarray, folds: Sequence[np.ndarray], target: str
+) -> np.ndarray:
+    """Predictions of each fold by a stacker and class biases fitted on the other folds."""
+    n_classes = int(y.max()) + 1
+    predictions = np.zeros(len(y), dtype=np.int64)
+    for held in folds:
+        others = np.ones(len(y), dtype=bool)
+        others[held] = False
+        a, c = _fit_stacker(inputs[others], y[others], n_classes)
+        fold_bias = tune_biases(inputs[others] @ a + c, y[others], objective=target)
+        predictions[held] = np.argmax(inputs[held] @ a + c + fold_bias, axis=1)
+    return predictions
 
 
 # --- Data -------------------------------------------------------------------------------------
@@ -589,6 +785,9 @@ def train(
         raise EngineError("texts and labels differ in length")
     check_training_data(labels, folds=params.folds)
     classes = sorted(set(labels))
+    check_objective(params.optimize, classes)
+    _options(params.text_shape, "text_shape")
+    _options(params.views, "views")
     y = np.array([classes.index(label) for label in labels], dtype=np.int64)
     started = time.perf_counter()
     log(f"preparing {len(texts)} texts")
@@ -615,9 +814,17 @@ def train(
         "parameters": asdict(params),
         "features": {b.name: len(b.vocabulary) for b in model.blocks},
         "temperature": model.temperature,
+        "optimize": params.optimize,
+        "second_stage": {
+            "inputs": fitted.chosen,
+            f"cross_validated_{params.optimize}": {
+                k: round(v, 4) for k, v in fitted.second_stage.items()
+            },
+        },
         "validation": {
             "method": f"{params.folds}-fold cross-validation on the training rows: each row is "
-            "predicted by models and class biases fitted without it",
+            "predicted by models and class biases fitted without it (the choice of the "
+            "stacker's inputs among two candidates is made on these same predictions)",
             **validation,
         },
     }
@@ -674,9 +881,12 @@ def single_core() -> Any:
 
 def evaluate(model: Classifier, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
     """Metrics of `model` on labelled texts, plus docs_per_second on one core (the whole path:
-    pipeline, features and scoring; CPU seconds of one thread)."""
+    pipeline, features and scoring; CPU seconds of one thread). Loading is not timed: neither
+    the model directory (loaded by the caller) nor the segmenter's CRF model, which a process
+    loads once (about 1.4 s of imports), like the model."""
     if not texts:
         raise EngineError("nothing to evaluate")
+    segment("khởi động")  # loads pyvi's tagger
     with single_core():
         # CPU time of this process, with numpy/BLAS on one thread: the figure does not depend
         # on what else the machine is doing.
@@ -701,6 +911,11 @@ def save_model(model: Classifier, directory: Path) -> None:
         np.save(directory / f"idf_{block.name}.npy", block.idf, allow_pickle=False)
     np.save(directory / "weights.npy", model.weights, allow_pickle=False)
     np.save(directory / "bias.npy", model.bias, allow_pickle=False)
+    shape_file = directory / "shape_weights.npy"
+    if model.shape_weights is not None:
+        np.save(shape_file, model.shape_weights, allow_pickle=False)
+    elif shape_file.exists():
+        shape_file.unlink()  # a model saved over another must not inherit its shape weights
     meta = dict(model.metadata)
     meta.update(
         {
@@ -709,6 +924,7 @@ def save_model(model: Classifier, directory: Path) -> None:
             "parameters": asdict(model.params),
             "blocks": [b.name for b in model.blocks],
             "temperature": model.temperature,
+            "shape": list(SHAPE_NAMES) if model.shape_weights is not None else [],
         }
     )
     (directory / "metadata.json").write_text(
@@ -739,6 +955,13 @@ def load_model(directory: str | Path) -> Classifier:
         weights = np.load(directory / "weights.npy", allow_pickle=False)
         bias = np.load(directory / "bias.npy", allow_pickle=False)
         labels = [str(x) for x in meta["labels"]]
+        shape_weights = None
+        if meta.get("shape"):
+            if list(meta["shape"]) != list(SHAPE_NAMES):
+                raise EngineError(f"{directory}: text-shape figures differ from this engine's")
+            shape_weights = np.load(directory / "shape_weights.npy", allow_pickle=False)
+            if shape_weights.shape != (len(SHAPE_NAMES), len(labels)):
+                raise EngineError(f"{directory}: shape weights do not match the labels")
     except (KeyError, OSError, ValueError) as exc:
         raise EngineError(f"{directory}: incomplete or damaged model ({exc})") from None
     n_features = sum(len(b.vocabulary) for b in blocks)
@@ -752,4 +975,5 @@ def load_model(directory: str | Path) -> Classifier:
         bias=bias,
         temperature=float(meta.get("temperature", 1.0)),
         metadata=meta,
+        shape_weights=shape_weights,
     )

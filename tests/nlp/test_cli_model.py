@@ -163,3 +163,57 @@ def test_train_uses_the_engines_default_of_ten_folds(tmp_path: Path) -> None:
     assert meta["parameters"]["folds"] == 10
     assert "10-fold" in meta["validation"]["method"]
     assert json.loads(done.stdout.strip().splitlines()[-1])["validation"]["n"] == 42
+
+
+def test_train_can_tune_for_the_f1_of_one_label(tmp_path: Path) -> None:
+    done = danvan_here(
+        "train",
+        "--input",
+        str(FIXTURE),
+        "--label-column",
+        "topic",
+        "--out",
+        str(tmp_path / "model"),
+        "--folds",
+        "3",
+        "--optimize",
+        "f1:thu_tuc",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["optimize"] == "f1:thu_tuc"
+    meta = json.loads((tmp_path / "model" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["optimize"] == meta["parameters"]["optimize"] == "f1:thu_tuc"
+    evaluated = danvan_here(
+        "eval",
+        "--model",
+        str(tmp_path / "model"),
+        "--input",
+        str(FIXTURE),
+        "--label-column",
+        "topic",
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout.strip().splitlines()[-1])["n"] == 42
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("f1:nope", "no label 'nope'"), ("accuracy", "macro_f1, weighted_f1 or f1:<label>")],
+)
+def test_an_unknown_objective_fails_clearly_and_writes_nothing(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    done = danvan_here(
+        "train",
+        "--input",
+        str(FIXTURE),
+        "--label-column",
+        "topic",
+        "--out",
+        str(tmp_path / "model"),
+        "--optimize",
+        value,
+    )
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert not (tmp_path / "model").exists()

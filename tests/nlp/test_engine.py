@@ -13,18 +13,24 @@ import pytest
 
 from danvan.nlp.engine import (
     MODELS,
+    SHAPE_NAMES,
     Classifier,
     EngineError,
     Params,
     block_names,
+    check_objective,
     evaluate,
+    f1_scores,
     featurize,
     fit_block,
     load_model,
     metrics,
+    objective_value,
     prepare_many,
     read_csv,
+    text_shape,
     train,
+    tune_biases,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -200,3 +206,129 @@ def test_each_member_of_the_ensemble_alone_beats_chance_on_unseen_rows(
     predicted = [classes[i] for i in np.argmax(np.asarray(x_dev @ weights) + bias, axis=1)]
     result = metrics([r[column] for r in dev_rows], predicted, classes)
     assert result["macro_f1"] >= chance + 0.25, (member, result["macro_f1"])
+
+
+# --- Objectives, text shape and the stacker's inputs (engine 1.2) ------------------------------
+
+
+def test_the_objective_is_macro_weighted_or_one_class_f1() -> None:
+    y = np.array([0, 0, 0, 0, 1, 1, 2, 2])
+    pred = np.array([0, 0, 0, 1, 1, 1, 0, 2])
+    f1 = f1_scores(y, pred, 3)
+    assert objective_value(y, pred, 3) == pytest.approx(f1.mean())
+    assert objective_value(y, pred, 3, "weighted_f1") == pytest.approx(
+        (4 * f1[0] + 2 * f1[1] + 2 * f1[2]) / 8
+    )
+    assert objective_value(y, pred, 3, "f1:2") == pytest.approx(f1[2])
+    assert check_objective("f1:toxic", ["non_toxic", "toxic"]) == "f1:toxic"
+    with pytest.raises(EngineError, match="no label 'rude'"):
+        check_objective("f1:rude", ["non_toxic", "toxic"])
+    with pytest.raises(EngineError, match="macro_f1, weighted_f1 or f1:<label>"):
+        check_objective("accuracy", ["a", "b"])
+    with pytest.raises(EngineError, match="no label"):
+        train(
+            ["một", "hai", "ba", "bốn"],
+            ["x", "x", "y", "y"],
+            params=Params(folds=2, optimize="f1:z"),
+        )
+
+
+def test_biases_tuned_for_one_class_raise_that_class_f1() -> None:
+    """A rare class scored a little too low: shifting its bias is what the objective finds."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.1).astype(np.int64)
+    scores = np.stack([np.zeros(2000), rng.normal(y * 2.5 - 2.5, 1.0)], axis=1)
+    before = objective_value(y, np.argmax(scores, axis=1), 2, "f1:1")
+    bias = tune_biases(scores, y, objective="f1:1")
+    after = objective_value(y, np.argmax(scores + bias, axis=1), 2, "f1:1")
+    assert after > before + 0.05
+    assert bias[1] > bias[0]
+
+
+def test_text_shape_reads_how_a_comment_is_written() -> None:
+    shouted = dict(zip(SHAPE_NAMES, text_shape("ĐƯỜNG HỎNG QUÁ!!! ai sửa đi?? 😡😡"), strict=True))
+    calm = dict(zip(SHAPE_NAMES, text_shape("Đề nghị xã sửa đường. Xin cảm ơn."), strict=True))
+    assert shouted["upper_share"] > 0.3 > calm["upper_share"]
+    assert shouted["log_exclamations"] > 0 == calm["log_exclamations"]
+    assert shouted["log_questions"] > 0
+    assert shouted["log_emoji"] > 0
+    assert calm["log_sentences"] > 0
+    assert calm["undiacritic_share"] < 0.5
+    assert text_shape("") == tuple(0.0 for _ in SHAPE_NAMES)
+
+
+@pytest.fixture(scope="module")
+def victsd_toxic(data_dir: Path) -> tuple[Classifier, list[str], list[str]]:
+    """Tuned for the F1 of "toxic", with the block-wise members and the text-shape inputs
+    forced in."""
+    rows = sample_rows(data_dir / "victsd" / "train.csv", 1500, seed=5)
+    dev = sample_rows(data_dir / "victsd" / "dev.csv", 400, seed=6)
+    model = train(
+        [r["text"] for r in rows],
+        [r["toxicity"] for r in rows],
+        params=Params(folds=3, optimize="f1:toxic", text_shape="yes", views="yes"),
+    )
+    return model, [r["text"] for r in dev], [r["toxicity"] for r in dev]
+
+
+def test_a_model_tuned_for_the_rare_class_finds_it_on_unseen_rows(
+    victsd_toxic: tuple[Classifier, list[str], list[str]],
+) -> None:
+    model, texts, labels = victsd_toxic
+    meta = model.metadata
+    assert meta["optimize"] == "f1:toxic"
+    assert meta["second_stage"]["inputs"] == "scores+views+shape"
+    assert set(meta["second_stage"]["cross_validated_f1:toxic"]) == {"scores+views+shape"}
+    result = evaluate(model, texts, labels)
+    # About one comment in ten is toxic: predicting "toxic" for all gives F1 about 0.18.
+    assert result["per_class"]["toxic"]["f1"] >= 0.3
+    assert result["per_class"]["toxic"]["recall"] >= 0.3
+
+
+def test_the_shape_weights_are_saved_as_npy_and_give_the_same_scores(
+    victsd_toxic: tuple[Classifier, list[str], list[str]], tmp_path: Path
+) -> None:
+    model, texts, _labels = victsd_toxic
+    assert model.shape_weights is not None
+    assert model.shape_weights.shape == (len(SHAPE_NAMES), 2)
+    model.save(tmp_path / "m")
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert "shape_weights.npy" in files
+    assert all(name.endswith((".json", ".npy")) for name in files), files
+    loaded = load_model(tmp_path / "m")
+    assert loaded.shape_weights is not None
+    assert np.allclose(loaded.scores(texts[:80]), model.scores(texts[:80]))
+    assert loaded.predict(texts) == model.predict(texts)
+    # The shape inputs matter: without them the scores change.
+    loaded.shape_weights = None
+    assert not np.allclose(loaded.scores(texts[:80]), model.scores(texts[:80]))
+
+
+def test_the_stackers_inputs_are_chosen_by_cross_validation_on_the_training_rows(
+    vsfc_sentiment: tuple[Classifier, list[str], list[str]],
+) -> None:
+    """Block-wise members join the stack only when they raise the objective on the training
+    rows' cross-validated predictions; ties go to the fewer inputs. Text shape is off unless
+    asked for."""
+    model, _texts, _labels = vsfc_sentiment
+    second = model.metadata["second_stage"]
+    scores = second["cross_validated_macro_f1"]
+    assert set(scores) == {"scores", "scores+views"}
+    best = max(scores.values())
+    assert scores[second["inputs"]] == best
+    assert all(len(name) >= len(second["inputs"]) for name, v in scores.items() if v == best)
+    assert model.shape_weights is None
+    assert model.metadata["validation"]["macro_f1"] == pytest.approx(best, abs=1e-4)
+
+
+def test_the_block_wise_members_fold_into_the_one_weight_matrix(
+    victsd_toxic: tuple[Classifier, list[str], list[str]],
+) -> None:
+    """Prediction costs the same with views: one (features x classes) matrix, whatever the stack."""
+    model, _texts, _labels = victsd_toxic
+    n_features = sum(len(b.vocabulary) for b in model.blocks)
+    assert model.weights.shape == (n_features, 2)
+    with pytest.raises(EngineError, match="views 'maybe': use auto, yes or no"):
+        train(
+            ["một", "hai", "ba", "bốn"], ["x", "x", "y", "y"], params=Params(folds=2, views="maybe")
+        )
