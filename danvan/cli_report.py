@@ -17,7 +17,12 @@ report_app = typer.Typer(no_args_is_help=True, help="Reports (situation reports)
 
 @report_app.command("situation")
 def situation(
-    period: Annotated[str, typer.Option("--period", help="Month, e.g. 2026-11")],
+    period: Annotated[
+        str,
+        typer.Option(
+            "--period", help="Month 2026-11, ISO week 2026-W48, quarter 2026-Q4 or year 2026"
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="File to write")],
     fmt: Annotated[str, typer.Option("--format", help="docx | xlsx | pdf | html")] = "docx",
     commune: Annotated[int | None, typer.Option("--commune", help="Commune code")] = None,

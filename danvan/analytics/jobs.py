@@ -1,5 +1,6 @@
 """Background jobs of this area, run by the worker (see `danvan.jobs`): the daily rollups
-first, then emerging issues (whose baselines read the rollups)."""
+first, then emerging issues (whose baselines read the rollups), then the alerts by Zalo
+to staff who opted in."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from datetime import timedelta
 
 from danvan.analytics.emerging import run_emerging
 from danvan.analytics.rollups import run_rollups
+from danvan.analytics.staff_zalo import run_staff_alerts
 from danvan.jobs import Job
 
 JOBS: list[Job] = [
     Job("opinion-rollups", timedelta(minutes=1), run_rollups),
     Job("emerging-issues", timedelta(minutes=1), run_emerging),
+    # After the issues, so that an alert raised in this cycle goes out in it.
+    Job("staff-zalo-alerts", timedelta(seconds=30), run_staff_alerts),
 ]

@@ -28,7 +28,6 @@ from danvan.models.opinion import NO_COMMUNE, EmergingIssue
 from danvan.nlp.pipeline import mask_pii
 
 FORMATS = ("docx", "xlsx", "pdf", "html")
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 TOP_CONCERNS = 8
 QUOTES_PER_TOPIC = 2
 QUOTE_TOPICS = 4
@@ -49,26 +48,87 @@ CHANNEL_VI = {"zalo_oa": "Zalo OA", "zalo_bot": "Zalo Bot", "web": "Cổng góp 
 
 @dataclass(frozen=True)
 class Period:
+    """A report period: a month, an ISO week, a quarter or a year, in local days."""
+
     start: date  # first local day
     end: date  # day after the last
-    label: str  # "tháng 11/2026"
+    label: str  # "tháng 11 năm 2026", "tuần 48 năm 2026", "quý IV năm 2026", "năm 2026"
+    kind: str = "month"  # month | week | quarter | year
+    key: str = ""  # as typed back: "2026-11", "2026-W48", "2026-Q4", "2026"
 
     def previous(self) -> Period:
+        """The period of the same kind just before, so that changes compare like with like."""
         last = self.start - timedelta(days=1)
+        if self.kind == "week":
+            iso = last.isocalendar()
+            return week(iso.year, iso.week)
+        if self.kind == "quarter":
+            return quarter(last.year, (last.month - 1) // 3 + 1)
+        if self.kind == "year":
+            return year(last.year)
         return month(last.year, last.month)
+
+
+ROMAN = ("I", "II", "III", "IV")
 
 
 def month(year: int, number: int) -> Period:
     start = date(year, number, 1)
     end = date(year + (number == 12), number % 12 + 1, 1)
-    return Period(start=start, end=end, label=f"tháng {number}/{year}")
+    return Period(start, end, f"tháng {number} năm {year}", "month", f"{year}-{number:02d}")
+
+
+def week(year: int, number: int) -> Period:
+    """ISO week `number` of ISO year `year` (Monday to Sunday; week 1 holds 4 January)."""
+    start = date.fromisocalendar(year, number, 1)
+    return Period(
+        start,
+        start + timedelta(days=7),
+        f"tuần {number} năm {year}",
+        "week",
+        f"{year}-W{number:02d}",
+    )
+
+
+def quarter(year: int, number: int) -> Period:
+    start = date(year, 3 * number - 2, 1)
+    end = date(year + (number == 4), (3 * number) % 12 + 1, 1)
+    return Period(start, end, f"quý {ROMAN[number - 1]} năm {year}", "quarter", f"{year}-Q{number}")
+
+
+def year(number: int) -> Period:
+    return Period(date(number, 1, 1), date(number + 1, 1, 1), f"năm {number}", "year", f"{number}")
+
+
+_PERIODS = (
+    (re.compile(r"^(\d{4})-(\d{2})$"), month),
+    (re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE), week),
+    (re.compile(r"^(\d{4})-Q(\d)$", re.IGNORECASE), quarter),
+    (re.compile(r"^(\d{4})$"), None),
+)
 
 
 def parse_period(text: str) -> Period:
-    found = _PERIOD.match(text.strip())
-    if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 2000:
-        raise Invalid("Kỳ báo cáo phải có dạng NĂM-THÁNG, ví dụ 2026-11", code="period")
-    return month(int(found.group(1)), int(found.group(2)))
+    """`2026-11`, `2026-W48`, `2026-Q4` or `2026`; Invalid (in Vietnamese) otherwise."""
+    text = text.strip()
+    for pattern, make in _PERIODS:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        first = int(found.group(1))
+        if not 2000 <= first <= 2100:
+            break
+        if make is None:
+            return year(first)
+        number = int(found.group(2))
+        try:
+            return make(first, number)
+        except (ValueError, IndexError):
+            break  # month 13, week 54, quarter 5, week 53 of a 52-week year
+    raise Invalid(
+        "Kỳ báo cáo phải là tháng (2026-11), tuần ISO (2026-W48), quý (2026-Q4) hoặc năm (2026)",
+        code="period",
+    )
 
 
 def change(now: int | None, before: int | None) -> float | None:
@@ -444,4 +504,4 @@ def do_situation_report(
             via=actor.via,
         )
     suffix = f"-{commune_code}" if commune_code else ""
-    return data, f"bao-cao-tinh-hinh-{parsed.start:%Y-%m}{suffix}.{fmt}"
+    return data, f"bao-cao-tinh-hinh-{parsed.key}{suffix}.{fmt}"

@@ -19,12 +19,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from danvan.db import Database
-from danvan.models import MessageAnalysis
-from danvan.models.opinion import ALL_COMMUNES, NO_COMMUNE, AnalyticsCursor, OpinionRollup
+from danvan.models import Message, MessageAnalysis
+from danvan.models.opinion import (
+    ALL_COMMUNES,
+    NO_COMMUNE,
+    AnalyticsCursor,
+    EmergingIssue,
+    EmergingIssueMessage,
+    OpinionRollup,
+)
 from danvan.settings import Settings
 
 CURSOR = "rollups"
@@ -192,6 +199,43 @@ def run_rollups(database: Database, settings: Settings, now: datetime) -> int:
         last = rows[-1]
         cursor.analysed_at, cursor.message_id = last[1], last[0]
     return len(rows) + corrected
+
+
+def move_commune(
+    session: Session,
+    *,
+    conversation_id: int,
+    commune_code: int | None,
+    now: datetime | None = None,
+) -> int:
+    """The conversation's commune was set or changed (triage, the citizen's answer, staff):
+    its analysed messages move with it. Their analyses take the new commune and a new
+    `analysed_at`, so the rollups job recomputes their days (both communes' counts move) and the
+    emerging-issues job re-examines the new pair; their links to issues of another commune
+    are dropped (an issue's samples never show a message outside that issue's commune).
+    Called in the transaction that changes the commune; analyses moved."""
+    ma = MessageAnalysis
+    ids = select(Message.id).where(Message.conversation_id == conversation_id)
+    moved = session.execute(
+        update(ma)
+        .where(ma.message_id.in_(ids), ma.commune_code.is_distinct_from(commune_code))
+        .values(commune_code=commune_code, analysed_at=now or datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    count = int(getattr(moved, "rowcount", 0) or 0)
+    if count:
+        elsewhere = select(EmergingIssue.id).where(
+            EmergingIssue.commune_code.is_distinct_from(commune_code)
+        )
+        session.execute(
+            delete(EmergingIssueMessage)
+            .where(
+                EmergingIssueMessage.message_id.in_(ids),
+                EmergingIssueMessage.issue_id.in_(elsewhere),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return count
 
 
 def rebuild(database: Database, settings: Settings, *, start: date, end: date) -> int:

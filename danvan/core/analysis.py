@@ -24,9 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from danvan.analytics.rollups import move_commune
 from danvan.core.actors import Actor
 from danvan.core.audit import record
 from danvan.core.errors import Invalid, NotFound
@@ -48,6 +49,8 @@ LOOKBACK_IDS = 1000
 HELDOUT_MODULO = 5
 MIN_HELDOUT = 5
 QUEUE_SIZE = 40
+# A staff member's own Zalo conversation (danvan.analytics.staff_zalo): not citizens' opinion.
+STAFF_CONVERSATION = "staff"
 
 
 def _quiet(_message: str) -> None:
@@ -139,7 +142,12 @@ def pending(session: Session, *, limit: int) -> list[tuple[Message, Conversation
     stmt = (
         select(Message, Conversation)
         .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(_analysable(), Message.id > newest - LOOKBACK_IDS, ~has_analysis.exists())
+        .where(
+            _analysable(),
+            Message.id > newest - LOOKBACK_IDS,
+            ~has_analysis.exists(),
+            Conversation.status != STAFF_CONVERSATION,
+        )
         .order_by(Message.id)
         .limit(limit)
     )
@@ -193,35 +201,34 @@ def do_analyse(
     return len(todo)
 
 
-def sync_communes(session: Session, *, limit: int) -> int:
-    """Analyses made while their conversation waited in triage get its commune once known (the
-    aggregates read the commune from this table)."""
-    stale = list(
-        session.execute(
-            select(MessageAnalysis.message_id, Conversation.commune_code)
-            .join(Message, Message.id == MessageAnalysis.message_id)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(MessageAnalysis.commune_code.is_(None), Conversation.commune_code.is_not(None))
-            .limit(limit)
-        ).all()
+def sync_communes(session: Session, *, limit: int, now: datetime) -> int:
+    """Analyses made while their conversation waited in triage get its commune once known
+    (the aggregates read the commune from this table). Ingest sets a triage conversation's
+    commune in its hot path (the citizen names it, or answers the question): that move is
+    caught here, a batch of conversations at a time; staff moves call `move_commune` at once.
+    Analyses moved."""
+    conversations = session.execute(
+        select(Conversation.id, Conversation.commune_code)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .join(MessageAnalysis, MessageAnalysis.message_id == Message.id)
+        .where(MessageAnalysis.commune_code.is_(None), Conversation.commune_code.is_not(None))
+        .distinct()
+        .limit(limit)
+    ).all()
+    return sum(
+        move_commune(session, conversation_id=cid, commune_code=code, now=now)
+        for cid, code in conversations
     )
-    for message_id, commune in stale:
-        session.execute(
-            update(MessageAnalysis)
-            .where(MessageAnalysis.message_id == message_id)
-            .values(commune_code=commune)
-        )
-    return len(stale)
 
 
 def run_pending(database: Database, settings: Settings, now: datetime) -> int:
     """The worker's job: one batch of unlabelled messages. Returns how many were labelled."""
-    if not settings.analysis_enabled:
-        return 0
     batch = max(1, settings.analysis_batch_size)
     with database.session() as session:
-        synced = sync_communes(session, limit=batch)
-        waiting = bool(pending(session, limit=1))
+        # Commune moves are kept in step even with the classifiers off (labels may come from
+        # elsewhere: staff corrections, the demo's own labels).
+        synced = sync_communes(session, limit=batch, now=now)
+        waiting = settings.analysis_enabled and bool(pending(session, limit=1))
     if not waiting:
         return synced
     if not _default_ready(database, settings):
@@ -252,7 +259,12 @@ def reanalyse(
                 for m, c in session.execute(
                     select(Message, Conversation)
                     .join(Conversation, Conversation.id == Message.conversation_id)
-                    .where(_analysable(), Message.created_at >= since, Message.id > after)
+                    .where(
+                        _analysable(),
+                        Message.created_at >= since,
+                        Message.id > after,
+                        Conversation.status != STAFF_CONVERSATION,
+                    )
                     .order_by(Message.id)
                     .limit(batch)
                 ).all()

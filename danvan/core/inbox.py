@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from danvan import areas
+from danvan.analytics.rollups import move_commune
 from danvan.channels.web.inbound import photo_attachment
 from danvan.core import audit
 from danvan.core.actors import Actor
@@ -80,8 +81,9 @@ def list_conversations(
         stmt = stmt.where(Conversation.status == filters.status)
     else:
         # Opened only to carry broadcasts (danvan.core.broadcasts): out of the inbox until the
-        # citizen writes (ingest sets "open").
-        stmt = stmt.where(Conversation.status != "outreach")
+        # citizen writes (ingest sets "open"). "staff": a staff member's own Zalo account
+        # (danvan.analytics.staff_zalo), never a citizen's concern.
+        stmt = stmt.where(Conversation.status.not_in(("outreach", "staff")))
     if filters.label_id is not None:
         stmt = stmt.where(
             Conversation.id.in_(
@@ -127,7 +129,11 @@ def count_unread(session: Session, *, actor: Actor) -> int:
         session.scalar(
             select(func.count())
             .select_from(Conversation)
-            .where(actor.commune_filter(Conversation.commune_code), Conversation.unread_count > 0)
+            .where(
+                actor.commune_filter(Conversation.commune_code),
+                Conversation.unread_count > 0,
+                Conversation.status != "staff",  # a staff member's own Zalo (staff_zalo)
+            )
         )
         or 0
     )
@@ -383,6 +389,7 @@ def do_set_commune(
         raise Invalid("Bạn chỉ có thể chuyển cuộc hội thoại tới xã/phường mình phụ trách")
     old = conversation.commune_code
     conversation.commune_code = commune_code
+    move_commune(session, conversation_id=conversation.id, commune_code=commune_code)
     contact = conversation.contact
     contact.commune_code = commune_code
     contact.commune_source = "staff"

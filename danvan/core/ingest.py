@@ -84,7 +84,7 @@ def ingest_events(
 # provides `wants_text(session, text) -> bool` (cheap: asked for every inbound text) and
 # `on_text(session, *, channel, user_id, text) -> bool` (True when it consumed the text, which
 # stops the later ones). The text is already stored as an inbound message when they are called.
-INBOUND_TEXT_AREAS = ("danvan.core.outreach",)
+INBOUND_TEXT_AREAS = ("danvan.core.outreach", "danvan.analytics.staff_zalo")
 
 
 def _offer_text(session: Session, event: InboundEvent) -> None:
@@ -167,7 +167,8 @@ def _build(dialect: str, name: str) -> Any:
         newest = conversations.last_message_at <= at
         values: dict[str, Any] = {
             "unread_count": conversations.unread_count + 1,
-            "status": "open",
+            # A staff member's own Zalo conversation stays out of the inbox (staff_zalo).
+            "status": case((conversations.status == "staff", "staff"), else_="open"),
             "last_message_preview": case(
                 (newest, bindparam("p_preview", type_=conversations.last_message_preview.type)),
                 else_=conversations.last_message_preview,
@@ -502,7 +503,8 @@ def _inbound_message(
     )
     session.add(message)
     conversation.unread_count += 1
-    conversation.status = "open"
+    if conversation.status != "staff":  # a staff member's own Zalo conversation (staff_zalo)
+        conversation.status = "open"
     _touch(conversation, message)
     session.flush()
     if (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from danvan.models.base import Base, utcnow
@@ -118,4 +118,25 @@ class OpinionAlert(Base):
     window_hours: Mapped[int]
     observed: Mapped[int]
     expected: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertDeliveryStatus:
+    QUEUED = "queued"  # a message is in the outbox (its delivery status says the rest)
+    UNREACHABLE = "unreachable"  # Zalo would refuse it (window passed, unfollowed): `reason`
+
+
+class OpinionAlertDelivery(Base):
+    """One alert sent (or found unreachable) for one staff member by Zalo: the unique pair is
+    what makes it once per alert and person, whichever worker runs the job."""
+
+    __tablename__ = "opinion_alert_deliveries"
+    __table_args__ = (UniqueConstraint("alert_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("opinion_alerts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -83,3 +83,39 @@ class AuditEntry(Base):
     object_id: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class StaffZaloLink(Base):
+    """A staff member's own Zalo account, linked by a one-time code they sent to the OA
+    (`danvan.analytics.staff_zalo`). One Zalo id ↔ one staff user. Alerts go to it only when
+    the staff member opted in (off by default)."""
+
+    __tablename__ = "staff_zalo_links"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(16), default="zalo_oa")
+    zalo_user_id: Mapped[str] = mapped_column(String(128), unique=True)
+    # The OA's contact row for that Zalo id: its last interaction decides whether Zalo lets
+    # the OA write (48 h / 7 days); its conversation is marked "staff", out of the inbox.
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    alerts_enabled: Mapped[bool] = mapped_column(default=False)
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffLinkCode(Base):
+    """The one live linking code of a staff member: an HMAC of the code under a random key of
+    its own (the code itself is shown once), valid for 15 minutes."""
+
+    __tablename__ = "staff_link_codes"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from danvan.web.routes import (
+        account,
         analysis,
         api,
         cases,
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(api.router)
     app.include_router(public.router)
     app.include_router(staff.router)
-    for area in (cases, open311, outreach, training, dashboard, analysis):
+    for area in (cases, open311, outreach, training, dashboard, analysis, account):
         app.include_router(area.router)
 
     @app.exception_handler(LoginRequired)

@@ -133,8 +133,19 @@ def test_reports_download_from_the_dashboard_in_scope_and_audited(
         officer_a.client.post("/dashboard/report", data={**form, "period": "2026-13"}).status_code
         == 422
     )
+    # The form offers weeks, quarters and years as well, with Vietnamese labels.
+    iso = (utcnow() + timedelta(hours=7)).isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    assert f'value="{week}">tuần {iso.week} năm {iso.year}<' in page
+    assert "quý " in page
+    weekly = officer_a.client.post("/dashboard/report", data={**form, "period": week})
+    assert weekly.status_code == 200
+    assert week in weekly.headers["content-disposition"]
+    assert f"tuần {iso.week} năm {iso.year}" in "\n".join(
+        p.text for p in Document(io.BytesIO(weekly.content)).paragraphs
+    )
     with database.session() as session:
         entries = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "report.situation")
         ).all()
-        assert [e.actor_id for e in entries] == [personas.officer_a.user.id]
+        assert [e.actor_id for e in entries] == [personas.officer_a.user.id] * 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from docx import Document
@@ -53,14 +53,14 @@ def history(database: Database, settings: Settings, write) -> None:
     emerging.run_emerging(database, settings, NOV + timedelta(days=12))
 
 
-def _report(database, settings, persona, fmt, **kwargs) -> bytes:
+def _report(database, settings, persona, fmt, period="2026-11", **kwargs) -> bytes:
     with database.session() as session:
         data, name = do_situation_report(
             session,
             actor=persona.actor,
             province_code=settings.province,
             tz_name=settings.timezone,
-            period="2026-11",
+            period=period,
             fmt=fmt,
             **kwargs,
         )
@@ -98,7 +98,8 @@ def test_the_docx_has_the_administrative_layout_sections_and_numbers(
         "VII. TIẾP NHẬN VÀ GIẢI QUYẾT",
     ):
         assert heading in text
-    assert "tháng 11/2026" in text
+    assert "Tình hình dư luận, ý kiến Nhân dân tháng 11 năm 2026" in text
+    assert "so với tháng 10 năm 2026" in text
     overview, concerns, communes = tables[1], tables[2], tables[3]
     assert _row(overview, "Tổng số ý kiến, tin nhắn tiếp nhận")[1:4] == ["18", "4", "+350,0"]
     assert _row(concerns, "Giao thông, đường sá, xây dựng")[1:5] == ["15", "4", "+275,0", "13"]
@@ -183,10 +184,75 @@ def test_reports_are_scoped_by_role_and_small_counts_leave_no_scope(
 
 
 def test_bad_periods_and_formats_are_refused_in_vietnamese(personas, settings) -> None:
-    for period in ("2026-13", "11/2026", "", "1999-01"):
+    for period in (
+        "2026-13", "11/2026", "", "1999-01", "2026-W54", "2025-W53", "2026-W00", "2026-Q5",
+        "2026-Q0", "26", "1999", "2026-11-01",
+    ):  # fmt: skip
         with pytest.raises(Invalid, match="Kỳ báo cáo"):
             parse_period(period)
     from danvan.analytics.report import access_situation
 
     with pytest.raises(Invalid, match="Định dạng"):
         access_situation(personas.admin.actor, province_code=8, period="2026-11", fmt="exe")
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "label", "previous"),
+    [
+        ("2026-11", date(2026, 11, 1), date(2026, 12, 1), "tháng 11 năm 2026", "2026-10"),
+        ("2026-01", date(2026, 1, 1), date(2026, 2, 1), "tháng 1 năm 2026", "2025-12"),
+        ("2026-W48", date(2026, 11, 23), date(2026, 11, 30), "tuần 48 năm 2026", "2026-W47"),
+        ("2026-w01", date(2025, 12, 29), date(2026, 1, 5), "tuần 1 năm 2026", "2025-W52"),
+        ("2027-W01", date(2027, 1, 4), date(2027, 1, 11), "tuần 1 năm 2027", "2026-W53"),
+        ("2026-Q4", date(2026, 10, 1), date(2027, 1, 1), "quý IV năm 2026", "2026-Q3"),
+        ("2026-Q1", date(2026, 1, 1), date(2026, 4, 1), "quý I năm 2026", "2025-Q4"),
+        ("2026", date(2026, 1, 1), date(2027, 1, 1), "năm 2026", "2025"),
+    ],
+)
+def test_periods_are_months_iso_weeks_quarters_or_years_compared_like_with_like(
+    text: str, start: date, end: date, label: str, previous: str
+) -> None:
+    period = parse_period(text)
+    assert (period.start, period.end, period.label) == (start, end, label)
+    assert period.previous().key == previous
+    assert period.previous().end == period.start
+
+
+def test_a_weekly_and_a_quarterly_report_compare_with_the_period_before(
+    database: Database, settings: Settings, personas, history
+) -> None:
+    # Week 45 of 2026 is 2–8 November: A's roads of 2–8 Nov against 26 Oct–1 Nov (none).
+    text, tables = _docx_text(_report(database, settings, personas.admin, "docx", "2026-W45"))
+    assert "Tình hình dư luận, ý kiến Nhân dân tuần 45 năm 2026" in text
+    overview = tables[1]
+    assert overview[0][1:3] == ["tuần 45 năm 2026", "tuần 44 năm 2026"]
+    assert _row(overview, "Tổng số ý kiến, tin nhắn tiếp nhận")[1:3] == ["13", "0"]
+    # The fourth quarter holds October and November; the third has nothing.
+    text, tables = _docx_text(_report(database, settings, personas.admin, "docx", "2026-Q4"))
+    assert "quý IV năm 2026" in text
+    assert _row(tables[1], "Tổng số ý kiến, tin nhắn tiếp nhận")[1:3] == ["22", "0"]
+    wb = load_workbook(io.BytesIO(_report(database, settings, personas.admin, "xlsx", "2026")))
+    assert "Tổng quan" in wb.sheetnames
+    text, tables = _docx_text(_report(database, settings, personas.admin, "docx", "2026"))
+    assert "Tình hình dư luận, ý kiến Nhân dân năm 2026" in text
+    assert tables[1][0][1:3] == ["năm 2026", "năm 2025"]
+    assert _report(database, settings, personas.admin, "pdf", "2026").startswith(b"%PDF")
+
+
+def test_the_cli_takes_every_kind_of_period_and_refuses_a_bad_one(
+    database: Database, settings: Settings, history, tmp_path, monkeypatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from danvan.cli import app
+
+    monkeypatch.setenv("DANVAN_DATABASE_URL", settings.database_url)
+    runner = CliRunner()
+    out = tmp_path / "week.docx"
+    args = ["report", "situation", "--format", "docx", "--out", str(out)]
+    done = runner.invoke(app, [*args, "--period", "2026-W45"])
+    assert done.exit_code == 0, done.output
+    assert "tuần 45 năm 2026" in "\n".join(p.text for p in Document(str(out)).paragraphs)
+    refused = runner.invoke(app, [*args, "--period", "2026-W60"])
+    assert refused.exit_code == 1
+    assert "Kỳ báo cáo phải là tháng (2026-11), tuần ISO (2026-W48)" in refused.output

@@ -4,7 +4,7 @@ member's scope (`danvan.analytics.scope`)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from danvan import areas, taxonomy
 from danvan.analytics import dashboard as data
-from danvan.analytics.report import FORMATS, do_situation_report
+from danvan.analytics import report
+from danvan.analytics.report import FORMATS, Period, do_situation_report
 from danvan.analytics.rollups import local_day, zone
 from danvan.analytics.scope import view_for
 from danvan.core.errors import Invalid
@@ -32,6 +33,9 @@ MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
 }
 REPORT_MONTHS = 6
+REPORT_WEEKS = 8
+REPORT_QUARTERS = 4
+REPORT_YEARS = 2
 
 
 def _days(value: str | None) -> int:
@@ -43,12 +47,25 @@ def _days(value: str | None) -> int:
     return number
 
 
-def _months(today: Any) -> list[str]:
-    months, year, month = [], today.year, today.month
+def _report_periods(today: date) -> list[tuple[str, list[Period]]]:
+    """The periods the report form offers, newest first: (group key, periods) for months,
+    ISO weeks, quarters and years (the CLI takes the same keys)."""
+    months, weeks, quarters, years = [], [], [], []
+    first = today.replace(day=1)
     for _ in range(REPORT_MONTHS):
-        months.append(f"{year}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return months
+        months.append(report.month(first.year, first.month))
+        first = (first - timedelta(days=1)).replace(day=1)
+    iso = today.isocalendar()
+    current = report.week(iso.year, iso.week)
+    for _ in range(REPORT_WEEKS):
+        weeks.append(current)
+        current = current.previous()
+    current = report.quarter(today.year, (today.month - 1) // 3 + 1)
+    for _ in range(REPORT_QUARTERS):
+        quarters.append(current)
+        current = current.previous()
+    years = [report.year(today.year - i) for i in range(REPORT_YEARS)]
+    return [("month", months), ("week", weeks), ("quarter", quarters), ("year", years)]
 
 
 def _chart_points(trend: list[tuple[Any, int | None]], peak: int) -> list[dict[str, Any]]:
@@ -117,7 +134,7 @@ def dashboard_page(
             "days": period,
             "commune_code": commune_code,
             "communes": choices,
-            "months": _months(today),
+            "report_periods": _report_periods(today),
             "formats": FORMATS,
             "can_wide": not actor.is_admin,
         },
