@@ -21,7 +21,7 @@ from dataclasses import fields
 from datetime import timedelta
 from types import FrameType
 
-from danvan.channels.base import Attachment, OutboundMessage, SendResult, SendStatus
+from danvan.channels.base import Attachment, Button, OutboundMessage, SendResult, SendStatus
 from danvan.channels.http import SentState
 from danvan.channels.registry import Sender, build_senders
 from danvan.core import delivery
@@ -258,6 +258,8 @@ class Worker:
             text=parts[index],
             idempotency_key=key,
             attachments=self._attachments(claim) if index == 0 else (),
+            # Buttons go under the last part, after the text they answer.
+            buttons=self._buttons(claim) if index == len(parts) - 1 else (),
         )
         try:
             return sender.send(message)
@@ -332,6 +334,13 @@ class Worker:
             Attachment(**{k: v for k, v in item.items() if k in _ATTACHMENT_FIELDS})
             for item in claim.attachments
             if isinstance(item, dict) and item.get("type")
+        )
+
+    def _buttons(self, claim: Claim) -> tuple[Button, ...]:
+        return tuple(
+            Button(title=str(b["title"]), payload=str(b["payload"]), type=str(b.get("type") or ""))
+            for b in claim.buttons
+            if isinstance(b, dict) and b.get("title") and b.get("payload") and b.get("type")
         )
 
     def _record(

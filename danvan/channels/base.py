@@ -87,11 +87,23 @@ class SendStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button under a message. `oa.query.show`: tapping it sends `payload` back as the
+    citizen's own text message; `oa.open.url`: opens `payload` (a URL). Platforms without
+    buttons render them as text lines."""
+
+    title: str
+    payload: str
+    type: str = "oa.query.show"
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     recipient: str
     text: str
     idempotency_key: str
     attachments: tuple[Attachment, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -64,6 +65,7 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 FREE_WINDOW = timedelta(hours=48)
 REACH_WINDOW = timedelta(days=7)
 MAX_TEXT = 2000  # one Zalo message
+ANALYZE_AFTER = 5000  # recipients written at once: refresh PostgreSQL's statistics (see _start)
 MAX_TAGS = 20
 CHANNEL = "zalo_oa"  # broadcasts reach OA followers
 REASON_WINDOW = "Không tương tác với OA trong 7 ngày (Zalo không cho gửi)"
@@ -126,16 +128,18 @@ def check_audience(
     for code in codes:
         commune = areas.get_commune(code)
         if commune is None or commune.province_code != province_code:
-            raise Invalid(f"Mã xã {code} không thuộc tỉnh", code="bad_commune")
+            raise Invalid("Mã xã {number} không thuộc tỉnh", code="bad_commune", number=code)
         if not actor.sees_commune(code):
-            raise Invalid(f"Không có quyền gửi đến {commune.name}", code="out_of_scope")
+            raise Invalid(
+                "Không có quyền gửi đến {commune}", code="out_of_scope", commune=commune.name
+            )
     if not codes and not actor.is_admin:
         codes = sorted(actor.user.commune_codes)
         if not codes:
             raise Invalid("Tài khoản chưa được giao xã nào", code="no_commune")
     clean_tags = sorted({normalize_tag(t) for t in tags or [] if normalize_tag(t)})
     if len(clean_tags) > MAX_TAGS:
-        raise Invalid(f"Tối đa {MAX_TAGS} nhãn", code="too_many_tags")
+        raise Invalid("Tối đa {limit} nhãn", code="too_many_tags", limit=MAX_TAGS)
     if window not in ("7d", "48h"):
         raise Invalid("Khung tương tác phải là 7d hoặc 48h", code="bad_window")
     lang = clean(language or "").lower()[:8] or None
@@ -249,7 +253,10 @@ def check_text(text: str) -> str:
         raise Invalid("Nội dung thông báo không được để trống", code="empty")
     if len(value) > MAX_TEXT:
         raise Invalid(
-            f"Nội dung dài {len(value)} ký tự, tối đa {MAX_TEXT} (một tin Zalo)", code="too_long"
+            "Nội dung dài {length} ký tự, tối đa {limit} (một tin Zalo)",
+            code="too_long",
+            length=len(value),
+            limit=MAX_TEXT,
         )
     return value
 
@@ -278,7 +285,9 @@ def do_create_broadcast(
     mode: str = "cs",
     article_id: str | None = None,
     consultation_id: int | None = None,
+    buttons: list[dict[str, Any]] | None = None,
 ) -> tuple[Broadcast, Preview]:
+    """A broadcast to `audience`; `buttons` go under each message (see channels.base.Button)."""
     actor.require_write()
     body = check_text(text)
     link = check_link(link_url)
@@ -305,6 +314,7 @@ def do_create_broadcast(
         status=BroadcastStatus.SCHEDULED,
         preview=preview.as_dict(),
         consultation_id=consultation_id,
+        buttons=buttons or None,
         created_by=actor.user.id,
     )
     session.add(broadcast)
@@ -540,7 +550,9 @@ def _start(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
         broadcast.window,
     )
     rows = []
+    total = 0
     for contact_id, commune_code, last in session.execute(_audience_rows(audience)):
+        total += 1
         reachable, paid, reason = _classify(last, now, broadcast.window)
         rows.append(
             {
@@ -558,6 +570,12 @@ def _start(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
             rows = []
     if rows:
         session.execute(insert(BroadcastRecipient), rows)
+    if total > ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics for the rows just written: with the old ones (autovacuum has not
+        # run yet) PostgreSQL estimated 72 recipients instead of 100,000 and the pending count
+        # of `_queue_some` took 9.5 s per call (1 message/s sent). ANALYZE is allowed inside a
+        # transaction and samples, so it costs a fraction of a second once per broadcast.
+        session.execute(text("ANALYZE broadcast_recipients"))
     broadcast.status = BroadcastStatus.SENDING
     broadcast.started_at = now
     count = session.scalar(
@@ -703,6 +721,7 @@ def _queue_some(
                     "next_attempt_at": now,
                     "parts_sent": 0,
                     "platform_message_ids": [],
+                    "buttons": broadcast.buttons,
                     "created_at": now,
                     "updated_at": now,
                 }

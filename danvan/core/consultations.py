@@ -11,6 +11,7 @@ back to each Zalo participant as the result in their commune.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +39,35 @@ MAX_OPTIONS = 10
 MAX_OPTION = 200
 MAX_RESIDENT_ROWS = 50_000
 KINDS = ("vote", "opinion")
+MAX_BUTTONS = 5  # under one Zalo OA message (see channels.zalo_oa.outbound.MAX_BUTTONS)
+
+# Codes a citizen types or a Zalo button sends back: "#YK12 2" (option 2 of consultation 12),
+# "#YK12 góp ý", "#YK12 <an opinion>", "#TD5 1,3" (poll 5). The "#" keeps ordinary words out.
+CODE_PREFIXES = {"YK": "consultation", "TD": "poll"}
+_CODE = re.compile(r"\s*#\s*(YK|TD)\s*(\d{1,9})(?!\d)[\s:.,;-]*(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def item_code(kind: str, item_id: int) -> str:
+    """The code of a consultation ("#YK12") or a poll ("#TD5")."""
+    prefix = next(p for p, k in CODE_PREFIXES.items() if k == kind)
+    return f"#{prefix}{item_id}"
+
+
+def parse_code(text: str) -> tuple[str, int, str] | None:
+    """(kind, id, the rest of the text) of a message starting with a code, else None."""
+    found = _CODE.match(text)
+    if found is None:
+        return None
+    return CODE_PREFIXES[found.group(1).upper()], int(found.group(2)), found.group(3).strip()
+
+
+def query_button(title: str, payload: str) -> dict[str, str]:
+    """A Zalo OA button that sends `payload` back as the citizen's message."""
+    return {"type": "oa.query.show", "title": title[:100], "payload": payload}
+
+
+def link_button(title: str, url: str) -> dict[str, str]:
+    return {"type": "oa.open.url", "title": title[:100], "payload": url}
 
 
 def _fmt(when: datetime) -> str:
@@ -56,9 +86,9 @@ def check_communes(actor: Actor, codes: list[int], *, province_code: int) -> lis
     for code in result:
         commune = areas.get_commune(code)
         if commune is None or commune.province_code != province_code:
-            raise Invalid(f"Mã xã {code} không thuộc tỉnh", code="bad_commune")
+            raise Invalid("Mã xã {number} không thuộc tỉnh", code="bad_commune", number=code)
         if not actor.sees_commune(code):
-            raise Invalid(f"Không có quyền với {commune.name}", code="out_of_scope")
+            raise Invalid("Không có quyền với {commune}", code="out_of_scope", commune=commune.name)
     return result
 
 
@@ -67,9 +97,9 @@ def check_options(options: list[str], *, required: bool) -> list[str]:
     if required and len(values) < 2:
         raise Invalid("Cần ít nhất hai phương án", code="few_options")
     if len(values) > MAX_OPTIONS:
-        raise Invalid(f"Tối đa {MAX_OPTIONS} phương án", code="many_options")
+        raise Invalid("Tối đa {limit} phương án", code="many_options", limit=MAX_OPTIONS)
     if any(len(v) > MAX_OPTION for v in values):
-        raise Invalid(f"Mỗi phương án tối đa {MAX_OPTION} ký tự", code="long_option")
+        raise Invalid("Mỗi phương án tối đa {limit} ký tự", code="long_option", limit=MAX_OPTION)
     if len({fold(v) for v in values}) != len(values):
         raise Invalid("Các phương án phải khác nhau", code="same_options")
     return values
@@ -91,10 +121,10 @@ def do_create_consultation(
     actor.require_write()
     title = clean(title)
     if not title or len(title) > MAX_TITLE:
-        raise Invalid(f"Tiêu đề bắt buộc, tối đa {MAX_TITLE} ký tự", code="bad_title")
+        raise Invalid("Tiêu đề bắt buộc, tối đa {limit} ký tự", code="bad_title", limit=MAX_TITLE)
     summary = clean(summary)
     if len(summary) > MAX_SUMMARY:
-        raise Invalid(f"Tóm tắt tối đa {MAX_SUMMARY} ký tự", code="too_long")
+        raise Invalid("Tóm tắt tối đa {limit} ký tự", code="too_long", limit=MAX_SUMMARY)
     if kind not in KINDS:
         raise Invalid("Hình thức phải là vote (biểu quyết) hoặc opinion (góp ý)", code="bad_kind")
     values = check_options(options, required=kind == "vote") if kind == "vote" else []
@@ -156,7 +186,10 @@ def check_document(filename: str, data: bytes, *, max_bytes: int) -> str:
         raise Invalid("Tệp rỗng", code="empty_file")
     if len(data) > max_bytes:
         raise Invalid(
-            f"Tệp lớn {len(data) // 1024} KiB, tối đa {max_bytes // 1024} KiB", code="too_large"
+            "Tệp lớn {size} KiB, tối đa {limit} KiB",
+            code="too_large",
+            size=len(data) // 1024,
+            limit=max_bytes // 1024,
         )
     name = filename.lower()
     if data.startswith(b"%PDF-") and name.endswith(".pdf"):
@@ -293,13 +326,15 @@ def do_import_residents(
 def check_open(consultation: Consultation, now: datetime) -> None:
     if now < consultation.opens_at:
         raise Invalid(
-            f"Đợt lấy ý kiến chưa mở (mở lúc {_fmt(consultation.opens_at)})", code="not_open"
+            "Đợt lấy ý kiến chưa mở (mở lúc {at})",
+            code="not_open",
+            at=_fmt(consultation.opens_at),
         )
     if now >= consultation.closes_at:
         raise Invalid(
-            f"Đợt lấy ý kiến đã kết thúc lúc {_fmt(consultation.closes_at)}; "
-            "ý kiến gửi sau thời điểm này không được ghi nhận",
+            "Đợt lấy ý kiến đã kết thúc lúc {at}; ý kiến gửi sau thời điểm này không được ghi nhận",
             code="closed",
+            at=_fmt(consultation.closes_at),
         )
 
 
@@ -323,7 +358,7 @@ def do_answer(
         raise Invalid("Xã của bạn không thuộc phạm vi lấy ý kiến này", code="out_of_scope")
     text = clean(opinion or "") or None
     if text is not None and len(text) > MAX_OPINION:
-        raise Invalid(f"Ý kiến tối đa {MAX_OPINION} ký tự", code="too_long")
+        raise Invalid("Ý kiến tối đa {limit} ký tự", code="too_long", limit=MAX_OPINION)
     if consultation.kind == "vote":
         if option_index is None or not 0 <= option_index < len(consultation.options):
             raise Invalid("Hãy chọn một phương án", code="no_option")
@@ -530,6 +565,7 @@ def send_closed_results(
 ) -> int:
     """Send each Zalo participant of a closed consultation the result in their commune (the
     public, suppressed figures). Each consultation is marked once all its messages are queued."""
+    base_url = settings.base_url.rstrip("/")
     closed = session.scalars(
         select(Consultation)
         .where(Consultation.closes_at <= now, Consultation.results_sent_at.is_(None))
@@ -564,7 +600,12 @@ def send_closed_results(
             )
             session.add(message)
             session.flush()
-            enqueue(session, message=message, recipient=contact.external_id)
+            enqueue(
+                session,
+                message=message,
+                recipient=contact.external_id,
+                buttons=[link_button("Xem kết quả", f"{base_url}/y-kien/{consultation.id}")],
+            )
             done += 1
         consultation.results_sent_at = now
         audit.record(
@@ -580,9 +621,15 @@ def send_closed_results(
     return done
 
 
-def minutes_docx(session: Session, *, consultation: Consultation) -> bytes:
-    """Biên bản: the process (dates, scope, channels) and the outcome per commune."""
+def minutes_docx(
+    session: Session, *, consultation: Consultation, settings: Settings | None = None
+) -> bytes:
+    """Biên bản: the process (dates, scope, channels) and the outcome per commune; for an
+    opinion consultation, the opinions in aggregate ("Tổng hợp ý kiến", needs `settings` for
+    the classifiers)."""
     from docx import Document
+
+    from danvan.core import consultation_analysis
 
     result = results(session, consultation=consultation)
     doc = Document()
@@ -632,6 +679,15 @@ def minutes_docx(session: Session, *, consultation: Consultation) -> bytes:
             )
         )
         doc.add_paragraph(f"Số ý kiến góp ý nhận được: {count or 0}")
+        model_set = (
+            consultation_analysis.model_set_if_ready(session, settings) if settings else None
+        )
+        consultation_analysis.docx_section(
+            doc,
+            consultation_analysis.summarise(
+                session, consultation=consultation, model_set=model_set
+            ),
+        )
     doc.add_paragraph(f"Lập lúc {_fmt(utcnow())} bởi hệ thống danvan.")
     out = io.BytesIO()
     doc.save(out)
@@ -648,6 +704,17 @@ def vote_open(session: Session, now: datetime | None = None) -> bool:
             Consultation.opens_at <= now,
             Consultation.closes_at > now,
         )
+        .limit(1)
+    )
+    return found is not None
+
+
+def any_open(session: Session, now: datetime | None = None) -> bool:
+    """Whether any consultation (vote or opinion) is open now (one indexed read)."""
+    now = now or utcnow()
+    found = session.scalar(
+        select(Consultation.id)
+        .where(Consultation.opens_at <= now, Consultation.closes_at > now)
         .limit(1)
     )
     return found is not None
@@ -695,17 +762,43 @@ def on_inbound_message(
 
 
 def announcement_text(consultation: Consultation, *, base_url: str) -> str:
+    """The announcement: every code is written out, so that it works without buttons too
+    (Zalo Bot, or an old Zalo app)."""
+    code = item_code("consultation", consultation.id)
     lines = [f"Lấy ý kiến nhân dân: {consultation.title}"]
     if consultation.summary:
         lines.append(consultation.summary[:600])
     if consultation.kind == "vote":
-        lines.append("Trả lời tin này bằng số phương án bạn chọn:")
-        lines.extend(f"{n}. {option}" for n, option in enumerate(consultation.options, 1))
+        lines.append("Bấm nút bên dưới hoặc nhắn mã phương án bạn chọn:")
+        lines.extend(
+            f"{n}. {option} — nhắn: {code} {n}" for n, option in enumerate(consultation.options, 1)
+        )
     else:
-        lines.append("Trả lời tin này để góp ý, hoặc góp ý trên trang web.")
+        lines.append(
+            f"Bấm “Góp ý” (hoặc nhắn: {code} góp ý) rồi nhắn ý kiến của bạn; "
+            "cũng có thể góp ý trên trang web."
+        )
     lines.append(f"Hạn chót: {_fmt(consultation.closes_at)}.")
     lines.append(f"{base_url.rstrip('/')}/y-kien/{consultation.id}")
     return "\n".join(lines)[:2000]
+
+
+def announcement_buttons(consultation: Consultation, *, base_url: str) -> list[dict[str, str]]:
+    """Zalo OA buttons of the announcement: one per option (a vote) or "Góp ý", then the web
+    page when there is room."""
+    code = item_code("consultation", consultation.id)
+    if consultation.kind == "vote":
+        buttons = [
+            query_button(f"{n}. {option}", f"{code} {n}")
+            for n, option in enumerate(consultation.options, 1)
+        ]
+    else:
+        buttons = [query_button("Góp ý", f"{code} góp ý")]
+    if len(buttons) < MAX_BUTTONS:
+        buttons.append(
+            link_button("Xem chi tiết", f"{base_url.rstrip('/')}/y-kien/{consultation.id}")
+        )
+    return buttons[:MAX_BUTTONS]
 
 
 def do_announce(
@@ -731,6 +824,7 @@ def do_announce(
         text=announcement_text(consultation, base_url=settings.base_url),
         audience=audience,
         consultation_id=consultation.id,
+        buttons=announcement_buttons(consultation, base_url=settings.base_url),
     )
     return broadcast
 

@@ -78,6 +78,7 @@ class Claim:
     # Start of the previous attempt, when it ended with an AMBIGUOUS error.
     ambiguous_since: datetime | None = None
     known_ids: frozenset[str] = field(default_factory=frozenset)
+    buttons: list[dict[str, Any]] = field(default_factory=list)
     # A broadcast message: sent at most `outreach_rate_per_second` per second (all workers).
     paced: bool = False
 
@@ -248,6 +249,7 @@ def _claim(
         ambiguous_since=ambiguous_since,
         known_ids=known_platform_ids(session, item=row) if ambiguous_since else frozenset(),
         paced=message.source == "broadcast",
+        buttons=list(row.buttons or []),
     )
 
 

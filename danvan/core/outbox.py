@@ -7,13 +7,21 @@ adapter, retries, reconciliation after a crash) lives in `danvan.worker`.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from danvan.models import Message, OutboxItem, OutboxStatus, utcnow
 
 
-def enqueue(session: Session, *, message: Message, recipient: str) -> OutboxItem:
+def enqueue(
+    session: Session,
+    *,
+    message: Message,
+    recipient: str,
+    buttons: list[dict[str, Any]] | None = None,
+) -> OutboxItem:
+    """Queue `message` for `recipient`; `buttons` (see channels.base.Button) go with it."""
     item = OutboxItem(
         message_id=message.id,
         channel=message.channel,
@@ -21,6 +29,7 @@ def enqueue(session: Session, *, message: Message, recipient: str) -> OutboxItem
         idempotency_key=uuid.uuid4().hex,
         status=OutboxStatus.PENDING,
         next_attempt_at=utcnow(),
+        buttons=buttons or None,
     )
     session.add(item)
     session.flush()

@@ -11,10 +11,11 @@ from sqlalchemy import CursorResult, delete, inspect, select
 from sqlalchemy.orm import Session
 
 from danvan import areas
-from danvan.core import audit, polls
+from danvan.analytics.rollups import move_commune
+from danvan.core import audit, consultation_flow, polls
 from danvan.core.actors import Actor
 from danvan.core.broadcasts import normalize_tag
-from danvan.core.consultations import MAX_OPTION, on_inbound_message, vote_open
+from danvan.core.consultations import MAX_OPTION, any_open, on_inbound_message, parse_code
 from danvan.core.errors import Invalid
 from danvan.core.outbox import enqueue
 from danvan.models import (
@@ -50,8 +51,10 @@ def _words(text: str) -> str:
     return fold(text).strip(" .!")
 
 
-# Whether any vote or poll is open, per database, for a few seconds: the webhook's hot path asks
-# for every short message. Creating one here clears it; other processes see it within the TTL.
+# Whether any consultation or poll is open, per database, for a few seconds: the webhook's hot
+# path asks for every message. Creating one here clears it; other processes see it within the
+# TTL. While one is open (or a citizen's answer flow is, for its 30 minutes), each text costs one
+# indexed read: the citizen's open flow, if any.
 _OPEN_TTL = 5.0
 _open_cache: dict[str, tuple[float, bool]] = {}
 
@@ -66,23 +69,40 @@ def _anything_open(session: Session) -> bool:
     cached = _open_cache.get(key)
     if cached is not None and cached[0] > now:
         return cached[1]
-    found = vote_open(session) or polls.poll_open_now(session)
+    found = (
+        any_open(session)
+        or polls.poll_open_now(session)
+        or consultation_flow.any_flow_open(session)  # told "closed" if the item closed since
+    )
     _open_cache[key] = (now + _OPEN_TTL, found)
     return found
 
 
 def wants_text(session: Session, text: str) -> bool:
-    """Whether an inbound text may be for this area (cheap: words, then a cached read)."""
-    if not text or len(text) > MAX_OPTION:
+    """Whether an inbound text may be for this area (cheap: a code or words, then a cached
+    read). Long texts may be for it too, while a consultation is open: an opinion."""
+    if not text:
         return False
-    return _words(text) in STOP_WORDS | START_WORDS or _anything_open(session)
+    if parse_code(text) is not None:
+        return True
+    if len(text) <= MAX_OPTION and _words(text) in STOP_WORDS | START_WORDS:
+        return True
+    return _anything_open(session)
 
 
 def on_text(session: Session, *, channel: str, user_id: str, text: str) -> bool:
-    """A citizen's text: stop/resume broadcasts, or a consultation vote or poll answer.
+    """A citizen's text: a consultation or poll code, the next step of their open answer flow
+    (danvan.core.consultation_flow), stop/resume broadcasts, or a short vote or poll answer.
     Returns whether the text was taken as one of those."""
     words = _words(text)
-    if words in STOP_WORDS or words in START_WORDS:
+    reserved = STOP_WORDS | START_WORDS
+    if consultation_flow.on_text(
+        session, channel=channel, user_id=user_id, text=text, reserved=reserved
+    ):
+        return True
+    if len(text) > MAX_OPTION:
+        return False
+    if words in reserved:
         contact = session.scalar(
             select(Contact).where(Contact.channel == channel, Contact.external_id == user_id)
         )
@@ -183,10 +203,11 @@ def do_update_contact(
         )
         if conversation is not None:
             conversation.commune_code = commune_code
+            move_commune(session, conversation_id=conversation.id, commune_code=commune_code)
     if tags is not None:
         values = sorted({normalize_tag(t) for t in tags if normalize_tag(t)})
         if len(values) > MAX_CONTACT_TAGS:
-            raise Invalid(f"Tối đa {MAX_CONTACT_TAGS} nhãn", code="too_many_tags")
+            raise Invalid("Tối đa {limit} nhãn", code="too_many_tags", limit=MAX_CONTACT_TAGS)
         session.execute(delete(ContactTag).where(ContactTag.contact_id == contact.id))
         session.add_all(ContactTag(contact_id=contact.id, tag=t) for t in values)
         changes["tags"] = values
@@ -290,5 +311,6 @@ def erase_contact_data(session: Session, contact: Contact) -> dict[str, int]:
             ConsultationAnswer.resident_id.in_(residents)
         ))  # fmt: skip
         gone("resident_list_entries", delete(Resident).where(Resident.id.in_(residents)))
+    counts["outreach_flows"] = consultation_flow.erase_flows(session, contact)
     contact.language = None
     return counts

@@ -4,18 +4,29 @@ anything public, XLSX export for staff."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import ipaddress
 import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from danvan import areas
 from danvan.core import audit
 from danvan.core.actors import Actor
-from danvan.core.consultations import PUBLIC_MIN, check_communes, check_options
+from danvan.core.consultations import (
+    MAX_BUTTONS,
+    PUBLIC_MIN,
+    check_communes,
+    check_options,
+    item_code,
+    link_button,
+    query_button,
+)
 from danvan.core.errors import Invalid, NotFound
 from danvan.models import Contact, utcnow
 from danvan.models.outreach import Broadcast, Poll, PollAnswer
@@ -23,6 +34,25 @@ from danvan.settings import Settings
 from danvan.text import clean, fold
 
 MAX_QUESTION = 500
+# Web answers from one network /24 (IPv6: /48) and browser signature per poll: beyond this many
+# different cookies, new ones are refused. A shared office or a mobile carrier's NAT can put
+# several honest people behind one key, hence more than one; clearing cookies again and again
+# stops here. Best effort: the Zalo answer is the one-per-person path.
+WEB_DEVICE_LIMIT = 10
+
+
+def web_device(*, secret: str, poll_id: int, ip: str, user_agent: str) -> str:
+    """A keyed hash of (poll, network, browser): the same for one browser on one network,
+    unlinkable across polls, and not reversible without the deployment's secret key. Neither
+    the address nor the browser string is stored."""
+    try:
+        address = ipaddress.ip_address(ip)
+        prefix = 24 if address.version == 4 else 48
+        network = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    except ValueError:
+        network = "?"
+    message = f"{poll_id}|{network}|{user_agent[:300]}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
 def do_create_poll(
@@ -39,7 +69,9 @@ def do_create_poll(
     actor.require_write()
     text = clean(question)
     if not text or len(text) > MAX_QUESTION:
-        raise Invalid(f"Câu hỏi bắt buộc, tối đa {MAX_QUESTION} ký tự", code="bad_question")
+        raise Invalid(
+            "Câu hỏi bắt buộc, tối đa {limit} ký tự", code="bad_question", limit=MAX_QUESTION
+        )
     values = check_options(options, required=True)
     codes = check_communes(actor, commune_codes, province_code=settings.province)
     if closes_at is not None and closes_at.tzinfo is None:
@@ -102,8 +134,11 @@ def do_answer(
     choices: list[int],
     channel: str,
     contact_id: int | None = None,
+    device: str | None = None,
     now: datetime | None = None,
 ) -> PollAnswer:
+    """Record (or replace) one participant's answer. `device` (web): a new participant is
+    refused once `WEB_DEVICE_LIMIT` answers came from the same key (see `web_device`)."""
     now = now or utcnow()
     if not is_open(poll, now):
         raise Invalid("Thăm dò đã kết thúc, không nhận thêm trả lời", code="closed")
@@ -120,8 +155,23 @@ def do_answer(
         )
     )
     if answer is None:
+        if device is not None:
+            same = session.scalar(
+                select(func.count()).where(
+                    PollAnswer.poll_id == poll.id, PollAnswer.device == device
+                )
+            )
+            if (same or 0) >= WEB_DEVICE_LIMIT:
+                raise Invalid(
+                    "Đã có nhiều câu trả lời từ trình duyệt và mạng này cho thăm dò này",
+                    code="device_limit",
+                )
         answer = PollAnswer(
-            poll_id=poll.id, participant=participant, created_at=now, channel=channel
+            poll_id=poll.id,
+            participant=participant,
+            created_at=now,
+            channel=channel,
+            device=device,
         )
         session.add(answer)
     answer.commune_code = commune_code
@@ -255,11 +305,25 @@ def answer_from_message(
 
 
 def announcement_text(poll: Poll, *, base_url: str) -> str:
-    how = "một hoặc nhiều số, cách nhau bởi dấu phẩy" if poll.multiple else "một số"
-    lines = [f"Thăm dò: {poll.question}", f"Trả lời tin này bằng {how}:"]
-    lines.extend(f"{n}. {option}" for n, option in enumerate(poll.options, 1))
+    """The question with every code written out (it works without buttons too)."""
+    code = item_code("poll", poll.id)
+    if poll.multiple:
+        how = f"Bấm các nút bạn chọn (mỗi lần một phương án), hoặc nhắn ví dụ: {code} 1,3"
+    else:
+        how = "Bấm nút bên dưới hoặc nhắn mã phương án bạn chọn"
+    lines = [f"Thăm dò: {poll.question}", f"{how}:"]
+    lines.extend(f"{n}. {option} — nhắn: {code} {n}" for n, option in enumerate(poll.options, 1))
     lines.append(f"{base_url.rstrip('/')}/tham-do/{poll.id}")
     return "\n".join(lines)[:2000]
+
+
+def announcement_buttons(poll: Poll, *, base_url: str) -> list[dict[str, str]]:
+    """Zalo OA buttons: one per option (several taps add up on a multiple-choice poll)."""
+    code = item_code("poll", poll.id)
+    buttons = [query_button(f"{n}. {o}", f"{code} {n}") for n, o in enumerate(poll.options, 1)]
+    if len(buttons) < MAX_BUTTONS:
+        buttons.append(link_button("Xem kết quả", f"{base_url.rstrip('/')}/tham-do/{poll.id}"))
+    return buttons[:MAX_BUTTONS]
 
 
 def do_announce(session: Session, *, actor: Actor, settings: Settings, poll: Poll) -> Broadcast:
@@ -283,6 +347,7 @@ def do_announce(session: Session, *, actor: Actor, settings: Settings, poll: Pol
         settings=settings,
         text=announcement_text(poll, base_url=settings.base_url),
         audience=audience,
+        buttons=announcement_buttons(poll, base_url=settings.base_url),
     )
     return broadcast
 

@@ -1,6 +1,7 @@
 """Demo data of the outreach area: followers who never wrote, a broadcast already sent (with
 per-recipient statuses, some seen, one past Zalo's 7 days), an open consultation vote with
-answers from Zalo and from a resident list, and a poll with live results."""
+answers from Zalo and from a resident list, an open opinion consultation with opinions for and
+against (its analysis on the staff page), and a poll with live results."""
 
 from __future__ import annotations
 
@@ -27,6 +28,20 @@ from danvan.settings import Settings
 
 FAMILY_NAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hà"]
 GIVEN_NAMES = ["Văn Hùng", "Thị Mai", "Văn Tuấn", "Thị Hoa", "Đức Long", "Thị Lan", "Văn Sơn"]
+DEMO_OPINIONS = [
+    "Tôi đồng ý với quy ước, thu gom rác hai lần mỗi tuần là hợp lý cho thôn.",
+    "Nhất trí cấm đốt rác, khói rất độc cho trẻ nhỏ và người già.",
+    "Ủng hộ cấm đổ rác xuống suối, nước suối bây giờ bẩn lắm rồi.",
+    "Đồng ý. Nên đặt thêm thùng rác ở đầu thôn và gần chợ.",
+    "Tán thành quy ước, nhưng cần có người kiểm tra việc đổ rác xuống suối.",
+    "toi dong y thu gom rac 2 lan 1 tuan, nhung nen thu vao buoi sang.",
+    "Không đồng ý mức 20.000 đồng/tháng, nhiều hộ nghèo không đóng nổi.",
+    "Phản đối mức phí 20.000 đồng, nên giảm cho hộ nghèo và cận nghèo.",
+    "Không nên thu phí đồng loạt, hộ ít người nên đóng ít hơn.",
+    "Mức phí cao quá, tôi không nhất trí, đề nghị 10.000 đồng thôi.",
+    "Xe rác vào được đường thôn 3 không? Đường nhỏ và dốc lắm.",
+    "Cho hỏi rác vườn, lá cây thì có được đốt không?",
+]
 
 
 def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> None:
@@ -145,6 +160,34 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
                 opinion=None,
                 now=now - timedelta(hours=n + 2),
             )
+
+    # An open opinion consultation, answered through the Zalo conversation (demo rows direct).
+    draft = consultations.do_create_consultation(
+        session,
+        actor=admin,
+        settings=settings,
+        title="Góp ý dự thảo quy ước thôn về vệ sinh môi trường",
+        summary=(
+            "Dự thảo quy ước: thu gom rác hai lần mỗi tuần, mỗi hộ đóng 20.000 đồng/tháng, "
+            "cấm đốt rác và đổ rác xuống suối."
+        ),
+        kind="opinion",
+        options=[],
+        commune_codes=[MINH_QUANG, THUONG_LAM],
+        opens_at=now - timedelta(days=3),
+        closes_at=now + timedelta(days=4),
+    )
+    for n, (voter, text) in enumerate(zip(voters, DEMO_OPINIONS, strict=False)):
+        consultations.do_answer(
+            session,
+            consultation=draft,
+            participant=f"{voter.channel}:{voter.external_id}",
+            commune_code=voter.commune_code,
+            channel=voter.channel,
+            opinion=text,
+            contact_id=voter.id,
+            now=now - timedelta(minutes=17 * n + 3),
+        )
 
     # A quick poll with live results.
     poll = polls.do_create_poll(

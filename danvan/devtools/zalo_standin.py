@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
@@ -73,6 +73,33 @@ class Received:
     time_ms: int
     idempotency_key: str | None = None
     attachment_id: str | None = None
+    # Buttons under the text, as sent: [{"title", "type", "payload"}].
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+
+
+BUTTON_TYPES = {"oa.open.url", "oa.query.show", "oa.query.hide", "oa.open.phone", "oa.open.sms"}
+
+
+def _button_problem(buttons: Any) -> str | None:
+    """Why a text message's `attachment.payload.buttons` is refused (zalo.md §3: title at most
+    100 characters; `oa.query.*` payload a string of at most 1,000; `oa.open.url` an object with
+    a url); None when it is accepted."""
+    if not isinstance(buttons, list) or not buttons:
+        return "buttons must be a non-empty list"
+    for button in buttons:
+        if not isinstance(button, dict) or button.get("type") not in BUTTON_TYPES:
+            return "button type is invalid"
+        title, payload = button.get("title"), button.get("payload")
+        if not isinstance(title, str) or not 0 < len(title) <= 100:
+            return "button title is invalid (max 100)"
+        if button["type"].startswith("oa.query"):
+            if not isinstance(payload, str) or not 0 < len(payload) <= 1000:
+                return "button payload is invalid (max 1000)"
+        elif button["type"] == "oa.open.url" and (
+            not isinstance(payload, dict) or not str(payload.get("url", "")).startswith("http")
+        ):
+            return "button url is invalid"
+    return None
 
 
 def _is_bot(path: str) -> bool:
@@ -264,9 +291,19 @@ def create_standin_app() -> FastAPI:
             if str(user_id) in state.blocked:
                 return JSONResponse({"error": -213, "message": "User has not followed OA"})
             attachment_id = None
+            buttons: list[dict[str, Any]] = []
             if isinstance(attachment, dict):
-                elements = attachment.get("payload", {}).get("elements") or [{}]
-                attachment_id = elements[0].get("attachment_id")
+                payload = attachment.get("payload")
+                if attachment.get("type") != "template" or not isinstance(payload, dict):
+                    return JSONResponse({"error": -201, "message": "attachment is invalid"})
+                if "buttons" in payload:
+                    buttons = payload["buttons"]
+                    problem = _button_problem(buttons)
+                    if problem:
+                        return JSONResponse({"error": -201, "message": problem})
+                else:
+                    elements = payload.get("elements") or [{}]
+                    attachment_id = elements[0].get("attachment_id")
             message_id = _new_id()
             state._receive(
                 Received(
@@ -277,6 +314,7 @@ def create_standin_app() -> FastAPI:
                     time_ms=state.now_ms(),
                     idempotency_key=request.headers.get("x-idempotency-key"),
                     attachment_id=attachment_id,
+                    buttons=buttons,
                 )
             )
             return JSONResponse(
@@ -547,6 +585,10 @@ def _render_phone(received: list[Received]) -> str:
                 f"<div class='meta'>Ảnh đính kèm: {html.escape(item.attachment_id)}</div>"
                 if item.attachment_id
                 else ""
+            )
+            + "".join(
+                f"<div class='meta'>[{html.escape(str(b.get('title')))}]</div>"
+                for b in item.buttons
             )
             + "</li>"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,6 +49,9 @@ class OutboxItem(Base):
     # after the last accepted chunk instead of sending the first ones again.
     parts_sent: Mapped[int] = mapped_column(default=0)
     platform_message_ids: Mapped[list[str]] = mapped_column(default=list)
+    # Buttons sent with the message ([{"type", "title", "payload"}], see channels.base.Button):
+    # Zalo OA shows them under the text; other channels get them as text lines.
+    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
     last_error_code: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

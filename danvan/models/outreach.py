@@ -60,6 +60,9 @@ class Broadcast(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     platform_result: Mapped[str | None] = mapped_column(String(500))  # article mode
+    # Buttons under each message ([{"type", "title", "payload"}]): a consultation's or poll's
+    # options; copied onto every outbox row of the broadcast.
+    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
 
 
 class BroadcastRecipient(Base):
@@ -164,7 +167,10 @@ class Poll(Base):
 
 class PollAnswer(Base):
     __tablename__ = "poll_answers"
-    __table_args__ = (UniqueConstraint("poll_id", "participant"),)
+    __table_args__ = (
+        UniqueConstraint("poll_id", "participant"),
+        Index("ix_poll_answers_device", "poll_id", "device"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
@@ -176,4 +182,33 @@ class PollAnswer(Base):
     commune_code: Mapped[int | None]
     choices: Mapped[list[int]] = mapped_column(JSONType, default=list)
     channel: Mapped[str] = mapped_column(String(16))
+    # Web answers: a keyed hash of (poll, network /24, browser) — not an identity, a second
+    # guard beside the cookie (see polls.web_device).
+    device: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationFlow(Base):
+    """Where a Zalo citizen stands in answering a consultation or poll: asked for their commune
+    (with the answer they gave waiting in `pending`), or writing an opinion. One per citizen (a
+    new one replaces it); it ends at `expires_at`, on "hủy", or when the item closes."""
+
+    __tablename__ = "outreach_flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), unique=True
+    )
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    poll_id: Mapped[int | None] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(16))  # "commune" | "opinion"
+    # What the citizen already gave: {"option": i} | {"choices": [...], "add": bool} | {"text"}.
+    pending: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Whether an opinion was stored during this flow (later texts are added to it).
+    stored: Mapped[bool] = mapped_column(default=False)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

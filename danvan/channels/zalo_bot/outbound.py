@@ -25,6 +25,22 @@ def _error_code(body: Any) -> str | None:
     return None
 
 
+def with_button_lines(message: OutboundMessage) -> str:
+    """The Bot API has no buttons: each button becomes a line (what to type, or the link),
+    unless the text already shows its payload (outreach texts list their codes themselves)."""
+    lines = [
+        f"• {b.title}: nhắn “{b.payload}”"
+        if b.type.startswith("oa.query")
+        else f"• {b.title}: {b.payload}"
+        for b in message.buttons
+        if b.payload not in message.text
+    ]
+    if not lines:
+        return message.text
+    text = "\n".join([message.text, *lines])
+    return text if len(text) <= MAX_TEXT else message.text
+
+
 class ZaloBotSender:
     kind = "zalo_bot"
     max_text = MAX_TEXT
@@ -50,7 +66,7 @@ class ZaloBotSender:
             reply = self.transport.call(
                 "POST",
                 f"/bot{self.token}/sendMessage",
-                json={"chat_id": message.recipient, "text": message.text},
+                json={"chat_id": message.recipient, "text": with_button_lines(message)},
                 headers={"X-Idempotency-Key": message.idempotency_key},
                 error_code=_error_code,
             )

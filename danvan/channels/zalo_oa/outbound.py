@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from danvan.channels.base import Attachment, OutboundMessage, SendResult, SendStatus
+from danvan.channels.base import Attachment, Button, OutboundMessage, SendResult, SendStatus
 from danvan.channels.http import HttpReply, HttpTransport, SentCheck, SentState, TransportError
 from danvan.channels.web.inbound import MEDIA_PREFIX
 from danvan.channels.zalo_oa.oauth import (
@@ -126,6 +126,28 @@ def classify(
     )
 
 
+# Zalo's limits on a button (zalo.md §3; title 100 and query payload 1,000 characters are from
+# the OA API page [MED]). Five buttons is what we send at most: the documented examples show up
+# to five and the count limit is not confirmed.
+MAX_BUTTONS = 5
+MAX_BUTTON_TITLE = 100
+MAX_BUTTON_PAYLOAD = 1000
+
+
+def buttons_attachment(buttons: tuple[Button, ...]) -> dict[str, Any]:
+    """A text message's buttons as Zalo OA expects them: `message.attachment` of type template
+    with `payload.buttons[]` (`oa.query.*` payloads are strings, `oa.open.url` an object)."""
+    shaped = []
+    for button in buttons[:MAX_BUTTONS]:
+        payload: Any = button.payload[:MAX_BUTTON_PAYLOAD]
+        if button.type == "oa.open.url":
+            payload = {"url": button.payload}
+        shaped.append(
+            {"title": button.title[:MAX_BUTTON_TITLE], "type": button.type, "payload": payload}
+        )
+    return {"type": "template", "payload": {"buttons": shaped}}
+
+
 @dataclass(frozen=True)
 class _Image:
     content: bytes
@@ -156,7 +178,7 @@ class ZaloOASender:
     # --- sending ---------------------------------------------------------------------------
 
     def send(self, message: OutboundMessage) -> SendResult:
-        """Send one text (at most 2,000 characters), with at most one image."""
+        """Send one text (at most 2,000 characters), with at most one image or else buttons."""
         try:
             # A media template may carry text (zalo.md §3); a photo-only reply has none.
             content: dict[str, Any] = {"text": message.text} if message.text else {}
@@ -170,6 +192,8 @@ class ZaloOASender:
                         "elements": [{"media_type": "image", "attachment_id": attachment_id}],
                     },
                 }
+            elif message.buttons:
+                content["attachment"] = buttons_attachment(message.buttons)
             body = self._api(
                 "POST",
                 "/v3.0/oa/message/cs",

@@ -13,13 +13,20 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from danvan import areas
-from danvan.core import broadcasts, consultations, polls
+from danvan.core import broadcasts, consultation_analysis, consultations, polls
 from danvan.core.actors import Actor
 from danvan.core.errors import CoreError, Invalid
 from danvan.models import utcnow
 from danvan.settings import Settings
 from danvan.text import clean
-from danvan.web.deps import CsrfDep, SessionDep, SettingsDep, check_csrf
+from danvan.web.deps import (
+    CsrfDep,
+    SessionDep,
+    SettingsDep,
+    check_csrf,
+    client_ip,
+    get_settings_dep,
+)
 from danvan.web.routes import outreach_api
 from danvan.web.routes.staff import StaffActor, StaffRoute, _remember_session, page, redirect
 from danvan.web.schemas import MAX_DB_INT
@@ -340,6 +347,9 @@ def _consultation_page(
             **_tabs("c"),
             "c": item,
             "results": _scoped(actor, consultations.results(session, consultation=item)),
+            "opinions": consultation_analysis.opinions_block(
+                session, consultation=item, settings=get_settings_dep(request)
+            ),
             "can_write": actor.can_write,
             "message": message,
             "report": report,
@@ -441,10 +451,12 @@ def consultation_announce(
 
 
 @staff.get("/outreach/consultations/{consultation_id}/bien-ban.docx")
-def consultation_minutes(session: SessionDep, actor: StaffActor, consultation_id: Id) -> Response:
+def consultation_minutes(
+    session: SessionDep, actor: StaffActor, settings: SettingsDep, consultation_id: Id
+) -> Response:
     item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
     return Response(
-        consultations.minutes_docx(session, consultation=item),
+        consultations.minutes_docx(session, consultation=item, settings=settings),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         headers={"Content-Disposition": f'attachment; filename="bien-ban-{item.id}.docx"'},
     )
@@ -571,6 +583,11 @@ def _public_consultation(
             "results": consultations.results(session, consultation=item, public=True)
             if closed
             else None,
+            "opinions": consultation_analysis.opinions_block(
+                session, consultation=item, settings=get_settings_dep(request), public=True
+            )
+            if closed
+            else None,
             "communes": [(code, areas.commune_name(code)) for code in item.commune_codes],
             "error": error,
             "done": done,
@@ -674,6 +691,13 @@ async def public_poll_answer(
     # One answer per browser (a random cookie); a changed answer replaces the earlier one.
     browser = request.cookies.get(POLL_COOKIE) or secrets.token_urlsafe(16)
     browser = clean(browser)[:40]
+    # A second guard beside the cookie, storing no identity (see polls.web_device).
+    device = polls.web_device(
+        secret=get_settings_dep(request).secret_key,
+        poll_id=poll_id,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
 
     def work() -> Response:
         item = polls.get_public(session, poll_id)
@@ -686,6 +710,7 @@ async def public_poll_answer(
                 commune_code=commune_code,
                 choices=[int(c) for c in choice if c.isdigit() and len(c) < 4],
                 channel="web",
+                device=device,
             )
         except CoreError as exc:
             return _public_poll(request, session, item, error=exc.message, status_code=422)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from danvan.core import broadcasts, consultations, polls
+from danvan.core import broadcasts, consultation_analysis, consultations, polls
 from danvan.core.actors import Actor
 from danvan.core.errors import Invalid
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
@@ -28,7 +28,7 @@ def _aware(value: datetime | None, what: str) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        raise Invalid(f"{what}: cần ghi rõ múi giờ (ví dụ +07:00)", code="naive_time")
+        raise Invalid("{what}: cần ghi rõ múi giờ (ví dụ +07:00)", code="naive_time", what=what)
     return value.astimezone(UTC)
 
 
@@ -261,12 +261,16 @@ def get_consultation(
 
 @router.get("/consultations/{consultation_id}/results")
 def consultation_results(
-    actor: ApiActor, session: SessionDep, consultation_id: ObjectId
+    actor: ApiActor, session: SessionDep, settings: SettingsDep, consultation_id: ObjectId
 ) -> dict[str, Any]:
     """Counts per option and per commune with turnout (one answer per participant; the latest
-    before closing counts). Staff see exact counts; the public page suppresses those under 5."""
+    before closing counts). Staff see exact counts; the public page suppresses those under 5.
+    An opinion consultation adds "opinions": themes, stance (for/against/other), sentiment and
+    the main arguments of each side, in aggregate, quotes PII-masked."""
     item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
-    return scoped_results(actor, consultations.results(session, consultation=item))
+    result = scoped_results(actor, consultations.results(session, consultation=item))
+    opinions = consultation_analysis.opinions_block(session, consultation=item, settings=settings)
+    return result if opinions is None else {**result, "opinions": opinions}
 
 
 # --- polls --------------------------------------------------------------------------------------
