@@ -421,10 +421,25 @@ def _in_scope(contact: Contact, item: Item) -> bool:
     return contact.commune_code is not None and contact.commune_code in (item.commune_codes or [])
 
 
+# How recent an automatic commune question counts as asked by the same message.
+JUST_ASKED = timedelta(minutes=1)
+
+
 def _ask_commune(
     session: Session, contact: Contact, item: Item, *, pending: dict[str, Any], now: datetime
 ) -> None:
     _new_flow(session, contact, item, step="commune", pending=pending, now=now)
+    asked = contact.commune_asked_at
+    if contact.commune_code is None and asked is not None and now - asked < JUST_ASKED:
+        # The inbox asked this very message for the commune (DANVAN_ASK_COMMUNE_AUTOMATICALLY):
+        # say what the answer is also for, rather than asking the same question twice.
+        _reply(
+            session,
+            contact,
+            f"Câu trả lời về xã/phường ở trên cũng để ghi nhận ý kiến của bạn cho {_what(item)}. "
+            f"{CANCEL_HINT}",
+        )
+        return
     if contact.commune_code is None:
         lead = f"Để ghi nhận câu trả lời của bạn cho {_what(item)}"
     else:

@@ -212,6 +212,29 @@ def test_an_opinion_is_given_through_the_conversation_that_asks_for_the_commune(
     ]
 
 
+def test_when_the_inbox_already_asked_for_the_commune_the_flow_does_not_ask_again(
+    client: TestClient,
+    database: Database,
+    personas,
+    settings: Settings,
+    follow,
+    zalo,
+    oa_tokens,
+    drain,
+) -> None:
+    settings.ask_commune_automatically = True  # the inbox asks every new citizen once
+    consultation_id = _consultation(database, personas, settings, kind="opinion")
+    follow("z-asked")
+    _says(client, settings, "z-asked", f"#YK{consultation_id} góp ý")
+    drain()
+    sent = [m.text for m in zalo.messages("z-asked")]
+    assert sum("xã/phường nào" in text for text in sent) == 1, sent
+    assert "cũng để ghi nhận ý kiến của bạn cho" in sent[-1]
+    _says(client, settings, "z-asked", "Minh Quang")
+    drain()
+    assert "Mời bạn góp ý về “Chọn vị trí nhà văn hoá”" in _last(zalo, "z-asked")
+
+
 def test_a_too_short_opinion_asks_for_more_and_stores_nothing(
     client: TestClient,
     database: Database,
