@@ -162,6 +162,9 @@ def _session_of(client: TestClient, secret: str) -> dict[str, object]:
 
 def _set_session(client: TestClient, secret: str, session: dict[str, object]) -> None:
     data = b64encode(json.dumps(session).encode())
+    # Replace the server's cookie rather than add a second one beside it (the jar keys cookies
+    # by domain too, and the server would read whichever comes last in the header).
+    client.cookies.clear()
     client.cookies.set("danvan_session", TimestampSigner(secret).sign(data).decode())
 
 
