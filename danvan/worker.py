@@ -260,6 +260,7 @@ class Worker:
             attachments=self._attachments(claim) if index == 0 else (),
             # Buttons go under the last part, after the text they answer.
             buttons=self._buttons(claim) if index == len(parts) - 1 else (),
+            template=claim.template if index == 0 else None,
         )
         try:
             return sender.send(message)

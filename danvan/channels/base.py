@@ -104,6 +104,9 @@ class OutboundMessage:
     idempotency_key: str
     attachments: tuple[Attachment, ...] = ()
     buttons: tuple[Button, ...] = ()
+    # A platform template sent in place of the text (OutboxItem.template), e.g. Zalo OA's
+    # {"template_type": "request_user_info", "title", "subtitle", "image_url"}.
+    template: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,11 @@ step):
   `MIN_OPINION` characters) asks for more. Texts that follow a stored opinion within the window
   are added to it (people write in several messages); starting again ("Góp ý" or the code)
   replaces it. One opinion per participant and consultation, as for votes.
+One vote per person: a vote is recorded under the citizen's shared phone ("phone:84…", see
+`consultations.participant_for`) when Zalo gave us one. A Zalo OA voter without one is asked,
+once per vote, to share it (Zalo's `request_user_info` template, through the outbox; the Zalo Bot
+cannot send it); when the `user_submit_info` answer arrives, ingest calls `on_phone_shared`,
+which moves their open answers to the phone's key (`consultations.rekey_by_phone`).
 Each step is confirmed with what was recorded and how to change it; "hủy" ends the flow and
 withdraws an opinion stored during it. After closing, nothing is stored and the citizen is told
 so. Every text also stays an ordinary inbound message in the staff inbox (ingest stored it).
@@ -340,7 +345,7 @@ def _take_opinion(
 def _record_vote(
     session: Session, contact: Contact, item: Consultation, index: int, now: datetime
 ) -> None:
-    consultations.do_answer(
+    answer = consultations.do_answer(
         session,
         consultation=item,
         participant=_participant(contact),
@@ -356,6 +361,48 @@ def _record_vote(
         f"Đã ghi nhận lựa chọn “{item.options[index]}” cho “{item.title}”. Bạn có thể đổi lựa "
         f"chọn trước {_fmt(item.closes_at)}.",
     )
+    ask_phone_once(session, contact, answer, now=now)
+
+
+# The request for the phone (Zalo shows title and subtitle over the "share" button).
+PHONE_TITLE = "Chia sẻ số điện thoại để mỗi người chỉ có một phiếu"
+PHONE_SUBTITLE = (
+    "Phiếu của bạn đã được ghi nhận. Chia sẻ số điện thoại giúp mỗi người dân chỉ được tính "
+    "một phiếu, dù bỏ phiếu bằng nhiều tài khoản Zalo hay bằng mã cử tri trên trang web."
+)
+
+
+def ask_phone_once(
+    session: Session, contact: Contact, answer: ConsultationAnswer, *, now: datetime
+) -> bool:
+    """Ask a Zalo OA voter who has not shared a phone to share it, once per vote (answer row:
+    one per contact and consultation). Whether the request was queued."""
+    if (
+        contact.channel != "zalo_oa"  # the Zalo Bot has no request_user_info template
+        or consultations.phone_key(contact.phone) is not None
+        or answer.phone_asked_at is not None
+    ):
+        return False
+    answer.phone_asked_at = now
+    _reply(
+        session,
+        contact,
+        f"{PHONE_TITLE}. {PHONE_SUBTITLE}",
+        template={
+            "template_type": "request_user_info",
+            "title": PHONE_TITLE,
+            "subtitle": PHONE_SUBTITLE,
+        },
+    )
+    return True
+
+
+def on_phone_shared(session: Session, contact: Contact, now: datetime | None = None) -> int:
+    """Ingest stored the phone a citizen shared (`user_submit_info`): their answers to open
+    consultations count as the phone's from now on. Returns how many were re-keyed."""
+    if contact.channel not in CHANNELS:
+        return 0
+    return consultations.rekey_by_phone(session, contact=contact, now=now)
 
 
 def _record_poll(
@@ -364,14 +411,14 @@ def _record_poll(
     if add:
         earlier = session.scalar(
             select(PollAnswer.choices).where(
-                PollAnswer.poll_id == poll.id, PollAnswer.participant == _participant(contact)
+                PollAnswer.poll_id == poll.id, PollAnswer.participant == _poll_participant(contact)
             )
         )
         choices = sorted(set(choices) | set(earlier or []))
     answer = polls.do_answer(
         session,
         poll=poll,
-        participant=_participant(contact),
+        participant=_poll_participant(contact),
         commune_code=contact.commune_code,
         choices=choices,
         channel=contact.channel,
@@ -503,6 +550,12 @@ def _set_commune(session: Session, contact: Contact, code: int) -> None:
 
 
 def _participant(contact: Contact) -> str:
+    """A consultation answer's key: the shared phone when there is one (one vote per person)."""
+    return consultations.participant_for(contact)
+
+
+def _poll_participant(contact: Contact) -> str:
+    """A quick poll's key stays the Zalo identity (as `polls.answer_from_message` keys it)."""
     return f"{contact.channel}:{contact.external_id}"
 
 
@@ -550,7 +603,12 @@ def _option_buttons(buttons: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def _reply(
-    session: Session, contact: Contact, text: str, *, buttons: list[dict[str, Any]] | None = None
+    session: Session,
+    contact: Contact,
+    text: str,
+    *,
+    buttons: list[dict[str, Any]] | None = None,
+    template: dict[str, Any] | None = None,
 ) -> None:
     conversation = session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
     if conversation is None:
@@ -565,7 +623,9 @@ def _reply(
     )
     session.add(message)
     session.flush()
-    enqueue(session, message=message, recipient=contact.external_id, buttons=buttons)
+    enqueue(
+        session, message=message, recipient=contact.external_id, buttons=buttons, template=template
+    )
 
 
 def erase_flows(session: Session, contact: Contact) -> int:

@@ -1,7 +1,9 @@
 """Consultations (lấy ý kiến nhân dân): opinions, or a decision by vote among options.
 
-One answer per participant: a Zalo identity ("zalo_oa:<user id>") or an entry of a resident list
-a commune imported from XLSX ("resident:<id>", for the web page). A new answer replaces the
+One answer per participant: a person known by phone ("phone:84…": a Zalo contact who shared
+their phone, a resident listed with one, so the same person voting in Zalo and on the web counts
+once), else a Zalo identity ("zalo_oa:<user id>") or an entry of a resident list a commune
+imported from XLSX ("resident:<id>", for the web page). A new answer replaces the
 earlier one until closing; after closing every answer is refused with a clear message. Results
 are counted per commune with turnout (against the commune's resident list when there is one),
 published on a public page once closed with every count under `PUBLIC_MIN` suppressed, and sent
@@ -323,6 +325,70 @@ def do_import_residents(
 # --- answers --------------------------------------------------------------------------------
 
 
+def phone_key(phone: str | None) -> str | None:
+    """The participant key of a Vietnamese phone number, "phone:84…", whatever way it was
+    written (0912 345 678, +84 912…, 84912…, or 912345678 when a spreadsheet dropped the 0).
+    None when it does not look like a phone number: the person is then known by identity."""
+    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
+    if digits.startswith("84") and len(digits) in (11, 12):
+        national = digits[2:]
+    elif digits.startswith("0"):
+        national = digits[1:]
+    else:
+        national = digits
+    if not 9 <= len(national) <= 10 or national.startswith("0"):
+        return None
+    return f"phone:84{national}"
+
+
+def participant_for(contact: Contact) -> str:
+    """Who a Zalo contact is for "one answer per person": their shared phone when there is
+    one, else their identity on the channel."""
+    return phone_key(contact.phone) or f"{contact.channel}:{contact.external_id}"
+
+
+def rekey_by_phone(session: Session, *, contact: Contact, now: datetime | None = None) -> int:
+    """The contact has just shared their phone: their answers to OPEN consultations, recorded
+    under their Zalo identity, become the phone's. Where the phone already answered (the same
+    person in another Zalo account, or on the web with their resident code) the most recent
+    answer is kept and the other deleted: one answer per person. Returns answers re-keyed."""
+    key = phone_key(contact.phone)
+    if key is None:
+        return 0
+    now = now or utcnow()
+    moved = 0
+    rows = session.execute(
+        select(ConsultationAnswer, Consultation)
+        .join(Consultation, Consultation.id == ConsultationAnswer.consultation_id)
+        .where(
+            ConsultationAnswer.participant == f"{contact.channel}:{contact.external_id}",
+            Consultation.opens_at <= now,
+            Consultation.closes_at > now,
+        )
+        .order_by(ConsultationAnswer.id)
+    ).all()
+    for answer, consultation in rows:
+        other = session.scalar(
+            select(ConsultationAnswer)
+            .where(
+                ConsultationAnswer.consultation_id == consultation.id,
+                ConsultationAnswer.participant == key,
+            )
+            .with_for_update()
+        )
+        if other is not None:
+            if other.updated_at > answer.updated_at:
+                session.delete(answer)
+                session.flush()
+                continue
+            session.delete(other)
+            session.flush()  # the key is free before this answer takes it
+        answer.participant = key
+        moved += 1
+    session.flush()
+    return moved
+
+
 def check_open(consultation: Consultation, now: datetime) -> None:
     if now < consultation.opens_at:
         raise Invalid(
@@ -415,7 +481,7 @@ def answer_as_resident(
     return do_answer(
         session,
         consultation=consultation,
-        participant=f"resident:{resident.id}",
+        participant=phone_key(resident.phone) or f"resident:{resident.id}",
         commune_code=commune_code,
         channel="web",
         option_index=option_index,
@@ -464,7 +530,7 @@ def answer_from_message(
     return do_answer(
         session,
         consultation=consultation,
-        participant=f"{contact.channel}:{contact.external_id}",
+        participant=participant_for(contact),
         commune_code=contact.commune_code,
         channel=contact.channel,
         option_index=index,
@@ -758,6 +824,9 @@ def on_inbound_message(
         session.add(ack)
         session.flush()
         enqueue(session, message=ack, recipient=contact.external_id)
+        from danvan.core import consultation_flow  # it imports this module
+
+        consultation_flow.ask_phone_once(session, contact, answer, now=now)
     return answer
 
 

@@ -79,6 +79,7 @@ class Claim:
     ambiguous_since: datetime | None = None
     known_ids: frozenset[str] = field(default_factory=frozenset)
     buttons: list[dict[str, Any]] = field(default_factory=list)
+    template: dict[str, Any] | None = None
     # A broadcast message: sent at most `outreach_rate_per_second` per second (all workers).
     paced: bool = False
 
@@ -250,6 +251,7 @@ def _claim(
         known_ids=known_platform_ids(session, item=row) if ambiguous_since else frozenset(),
         paced=message.source == "broadcast",
         buttons=list(row.buttons or []),
+        template=dict(row.template) if row.template else None,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from danvan import areas
 from danvan.channels.base import EventKind, InboundEvent
+from danvan.core import consultation_flow
 from danvan.core.inbox import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.models import (
     Contact,
@@ -395,6 +396,7 @@ def _apply(
     elif event.kind == EventKind.USER_INFO:
         _apply_shared_info(contact, event, province_code=province_code)
         _sync_commune(session, contact)
+        consultation_flow.on_phone_shared(session, contact)
     elif event.kind == EventKind.MESSAGE:
         contact.last_interaction_at = max(contact.last_interaction_at, event.occurred_at)
         return _inbound_message(

@@ -20,8 +20,10 @@ def enqueue(
     message: Message,
     recipient: str,
     buttons: list[dict[str, Any]] | None = None,
+    template: dict[str, Any] | None = None,
 ) -> OutboxItem:
-    """Queue `message` for `recipient`; `buttons` (see channels.base.Button) go with it."""
+    """Queue `message` for `recipient`; `buttons` (see channels.base.Button) go with it.
+    `template`: a platform template sent in place of the text (see OutboxItem.template)."""
     item = OutboxItem(
         message_id=message.id,
         channel=message.channel,
@@ -30,6 +32,7 @@ def enqueue(
         status=OutboxStatus.PENDING,
         next_attempt_at=utcnow(),
         buttons=buttons or None,
+        template=template or None,
     )
     session.add(item)
     session.flush()

@@ -75,6 +75,24 @@ class Received:
     attachment_id: str | None = None
     # Buttons under the text, as sent: [{"title", "type", "payload"}].
     buttons: list[dict[str, Any]] = field(default_factory=list)
+    # The template of a template message other than media/buttons, as sent (its payload),
+    # e.g. {"template_type": "request_user_info", "elements": [{title, subtitle, image_url}]}.
+    template: dict[str, Any] | None = None
+
+
+def _user_info_problem(payload: dict[str, Any]) -> str | None:
+    """Why a `request_user_info` template is refused (zalo.md §3: exactly one element with a
+    title, a subtitle and an image url); None when it is accepted."""
+    elements = payload.get("elements")
+    if not isinstance(elements, list) or len(elements) != 1 or not isinstance(elements[0], dict):
+        return "request_user_info needs exactly 1 element"
+    element = elements[0]
+    for key in ("title", "subtitle", "image_url"):
+        if not isinstance(element.get(key), str) or not element[key]:
+            return f"element {key} is missing"
+    if not element["image_url"].startswith("http"):
+        return "element image_url is invalid"
+    return None
 
 
 BUTTON_TYPES = {"oa.open.url", "oa.query.show", "oa.query.hide", "oa.open.phone", "oa.open.sms"}
@@ -292,11 +310,17 @@ def create_standin_app() -> FastAPI:
                 return JSONResponse({"error": -213, "message": "User has not followed OA"})
             attachment_id = None
             buttons: list[dict[str, Any]] = []
+            template = None
             if isinstance(attachment, dict):
                 payload = attachment.get("payload")
                 if attachment.get("type") != "template" or not isinstance(payload, dict):
                     return JSONResponse({"error": -201, "message": "attachment is invalid"})
-                if "buttons" in payload:
+                if payload.get("template_type") == "request_user_info":
+                    problem = _user_info_problem(payload)
+                    if problem:
+                        return JSONResponse({"error": -201, "message": problem})
+                    template = payload
+                elif "buttons" in payload:
                     buttons = payload["buttons"]
                     problem = _button_problem(buttons)
                     if problem:
@@ -315,6 +339,7 @@ def create_standin_app() -> FastAPI:
                     idempotency_key=request.headers.get("x-idempotency-key"),
                     attachment_id=attachment_id,
                     buttons=buttons,
+                    template=template,
                 )
             )
             return JSONResponse(

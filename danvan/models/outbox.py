@@ -52,6 +52,10 @@ class OutboxItem(Base):
     # Buttons sent with the message ([{"type", "title", "payload"}], see channels.base.Button):
     # Zalo OA shows them under the text; other channels get them as text lines.
     buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
+    # A platform template sent instead of the text, e.g. Zalo OA's request for the citizen's
+    # phone: {"template_type": "request_user_info", "title", "subtitle", "image_url"}.
+    # Channels that cannot send it skip the row's template (writers do not queue it for them).
+    template: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     last_error_code: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

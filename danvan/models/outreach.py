@@ -135,6 +135,7 @@ class ConsultationAnswer(Base):
     consultation_id: Mapped[int] = mapped_column(
         ForeignKey("consultations.id", ondelete="CASCADE"), index=True
     )
+    # "phone:84…" (a Zalo contact who shared a phone, a resident listed with one), else
     # "zalo_oa:<user id>", "resident:<id>": one answer per person.
     participant: Mapped[str] = mapped_column(String(160))
     contact_id: Mapped[int | None] = mapped_column(
@@ -149,6 +150,8 @@ class ConsultationAnswer(Base):
     channel: Mapped[str] = mapped_column(String(16))  # zalo_oa | zalo_bot | web
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the voter was asked in Zalo to share their phone (asked once per answer).
+    phone_asked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Poll(Base):

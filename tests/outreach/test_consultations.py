@@ -418,7 +418,11 @@ def test_a_consultation_announced_by_broadcast_is_answered_by_replying_with_a_nu
     assert f"/y-kien/{consultation_id}" in announcement.text
     citizen_writes(database, "z-ann", "2")
     drain()
-    assert "Đã ghi nhận lựa chọn “Cạnh chợ”" in zalo.messages("z-ann")[-1].text
+    confirmation, ask_phone = zalo.messages("z-ann")[-2:]
+    assert "Đã ghi nhận lựa chọn “Cạnh chợ”" in confirmation.text
+    # Without a shared phone, the voter is then asked for it (one vote per person).
+    assert ask_phone.template is not None
+    assert ask_phone.template["template_type"] == "request_user_info"
     with database.session() as session:
         result = consultations.results(
             session, consultation=session.get(Consultation, consultation_id)

@@ -148,6 +148,29 @@ def buttons_attachment(buttons: tuple[Button, ...]) -> dict[str, Any]:
     return {"type": "template", "payload": {"buttons": shaped}}
 
 
+# zalo.md §3: "request_user_info" with exactly one element {title, subtitle, image_url}. The
+# title/subtitle limits are not documented: kept short like a button's title.
+MAX_TEMPLATE_TITLE = 100
+MAX_TEMPLATE_SUBTITLE = 500
+# Shown in the request when the template names no image (served from danvan's static files).
+USER_INFO_IMAGE = "/static/outreach/share-phone.png"
+
+
+def user_info_attachment(template: dict[str, Any], *, base_url: str) -> dict[str, Any]:
+    """A request for the citizen's name, phone and address, in the shape Zalo documents: the
+    reply comes back as a `user_submit_info` event (applied by ingest)."""
+    image = str(template.get("image_url") or f"{base_url.rstrip('/')}{USER_INFO_IMAGE}")
+    element = {
+        "title": str(template.get("title") or "")[:MAX_TEMPLATE_TITLE],
+        "subtitle": str(template.get("subtitle") or "")[:MAX_TEMPLATE_SUBTITLE],
+        "image_url": image,
+    }
+    return {
+        "type": "template",
+        "payload": {"template_type": "request_user_info", "elements": [element]},
+    }
+
+
 @dataclass(frozen=True)
 class _Image:
     content: bytes
@@ -171,6 +194,7 @@ class ZaloOASender:
         self.tokens = tokens
         self.timezone = settings.timezone
         self.media_dir = Path(settings.media_dir)
+        self.base_url = settings.base_url
         self.transport = transport or HttpTransport(
             name="zalo_oa", base_url=settings.zalo_oa_api_base, timeout=settings.http_timeout
         )
@@ -183,7 +207,11 @@ class ZaloOASender:
             # A media template may carry text (zalo.md §3); a photo-only reply has none.
             content: dict[str, Any] = {"text": message.text} if message.text else {}
             image = next((a for a in message.attachments if a.type == "image"), None)
-            if image is not None:
+            template = message.template or {}
+            if template.get("template_type") == "request_user_info":
+                # The template carries its own words (title, subtitle); Zalo shows no text.
+                content = {"attachment": user_info_attachment(template, base_url=self.base_url)}
+            elif image is not None:
                 attachment_id = self.upload_image(self._read_image(image))
                 content["attachment"] = {
                     "type": "template",

@@ -27,6 +27,13 @@ def _json() -> sa.types.TypeEngine[object]:
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("buttons", _json(), nullable=True))
+        batch_op.add_column(sa.Column("template", _json(), nullable=True))
+    with op.batch_alter_table("consultation_answers", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "phone_asked_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True
+            )
+        )
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("buttons", _json(), nullable=True))
     with op.batch_alter_table("poll_answers", schema=None) as batch_op:
@@ -85,5 +92,8 @@ def downgrade() -> None:
         batch_op.drop_column("device")
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.drop_column("buttons")
+    with op.batch_alter_table("consultation_answers", schema=None) as batch_op:
+        batch_op.drop_column("phone_asked_at")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("template")
         batch_op.drop_column("buttons")
