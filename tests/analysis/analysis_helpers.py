@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -12,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.channels.zalo_oa.signature import sign
 from danvan.core.ingest import ingest_events
 from danvan.db import Database
 from danvan.models import Message, utcnow
+from danvan.testing.zalo import post_oa_event
 
 OA_APP_ID = "4321987654321"  # tests/conftest.py
 OA_SECRET = "oa-secret-key-for-tests"
@@ -25,27 +24,17 @@ COMMUNE_WORDS = {2302: "Tôi ở xã Minh Quang", 2269: "Tôi ở xã Thượng 
 
 def zalo_text(client: TestClient, *, user_id: str, text: str, at: datetime, msg_id: str) -> None:
     """Post one signed Zalo OA user_send_text event, as Zalo would."""
-    timestamp = str(int(at.timestamp() * 1000))
-    body = json.dumps(
+    post_oa_event(
+        client,
         {
-            "app_id": OA_APP_ID,
-            "timestamp": timestamp,
-            "recipient": {"id": "oa-1"},
             "event_name": "user_send_text",
             "sender": {"id": user_id},
             "message": {"msg_id": msg_id, "text": text},
         },
-        ensure_ascii=False,
-    ).encode()
-    response = client.post(
-        "/webhooks/zalo-oa",
-        content=body,
-        headers={
-            "content-type": "application/json",
-            "x-zevent-signature": sign(OA_APP_ID, body, timestamp, OA_SECRET),
-        },
+        app_id=OA_APP_ID,
+        secret=OA_SECRET,
+        at=at,
     )
-    assert response.status_code == 200, response.text
 
 
 def _event(user_id: str, text: str, at: datetime, kind: str = "text") -> InboundEvent:

@@ -3,7 +3,6 @@ webhook, the worker and the Zalo stand-in (no mock)."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -15,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from danvan.analytics import staff_zalo
-from danvan.channels.zalo_oa.signature import sign
 from danvan.core.tokens import store_tokens
 from danvan.db import Database
 from danvan.devtools.zalo_standin import StandinState, state_of
@@ -24,6 +22,7 @@ from danvan.models.opinion import AlertDeliveryStatus, OpinionAlert, OpinionAler
 from danvan.models.staff import StaffLinkCode, StaffZaloLink
 from danvan.settings import Settings
 from danvan.testing.servers import ThreadedServer
+from danvan.testing.zalo import post_oa_event
 from danvan.worker import run
 
 A = 2302  # Xã Minh Quang
@@ -57,27 +56,18 @@ def say(client: TestClient, settings: Settings) -> Say:
 
     def post(user_id: str, text: str) -> None:
         n = next(_serial)
-        timestamp = str(int(time.time() * 1000) + n)
-        body = json.dumps(
+        post_oa_event(
+            client,
             {
-                "app_id": settings.zalo_oa_app_id,
                 "user_id_by_app": f"app-{user_id}",
                 "event_name": "user_send_text",
-                "timestamp": timestamp,
                 "sender": {"id": user_id},
-                "recipient": {"id": "579745863508352884"},
                 "message": {"text": text, "msg_id": f"staff-msg-{n}"},
             },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode()
-        signature = sign(settings.zalo_oa_app_id, body, timestamp, settings.zalo_oa_secret_key)
-        answer = client.post(
-            "/webhooks/zalo-oa",
-            content=body,
-            headers={"Content-Type": "application/json", "X-ZEvent-Signature": signature},
+            app_id=settings.zalo_oa_app_id,
+            secret=settings.zalo_oa_secret_key,
+            timestamp=str(int(time.time() * 1000) + n),
         )
-        assert answer.status_code == 200, answer.text
 
     return post
 

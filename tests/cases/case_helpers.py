@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -10,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from danvan.channels.zalo_oa.signature import sign
+from danvan.testing.zalo import post_oa_event
 
 COMMUNE_A = 2302  # Xã Minh Quang
 COMMUNE_B = 2269  # Xã Thượng Lâm
@@ -25,20 +24,7 @@ OA_SECRET = "oa-secret-key-for-tests"
 
 def zalo_webhook(client: TestClient, event: dict[str, Any], at: datetime) -> None:
     """Post one signed Zalo OA event to the app, as Zalo would."""
-    timestamp = str(int(at.timestamp() * 1000))
-    body = json.dumps(
-        {"app_id": OA_APP_ID, "timestamp": timestamp, "recipient": {"id": "oa-1"}, **event},
-        ensure_ascii=False,
-    ).encode()
-    response = client.post(
-        "/webhooks/zalo-oa",
-        content=body,
-        headers={
-            "content-type": "application/json",
-            "x-zevent-signature": sign(OA_APP_ID, body, timestamp, OA_SECRET),
-        },
-    )
-    assert response.status_code == 200, response.text
+    post_oa_event(client, event, app_id=OA_APP_ID, secret=OA_SECRET, at=at)
 
 
 def citizen_text(client: TestClient, *, user_id: str, text: str, at: datetime, msg_id: str) -> None:

@@ -5,8 +5,6 @@ in answer re-keys their open votes."""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 
 import pytest
@@ -14,14 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.channels.zalo_oa.signature import sign
 from danvan.core import consultation_flow, consultations, outreach
 from danvan.core.ingest import ingest_events
 from danvan.db import Database
-from danvan.devtools.zalo_standin import OA_ID, StandinState
+from danvan.devtools.zalo_standin import StandinState
 from danvan.models import Contact, OutboxItem, utcnow
 from danvan.models.outreach import ConsultationAnswer, Resident
 from danvan.settings import Settings
+from danvan.testing.zalo import post_oa_event
 
 from .conftest import COMMUNE_A
 from .test_zalo_flow import _consultation, _counts, _says
@@ -29,27 +27,17 @@ from .test_zalo_flow import _consultation, _counts, _says
 
 def _shares_phone(client: TestClient, settings: Settings, user_id: str, phone: str) -> None:
     """A signed `user_submit_info` webhook: the citizen answered the request with `phone`."""
-    timestamp = str(int(time.time() * 1000))
-    body = json.dumps(
+    post_oa_event(
+        client,
         {
-            "app_id": settings.zalo_oa_app_id,
             "user_id_by_app": uuid.uuid4().hex[:16],
             "event_name": "user_submit_info",
-            "timestamp": timestamp,
             "sender": {"id": user_id},
-            "recipient": {"id": OA_ID},
             "info": {"name": "Nguyễn Thị Hoa", "phone": phone, "address": "", "city": ""},
         },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
-    signature = sign(settings.zalo_oa_app_id, body, timestamp, settings.zalo_oa_secret_key)
-    answer = client.post(
-        "/webhooks/zalo-oa",
-        content=body,
-        headers={"Content-Type": "application/json", "X-ZEvent-Signature": signature},
+        app_id=settings.zalo_oa_app_id,
+        secret=settings.zalo_oa_secret_key,
     )
-    assert answer.status_code == 200, answer.text
 
 
 def _participants(database: Database, consultation_id: int) -> list[str]:

@@ -3,8 +3,6 @@ carrying what a button sends back, and the conversation that asks for what is mi
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from datetime import timedelta
 
@@ -14,13 +12,13 @@ from sqlalchemy import select
 
 from danvan.channels.base import Button, OutboundMessage
 from danvan.channels.zalo_bot.outbound import with_button_lines
-from danvan.channels.zalo_oa.signature import sign
 from danvan.core import consultations, outreach, polls
 from danvan.db import Database
-from danvan.devtools.zalo_standin import MESSAGE_CS, OA_ID, StandinState
+from danvan.devtools.zalo_standin import MESSAGE_CS, StandinState
 from danvan.models import Contact, utcnow
 from danvan.models.outreach import Consultation, ConsultationAnswer, ConversationFlow, Poll
 from danvan.settings import Settings
+from danvan.testing.zalo import post_oa_event
 
 from .conftest import COMMUNE_A, COMMUNE_B
 
@@ -60,26 +58,16 @@ def _poll(database: Database, personas, settings: Settings, *, multiple: bool) -
 
 def _says(client: TestClient, settings: Settings, user_id: str, text: str) -> None:
     """A signed Zalo OA webhook: the citizen typed `text` (or tapped a button sending it)."""
-    timestamp = str(int(time.time() * 1000))
-    body = json.dumps(
+    post_oa_event(
+        client,
         {
-            "app_id": settings.zalo_oa_app_id,
             "event_name": "user_send_text",
-            "timestamp": timestamp,
             "sender": {"id": user_id},
-            "recipient": {"id": OA_ID},
             "message": {"text": text, "msg_id": uuid.uuid4().hex},
         },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
-    signature = sign(settings.zalo_oa_app_id, body, timestamp, settings.zalo_oa_secret_key)
-    answer = client.post(
-        "/webhooks/zalo-oa",
-        content=body,
-        headers={"Content-Type": "application/json", "X-ZEvent-Signature": signature},
+        app_id=settings.zalo_oa_app_id,
+        secret=settings.zalo_oa_secret_key,
     )
-    assert answer.status_code == 200, answer.text
 
 
 def _counts(database: Database, consultation_id: int) -> list[int]:
