@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from danvan import areas
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.core import consultation_flow
 from danvan.core.inbox import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.models import (
     Contact,
@@ -85,6 +84,8 @@ def ingest_events(
 # provides `wants_text(session, text) -> bool` (cheap: asked for every inbound text) and
 # `on_text(session, *, channel, user_id, text) -> bool` (True when it consumed the text, which
 # stops the later ones). The text is already stored as an inbound message when they are called.
+# A module may also provide `on_shared_info(session, contact)`, called after the name, phone or
+# address a citizen shared with the OA (`user_submit_info`) is stored on their contact.
 INBOUND_TEXT_AREAS = ("danvan.core.outreach", "danvan.analytics.staff_zalo")
 
 
@@ -396,7 +397,10 @@ def _apply(
     elif event.kind == EventKind.USER_INFO:
         _apply_shared_info(contact, event, province_code=province_code)
         _sync_commune(session, contact)
-        consultation_flow.on_phone_shared(session, contact)
+        for name in INBOUND_TEXT_AREAS:
+            hook = getattr(importlib.import_module(name), "on_shared_info", None)
+            if hook is not None:
+                hook(session, contact)
     elif event.kind == EventKind.MESSAGE:
         contact.last_interaction_at = max(contact.last_interaction_at, event.occurred_at)
         return _inbound_message(

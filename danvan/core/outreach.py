@@ -144,6 +144,12 @@ def on_text(session: Session, *, channel: str, user_id: str, text: str) -> bool:
     return False
 
 
+def on_shared_info(session: Session, contact: Contact) -> None:
+    """The citizen shared their phone with the OA: their consultation votes count as the
+    phone's from now on (one vote per person)."""
+    consultation_flow.on_phone_shared(session, contact)
+
+
 def _acknowledge(session: Session, contact: Contact, text: str) -> None:
     conversation = session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
     if conversation is None:
