@@ -20,7 +20,8 @@ One vote per person: a vote is recorded under the citizen's shared phone ("phone
 `consultations.participant_for`) when Zalo gave us one. A Zalo OA voter without one is asked,
 once per vote, to share it (Zalo's `request_user_info` template, through the outbox; the Zalo Bot
 cannot send it); when the `user_submit_info` answer arrives, ingest calls the outreach area's
-`on_shared_info`, which calls `on_phone_shared`, which moves their open answers to the phone's key (`consultations.rekey_by_phone`).
+`on_shared_info`, which calls `on_phone_shared`, which moves their open answers to the phone's
+key (`consultations.rekey_by_phone`).
 Each step is confirmed with what was recorded and how to change it; "hủy" ends the flow and
 withdraws an opinion stored during it. After closing, nothing is stored and the citizen is told
 so. Every text also stays an ordinary inbound message in the staff inbox (ingest stored it).
