@@ -197,4 +197,7 @@ def standin(host: str = "127.0.0.1", port: int = 8001) -> None:
 
 
 def main() -> None:
+    from danvan import clock
+
+    clock.start_at(get_settings().clock_start)
     app()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Province served by this deployment (vietnam-provinces code); 8 = Tuyên Quang.
     province: int = 8
     timezone: str = "Asia/Ho_Chi_Minh"
+    # Start the clock at this instant and let it run (a demo or a test run at a fixed date);
+    # empty: the system clock. See danvan.clock.
+    clock_start: datetime | None = None
     base_url: str = "http://127.0.0.1:8000"
 
     zalo_oa_app_id: str = ""

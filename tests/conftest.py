@@ -12,7 +12,9 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
@@ -22,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import danvan.security
+from danvan import clock
 from danvan.core.actors import Actor
 from danvan.core.staff import do_create_token, do_create_user
 from danvan.db import Database, set_database
@@ -34,6 +37,11 @@ from danvan.web.app import create_app
 # Cheap argon2 parameters in tests: hashing cost is not what the suite checks.
 danvan.security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
+# Every test runs on the same calendar whatever today's date is: the product's clock starts at
+# this instant for each test and runs from there; subprocesses (the CLI) start at it too.
+CLOCK_START = datetime(2026, 12, 10, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+os.environ["DANVAN_CLOCK_START"] = CLOCK_START.isoformat()
+
 PG_URL = os.environ.get("DANVAN_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
@@ -45,6 +53,12 @@ PASSWORD = "correct horse battery"
 OA_APP_ID = "4321987654321"
 OA_SECRET = "oa-secret-key-for-tests"
 BOT_SECRET = "bot-secret-token-for-tests"
+
+
+@pytest.fixture(autouse=True)
+def _fixed_calendar() -> Iterator[None]:
+    with clock.running_from(CLOCK_START):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from danvan import clock
 from danvan.channels.zalo_oa.signature import sign
 from danvan.testing.servers import ThreadedServer, free_port, serve_in_thread
 
@@ -124,7 +125,7 @@ def test_the_inbox_acceptance_flow(
                 time.sleep(0.2)
         api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"})
 
-        timestamp = str(int(time.time() * 1000))
+        timestamp = str(int(clock.timestamp() * 1000))
         body = json.dumps(
             {
                 "app_id": APP_ID,

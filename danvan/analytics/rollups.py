@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from danvan import clock
 from danvan.db import Database
 from danvan.models import Message, MessageAnalysis
 from danvan.models.opinion import (
@@ -219,7 +220,7 @@ def move_commune(
     moved = session.execute(
         update(ma)
         .where(ma.message_id.in_(ids), ma.commune_code.is_distinct_from(commune_code))
-        .values(commune_code=commune_code, analysed_at=now or datetime.now(UTC))
+        .values(commune_code=commune_code, analysed_at=now or clock.now())
         .execution_options(synchronize_session=False)
     )
     count = int(getattr(moved, "rowcount", 0) or 0)

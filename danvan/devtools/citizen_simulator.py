@@ -9,12 +9,12 @@ from __future__ import annotations
 import html
 import json
 import secrets
-import time
 
 import httpx
 from fastapi import FastAPI, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from danvan import clock
 from danvan.channels.zalo_oa.signature import sign
 
 PATH = "/nguoi-dan"
@@ -41,7 +41,7 @@ def add_citizen_simulator(
     def send_as_citizen(
         user_id: str = Form(max_length=32), text: str = Form(min_length=1, max_length=2000)
     ) -> Response:
-        timestamp = str(int(time.time() * 1000))
+        timestamp = str(int(clock.timestamp() * 1000))
         body = json.dumps(
             {
                 "app_id": app_id,

@@ -24,6 +24,8 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from danvan import clock
+
 OA_ID = "579745863508352884"
 OA_MAX_TEXT = 2000
 BOT_MAX_TEXT = 2000
@@ -157,7 +159,7 @@ class StandinState:
     def now_ms(self) -> int:
         """Epoch milliseconds, strictly increasing, so that the history has a total order."""
         with self.lock:
-            self._last_ms = max(self._last_ms + 1, int(time.time() * 1000))
+            self._last_ms = max(self._last_ms + 1, int(clock.timestamp() * 1000))
             return self._last_ms
 
     # --- set-up from tests ----------------------------------------------------------------
@@ -225,7 +227,7 @@ class StandinState:
                     headers={k.lower(): v for k, v in request.headers.items()},
                     query=dict(request.query_params),
                     body=body,
-                    time=time.time(),
+                    time=clock.timestamp(),
                 )
             )
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from typing import Any, Protocol
 
+from danvan import clock
 from danvan.channels.zalo_oa.signature import sign
 from danvan.devtools.zalo_standin import OA_ID
 
@@ -27,7 +27,7 @@ def post_oa_event(
     """Sign and post one event (`event_name`, `sender`, `message`/`info`…; its keys override the
     envelope's) and assert the app stored it (HTTP 200). The timestamp is `at` or now, in ms."""
     if timestamp is None:
-        timestamp = str(int((at.timestamp() if at else time.time()) * 1000))
+        timestamp = str(int((at.timestamp() if at else clock.timestamp()) * 1000))
     body = json.dumps(
         {"app_id": app_id, "timestamp": timestamp, "recipient": {"id": OA_ID}, **event},
         ensure_ascii=False,

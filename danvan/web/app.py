@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from danvan import __version__
+from danvan import __version__, clock
 from danvan.core.errors import CoreError
 from danvan.db import Database, get_database
 from danvan.settings import Settings, get_settings
@@ -30,6 +30,7 @@ API_DOCS_PAGE = """<!doctype html>
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    clock.start_at(settings.clock_start)
     # Resolve once: sessions and the web form's signed tokens must use the same real key.
     settings.secret_key = settings.resolve_secret_key()
     app = FastAPI(

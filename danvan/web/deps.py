@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from danvan import clock
 from danvan.core.actors import Actor
 from danvan.core.staff import user_for_token
 from danvan.db import Database
@@ -106,7 +106,7 @@ CsrfDep = Depends(check_csrf)
 def web_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
     user_id = request.session.get(SESSION_USER)
     seen = request.session.get(SESSION_SEEN, 0)
-    now = int(time.time())
+    now = int(clock.timestamp())
     if not user_id or now - int(seen) > settings.session_minutes * 60:
         request.session.pop(SESSION_USER, None)
         raise LoginRequired
@@ -126,6 +126,6 @@ def login_session(request: Request, user: User) -> None:
     locale = request.session.get("locale")
     request.session.clear()
     request.session[SESSION_USER] = user.id
-    request.session[SESSION_SEEN] = int(time.time())
+    request.session[SESSION_SEEN] = int(clock.timestamp())
     request.session["locale"] = locale or user.locale
     csrf_token(request)

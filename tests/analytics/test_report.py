@@ -9,6 +9,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+from danvan import clock
 from danvan.analytics import emerging
 from danvan.analytics.report import do_situation_report, parse_period
 from danvan.analytics.rollups import run_rollups
@@ -49,7 +50,7 @@ def history(database: Database, settings: Settings, write) -> None:
         )
     for i in range(4):
         write(f"Đường hỏng tháng trước {i}", at=OCT + timedelta(days=i), commune=A, topic="roads")
-    run_rollups(database, settings, datetime.now(UTC))
+    run_rollups(database, settings, clock.now())
     emerging.run_emerging(database, settings, NOV + timedelta(days=12))
 
 

@@ -4,7 +4,6 @@ webhook, the worker and the Zalo stand-in (no mock)."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from danvan import clock
 from danvan.analytics import staff_zalo
 from danvan.core.tokens import store_tokens
 from danvan.db import Database
@@ -66,7 +66,7 @@ def say(client: TestClient, settings: Settings) -> Say:
             },
             app_id=settings.zalo_oa_app_id,
             secret=settings.zalo_oa_secret_key,
-            timestamp=str(int(time.time() * 1000) + n),
+            timestamp=str(int(clock.timestamp() * 1000) + n),
         )
 
     return post

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from danvan import clock
 from danvan.channels.zalo_oa.signature import sign
 from danvan.devtools.zalo_standin import OA_ID
 from danvan.settings import Settings
@@ -52,7 +52,7 @@ def citizen_says(live_server: ThreadedServer, settings: Settings) -> Callable[[s
     """`citizen_says(user_id, text)`: a signed Zalo OA text message posted to the live server."""
 
     def send(user_id: str, text: str) -> None:
-        timestamp = str(int(time.time() * 1000))
+        timestamp = str(int(clock.timestamp() * 1000))
         body = json.dumps(
             {
                 "app_id": settings.zalo_oa_app_id,

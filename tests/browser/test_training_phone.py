@@ -4,7 +4,7 @@ link, takes a quiz and sees the result, with nothing wider than the screen."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -12,6 +12,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
+from danvan import clock
 from danvan.db import Database
 from danvan.models.training import Question
 from danvan.testing.servers import ThreadedServer
@@ -29,7 +30,7 @@ def _course(server: ThreadedServer, headers: dict[str, str]) -> dict[str, Any]:
         "/courses",
         json={"title": "Bồi dưỡng dân vận khéo", "topics": ["Dân vận khéo", "Chuyển đổi số"]},
     ).json()
-    now = datetime.now(UTC)
+    now = clock.now()
     session = api.post(
         f"/courses/{course['id']}/sessions",
         json={

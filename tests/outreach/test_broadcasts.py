@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from danvan import clock
 from danvan.channels.registry import build_senders
 from danvan.core import broadcasts, delivery
 from danvan.core.actors import Actor
@@ -182,7 +183,7 @@ def test_nothing_but_urgent_broadcasts_is_queued_during_quiet_hours(
 ) -> None:
     follow("u-night", commune=COMMUNE_A, ago=timedelta(minutes=5))
     broadcast_id = _create(database, personas.officer_a.actor, settings, urgent=urgent)
-    night = datetime.now(broadcasts.LOCAL).replace(hour=23, minute=0).astimezone(UTC)
+    night = clock.now().astimezone(broadcasts.LOCAL).replace(hour=23, minute=0).astimezone(UTC)
     # The citizen's window is measured from `night`: keep them reachable.
     with database.session() as session:
         contact = session.scalar(select(Contact).where(Contact.external_id == "u-night"))
@@ -202,7 +203,7 @@ def test_queued_non_urgent_sends_wait_for_the_end_of_quiet_hours(
 ) -> None:
     follow("u-late", commune=COMMUNE_A, ago=timedelta(minutes=5))
     _create(database, personas.officer_a.actor, settings, urgent=False)
-    day = datetime.now(broadcasts.LOCAL).replace(hour=21, minute=50).astimezone(UTC)
+    day = clock.now().astimezone(broadcasts.LOCAL).replace(hour=21, minute=50).astimezone(UTC)
     with database.session() as session:
         contact = session.scalar(select(Contact).where(Contact.external_id == "u-late"))
         assert contact is not None

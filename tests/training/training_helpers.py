@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import select
 
+from danvan import clock
 from danvan.db import Database
 from danvan.models.training import Question
 
@@ -73,7 +74,7 @@ def create_course(client: TestClient, headers: dict[str, str], **extra: Any) -> 
 
 
 def create_session(client: TestClient, headers: dict[str, str], course_id: int) -> dict[str, Any]:
-    start = datetime.now(UTC).replace(microsecond=0)
+    start = clock.now().replace(microsecond=0)
     response = client.post(
         f"{API}/courses/{course_id}/sessions",
         json={

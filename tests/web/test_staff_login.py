@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from base64 import b64decode, b64encode
 from collections.abc import Callable
 
@@ -12,6 +11,7 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
 from staff_helpers import Staff, citizen_writes, csrf_of
 
+from danvan import clock
 from danvan.db import Database
 from danvan.models import AuditEntry, OutboxItem
 from danvan.settings import Settings
@@ -175,7 +175,7 @@ def test_a_session_idle_longer_than_allowed_expires(
     secret = settings.resolve_secret_key()
     session = _session_of(staff.client, secret)
     assert staff.get("/inbox").status_code == 200
-    session["seen"] = int(time.time()) - settings.session_minutes * 60 - 5
+    session["seen"] = int(clock.timestamp()) - settings.session_minutes * 60 - 5
     _set_session(staff.client, secret, session)
     response = staff.get("/conversations/1", follow_redirects=False)
     assert response.status_code == 303

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from danvan import clock
 from danvan.channels.base import Attachment, Button, OutboundMessage, SendResult, SendStatus
 from danvan.channels.http import HttpReply, HttpTransport, SentCheck, SentState, TransportError
 from danvan.channels.web.inbound import MEDIA_PREFIX
@@ -100,7 +101,7 @@ def _error_text(body: Any) -> str | None:
 
 def _night_wait(timezone: str) -> float:
     """Seconds until 06:00 local time (the end of the night window of -234)."""
-    now = datetime.now(ZoneInfo(timezone))
+    now = clock.now().astimezone(ZoneInfo(timezone))
     six = now.replace(hour=6, minute=0, second=0, microsecond=0)
     if now >= six:
         six += timedelta(days=1)

@@ -3,7 +3,7 @@ included from `case_api`, the JSON API. Thin over `danvan.core.cases`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from danvan import areas, taxonomy
+from danvan import areas, clock, taxonomy
 from danvan.core import case_report
 from danvan.core import case_rules as rules
 from danvan.core import cases as core
@@ -688,7 +688,7 @@ def conversation_panel(
             "cases": core.cases_of_conversation(session, actor=actor, conversation=conversation),
             "status_name": lambda code: rules.status_name(settings, code, locale),
             "can_write": actor.can_write,
-            "now": datetime.now(UTC),
+            "now": clock.now(),
         },
     )
 
