@@ -35,15 +35,16 @@ import httpx
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from danvan.core import broadcasts
-from danvan.core.actors import Actor
-from danvan.core.staff import do_create_user
-from danvan.core.tokens import store_tokens
-from danvan.db import Database
+from danvan.accounts.actors import Actor
+from danvan.accounts.staff import do_create_user
+from danvan.channels.tokens import store_tokens
+from danvan.inbox.models import Contact, OutboxItem, OutboxStatus
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 from danvan.migrations import upgrade
-from danvan.models import Contact, OutboxItem, OutboxStatus, utcnow
-from danvan.models.outreach import Broadcast
-from danvan.settings import Settings
+from danvan.outreach import broadcasts
+from danvan.outreach.models import Broadcast
 from danvan.testing.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +112,7 @@ def fill(url: str, followers: int) -> tuple[Database, int]:
 
 
 def create_broadcast(database: Database, settings: Settings, admin_id: int) -> int:
-    from danvan.models import User
+    from danvan.accounts.models import User
 
     with database.session() as session:
         admin = session.get(User, admin_id)

@@ -29,16 +29,17 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from danvan import areas, taxonomy
-from danvan.analytics import dashboard
-from danvan.analytics.rollups import run_rollups
-from danvan.analytics.scope import view_for
-from danvan.core.actors import Actor
-from danvan.db import Database
+from danvan.accounts.actors import Actor
+from danvan.accounts.models import Role, User
+from danvan.inbox.models import Contact, Conversation, Message
+from danvan.kernel import geo, taxonomy
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.migrations import upgrade
-from danvan.models import Contact, Conversation, Message, MessageAnalysis, Role, User
-from danvan.models.opinion import ALL_COMMUNES, NO_COMMUNE, OpinionRollup
-from danvan.settings import Settings
+from danvan.opinion import dashboard
+from danvan.opinion.models import ALL_COMMUNES, NO_COMMUNE, MessageAnalysis, OpinionRollup
+from danvan.opinion.rollups import run_rollups
+from danvan.opinion.scope import view_for
 
 PROVINCE = 8
 TOPIC_WEIGHTS = [8, 6, 14, 12, 7, 5, 9, 5, 10, 6, 8, 3, 7]
@@ -91,7 +92,7 @@ def _spread(rng: random.Random, n: int, weights: list[int]) -> list[int]:
 def generate_rollups(database: Database, *, messages: int, days: int, today: date) -> int:
     """Write the rollups of `messages` messages over `days` days; rollup rows written."""
     rng = random.Random(1)
-    communes = [c.code for c in areas.province(PROVINCE).communes] + [NO_COMMUNE]
+    communes = [c.code for c in geo.province(PROVINCE).communes] + [NO_COMMUNE]
     busy = {code: rng.uniform(0.3, 3.0) for code in communes}
     weight_sum = sum(busy.values())
     per_day = messages / days
@@ -146,7 +147,7 @@ def bench_job(database: Database, settings: Settings, n: int) -> float:
     """Analyses per second of the rollup job over n fresh analyses (incl. recomputing days)."""
     rng = random.Random(2)
     now = datetime.now(UTC)
-    communes = [c.code for c in areas.province(PROVINCE).communes][:40]
+    communes = [c.code for c in geo.province(PROVINCE).communes][:40]
     with database.session() as session:
         contact = Contact(channel="zalo_oa", external_id="bench", display_name="bench")
         session.add(contact)
@@ -248,7 +249,7 @@ def main() -> None:
         admin = Actor(User(email="a@b", role=Role.ADMIN), via="cli")
         officer = Actor(User(email="o@b", role=Role.OFFICER), via="cli")
         officer.user.communes = []
-        from danvan.models import UserCommune
+        from danvan.accounts.models import UserCommune
 
         officer.user.communes = [UserCommune(commune_code=2302), UserCommune(commune_code=2305)]
         views = {

@@ -27,14 +27,14 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from danvan import areas, taxonomy
-from danvan.analytics import emerging
-from danvan.analytics.rollups import run_rollups
-from danvan.db import Database
+from danvan.inbox.models import Contact, Conversation, Message
+from danvan.kernel import geo, taxonomy
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.migrations import upgrade
-from danvan.models import Contact, Conversation, Message, MessageAnalysis
-from danvan.models.opinion import EmergingIssue, OpinionAlert
-from danvan.settings import Settings
+from danvan.opinion import emerging
+from danvan.opinion.models import EmergingIssue, MessageAnalysis, OpinionAlert
+from danvan.opinion.rollups import run_rollups
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVINCE = 8
@@ -104,7 +104,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     texts = load_background(args.data)
-    communes = [c.code for c in areas.province(PROVINCE).communes]
+    communes = [c.code for c in geo.province(PROVINCE).communes]
     busy = [rng.uniform(0.2, 4.0) for _ in communes]
     topics = [t.code for t in taxonomy.DEFAULT_TOPICS]
     days = args.weeks * 7

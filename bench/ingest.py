@@ -32,7 +32,7 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 
 from danvan.channels.zalo_oa.signature import sign
-from danvan.models import Message
+from danvan.inbox.models import Message
 from danvan.testing.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

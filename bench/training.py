@@ -27,11 +27,11 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from danvan.core.staff import do_create_token, do_create_user
-from danvan.db import Database
+from danvan.accounts.staff import do_create_token, do_create_user
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.migrations import upgrade
-from danvan.models.training import Question
-from danvan.settings import Settings
+from danvan.training.models import Question
 from danvan.web.app import create_app
 
 COMMUNES = ["Xã Minh Quang", "Xã Thượng Lâm", "Xã Trung Hà", "Xã Lâm Bình"]

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from danvan.cli_analysis import analyze
-from danvan.cli_cases import cases_app
-from danvan.cli_contacts import contact_app
-from danvan.cli_model import model_app
-from danvan.cli_report import report_app
-from danvan.settings import get_settings
+from danvan.cases.cli import cases_app
+from danvan.inbox.cli import contact_app
+from danvan.kernel.settings import get_settings
+from danvan.opinion.cli_analyze import analyze
+from danvan.opinion.cli_model import model_app
+from danvan.opinion.cli_report import report_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dân Vận")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema")
@@ -57,9 +57,9 @@ def user_create(
     full_name: Annotated[str, typer.Option("--name")] = "",
 ) -> None:
     """Create a staff account. The password is read from standard input."""
-    from danvan.core.errors import CoreError
-    from danvan.core.staff import do_create_user
-    from danvan.db import get_database
+    from danvan.accounts.staff import do_create_user
+    from danvan.kernel.db import get_database
+    from danvan.kernel.errors import CoreError
 
     password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else ""
     if not password:
@@ -83,9 +83,9 @@ def user_create(
 @token_app.command("create")
 def token_create(email: str, name: str = "cli") -> None:
     """Create a personal API token for EMAIL; the token alone is printed on the last line."""
-    from danvan.core.errors import CoreError
-    from danvan.core.staff import do_create_token, get_user_by_email
-    from danvan.db import get_database
+    from danvan.accounts.staff import do_create_token, get_user_by_email
+    from danvan.kernel.db import get_database
+    from danvan.kernel.errors import CoreError
 
     try:
         with get_database().session() as session:
@@ -104,9 +104,9 @@ def zalo_set_tokens(
     expires_in: Annotated[int, typer.Option(help="Access token lifetime, seconds")] = 90000,
 ) -> None:
     """Store the first OA access/refresh token pair (later pairs rotate automatically)."""
-    from danvan.core.tokens import store_tokens
-    from danvan.db import get_database
-    from danvan.models import utcnow
+    from danvan.channels.tokens import store_tokens
+    from danvan.kernel.db import get_database
+    from danvan.kernel.models import utcnow
 
     with get_database().session() as session:
         store_tokens(
@@ -129,7 +129,7 @@ def serve(
     """Serve the web application."""
     import uvicorn
 
-    from danvan.settings import SettingsError
+    from danvan.kernel.settings import SettingsError
 
     settings = get_settings()
     try:
@@ -154,8 +154,8 @@ def worker(
     name: Annotated[str | None, typer.Option(help="Worker name in logs and leases")] = None,
 ) -> None:
     """Deliver the outbox (and run background jobs)."""
-    from danvan.db import get_database
-    from danvan.worker import run
+    from danvan.inbox.worker import run
+    from danvan.kernel.db import get_database
 
     delivered = run(get_database(), get_settings(), once=once, worker_id=name)
     if once:
@@ -197,7 +197,7 @@ def standin(host: str = "127.0.0.1", port: int = 8001) -> None:
 
 
 def main() -> None:
-    from danvan import clock
+    from danvan.kernel import clock
 
     clock.start_at(get_settings().clock_start)
     app()

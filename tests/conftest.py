@@ -23,19 +23,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-import danvan.security
-from danvan import clock
-from danvan.core.actors import Actor
-from danvan.core.staff import do_create_token, do_create_user
-from danvan.db import Database, set_database
+from danvan.accounts.actors import Actor
+from danvan.accounts.models import User
+from danvan.accounts.staff import do_create_token, do_create_user
+from danvan.kernel import clock, security
+from danvan.kernel.db import Database, set_database
+from danvan.kernel.models import Base
+from danvan.kernel.settings import Settings
 from danvan.migrations import upgrade
-from danvan.models import Base, User
-from danvan.settings import Settings
 from danvan.testing.servers import ThreadedServer, serve_in_thread
 from danvan.web.app import create_app
 
 # Cheap argon2 parameters in tests: hashing cost is not what the suite checks.
-danvan.security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 # Every test runs on the same calendar whatever today's date is: the product's clock starts at
 # this instant for each test and runs from there; subprocesses (the CLI) start at it too.
@@ -89,7 +89,7 @@ def database_url(
     request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
 ) -> Iterator[str]:
     if request.param == "sqlite":
-        path = tmp_path / "danvan.db"
+        path = tmp_path / "danvan.kernel.db"
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return

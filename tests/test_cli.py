@@ -19,12 +19,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from danvan.accounts.models import AuditEntry, User
+from danvan.accounts.staff import authenticate
 from danvan.channels.base import EventKind, InboundEvent
 from danvan.cli import app as cli
-from danvan.core.ingest import ingest_events
-from danvan.core.staff import authenticate
-from danvan.db import Database
-from danvan.models import AuditEntry, Contact, User
+from danvan.inbox.ingest import ingest_events
+from danvan.inbox.models import Contact
+from danvan.kernel.db import Database
 
 if TYPE_CHECKING:
     from tests.conftest import Personas

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from danvan import clock
 from danvan.channels.zalo_oa.signature import sign
+from danvan.kernel import clock
 from danvan.testing.servers import ThreadedServer, free_port, serve_in_thread
 
 APP_ID = "1998877665544332211"

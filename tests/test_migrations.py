@@ -7,9 +7,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from danvan.db import Database
+from danvan.kernel.db import Database
+from danvan.kernel.models import Base
 from danvan.migrations import alembic_config, upgrade
-from danvan.models import Base
 
 
 def test_the_migrations_build_exactly_the_models(database: Database) -> None:

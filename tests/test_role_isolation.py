@@ -17,12 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from danvan.accounts.models import AuditEntry
 from danvan.channels.base import EventKind, InboundEvent
 from danvan.cli import app as cli
-from danvan.core.inbox import do_add_note, do_reply, get_or_create_label
-from danvan.core.ingest import ingest_events
-from danvan.db import Database
-from danvan.models import AuditEntry, Contact, Conversation, Label, Message, Note, OutboxItem
+from danvan.inbox.conversations import do_add_note, do_reply, get_or_create_label
+from danvan.inbox.ingest import ingest_events
+from danvan.inbox.models import Contact, Conversation, Label, Message, Note, OutboxItem
+from danvan.kernel.db import Database
 
 if TYPE_CHECKING:
     from tests.conftest import Personas

@@ -12,7 +12,7 @@ import typer
 from starlette.routing import Mount
 
 from danvan.cli import app as cli_app
-from danvan.settings import Settings
+from danvan.kernel.settings import Settings
 from danvan.web.app import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"

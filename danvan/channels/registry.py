@@ -16,8 +16,8 @@ from danvan.channels.web.outbound import WebSender
 from danvan.channels.zalo_bot.outbound import ZaloBotSender
 from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
 from danvan.channels.zalo_oa.outbound import ZaloOASender
-from danvan.db import Database
-from danvan.settings import Settings
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 
 
 class Sender(Protocol):

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from danvan.db import Database
-    from danvan.settings import Settings
+    from danvan.kernel.db import Database
+    from danvan.kernel.settings import Settings
 
 # The demo's Zalo settings: the stand-in plays Zalo, and these secrets sign its webhooks.
 DEMO_ENV = {
@@ -28,9 +28,9 @@ def run_jobs_to_completion(database: Database, settings: Settings) -> int:
     """Run every background job (analysis, rollups, emerging issues, …) until none has work
     left; then label the demo messages no classifier labelled (analysis disabled) and run the
     jobs again over them. Returns the work done."""
-    from danvan.demo.opinion import fill_missing_analyses
-    from danvan.jobs import JobRunner
-    from danvan.models import utcnow
+    from danvan.kernel.jobs import JobRunner
+    from danvan.kernel.models import utcnow
+    from danvan.opinion.demo import fill_missing_analyses
 
     runner = JobRunner(database, settings, holder="demo-seed")
     total = 0
@@ -49,10 +49,10 @@ def run_jobs_to_completion(database: Database, settings: Settings) -> int:
 def seed_only(*, reset: bool) -> None:
     """Migrate and fill the configured database, run the background jobs to completion, and
     stop (no server)."""
-    from danvan.db import get_database, set_database
     from danvan.demo.seed import is_seeded, seed
+    from danvan.kernel.db import get_database, set_database
+    from danvan.kernel.settings import get_settings
     from danvan.migrations import upgrade
-    from danvan.settings import get_settings
 
     os.environ.setdefault("DANVAN_DEMO", "1")
     get_settings.cache_clear()
@@ -80,12 +80,12 @@ def _remove_sqlite(database_url: str) -> None:
 def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
     import uvicorn
 
-    from danvan.db import get_database, set_database
     from danvan.demo.seed import is_seeded, seed
     from danvan.devtools.citizen_simulator import add_citizen_simulator
     from danvan.devtools.zalo_standin import create_standin_app
+    from danvan.kernel.db import get_database, set_database
+    from danvan.kernel.settings import get_settings
     from danvan.migrations import upgrade
-    from danvan.settings import get_settings
     from danvan.testing.servers import ThreadedServer
 
     standin_url = f"http://127.0.0.1:{standin_port}"
@@ -107,7 +107,7 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
     if logins is not None and not settings.analysis_enabled:
         # No classifier will label the demo's messages: give them their written labels so the
         # dashboard and reports show data (the worker builds rollups and issues from them).
-        from danvan.demo.opinion import fill_missing_analyses
+        from danvan.opinion.demo import fill_missing_analyses
 
         with get_database().session() as session:
             fill_missing_analyses(session)

@@ -9,25 +9,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from danvan.accounts.actors import Actor
+from danvan.accounts.models import User
+from danvan.accounts.staff import do_create_user
 from danvan.channels.base import Attachment, EventKind, InboundEvent
-from danvan.core.actors import Actor
-from danvan.core.inbox import do_assign, do_reply, do_set_labels, get_or_create_label
-from danvan.core.ingest import ingest_events
-from danvan.core.staff import do_create_user
-from danvan.core.tokens import store_tokens
+from danvan.channels.tokens import store_tokens
 from danvan.demo.data import CONVERSATIONS, PASSWORD, STAFF
-from danvan.models import (
-    Contact,
-    Conversation,
-    Delivery,
-    Message,
-    OutboxItem,
-    OutboxStatus,
-    User,
-    utcnow,
-)
-from danvan.settings import Settings
-from danvan.text import preview
+from danvan.inbox.conversations import do_assign, do_reply, do_set_labels, get_or_create_label
+from danvan.inbox.ingest import ingest_events
+from danvan.inbox.models import Contact, Conversation, Delivery, Message, OutboxItem, OutboxStatus
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.kernel.text import preview
 
 LABELS = ["Khẩn cấp", "Hạ tầng", "Chính sách", "Môi trường"]
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -119,7 +112,10 @@ def seed(session: Session, *, settings: Settings) -> list[tuple[str, str, str]]:
     )
     # Each area adds its demo data on top of the conversations (in this order: cases may use the
     # analysed messages, outreach and training the staff).
-    from danvan.demo import cases, opinion, outreach, training
+    from danvan.cases import demo as cases
+    from danvan.opinion import demo as opinion
+    from danvan.outreach import demo as outreach
+    from danvan.training import demo as training
 
     for area in (opinion, cases, outreach, training):
         area.seed(session, settings=settings, users=users)

@@ -14,8 +14,8 @@ import httpx
 from fastapi import FastAPI, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from danvan import clock
 from danvan.channels.zalo_oa.signature import sign
+from danvan.kernel import clock
 
 PATH = "/nguoi-dan"
 SAMPLE = "Tôi ở xã Minh Quang, đèn đường thôn Bản Tấng bị hỏng 3 hôm nay."

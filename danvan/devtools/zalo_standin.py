@@ -24,7 +24,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from danvan import clock
+from danvan.kernel import clock
 
 OA_ID = "579745863508352884"
 OA_MAX_TEXT = 2000

@@ -7,10 +7,12 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
-from danvan.db import make_engine
-from danvan.models import Base
+from danvan.kernel import areas
+from danvan.kernel.db import make_engine
+from danvan.kernel.models import Base
 
 config = context.config
+areas.load_models()
 target_metadata = Base.metadata
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import Text  # noqa: F401 (autogenerate renders JSONB(astext_type=Text()))
 from alembic import op
 
-import danvan.models.base
+import danvan.kernel.models
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

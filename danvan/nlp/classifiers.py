@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from danvan.kernel.taxonomy import DEFAULT_TOPICS, KINDS, OTHER, SENTIMENTS
 from danvan.nlp import engine
-from danvan.taxonomy import DEFAULT_TOPICS, KINDS, OTHER, SENTIMENTS
 
 TASKS = ("topic", "sentiment", "kind", "urgent", "abusive")
 BINARY = ("urgent", "abusive")

@@ -52,9 +52,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
+from danvan.kernel.text import fold
 from danvan.nlp.pipeline import _EMOJI as _EMOJI_RUN
 from danvan.nlp.pipeline import normalize, segment
-from danvan.text import fold
 
 ENGINE_VERSION = "1.2"
 MODEL_FORMAT = 1

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from danvan.text import fold, nfc
+from danvan.kernel.text import fold, nfc
 
 Language = Literal["vi", "en", "other"]
 
@@ -541,10 +541,10 @@ _PLACES_LIKE_NAMES = frozenset(
 
 @lru_cache(maxsize=1)
 def _place_names() -> frozenset[str]:
-    from danvan import areas
+    from danvan.kernel import geo
 
     names = set(_PLACES_LIKE_NAMES)
-    for province in areas.provinces().values():
+    for province in geo.provinces().values():
         names.add(province.name.removeprefix("Thành phố ").removeprefix("Tỉnh "))
         for commune in province.communes:
             names.add(commune.name.split(" ", 1)[1] if " " in commune.name else commune.name)

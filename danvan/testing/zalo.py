@@ -6,9 +6,9 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from danvan import clock
 from danvan.channels.zalo_oa.signature import sign
 from danvan.devtools.zalo_standin import OA_ID
+from danvan.kernel import clock
 
 
 class _Client(Protocol):

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from danvan import __version__, clock
-from danvan.core.errors import CoreError
-from danvan.db import Database, get_database
-from danvan.settings import Settings, get_settings
+from danvan import __version__
+from danvan.kernel import clock
+from danvan.kernel.db import Database, get_database
+from danvan.kernel.errors import CoreError
+from danvan.kernel.settings import Settings, get_settings
 from danvan.web.deps import LoginRequired
 from danvan.web.security_headers import SecurityHeadersMiddleware
 
@@ -53,19 +54,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    from danvan.web.routes import (
-        account,
-        analysis,
-        api,
-        cases,
-        dashboard,
-        open311,
-        outreach,
-        public,
-        staff,
-        training,
-        webhooks,
-    )
+    from danvan.accounts.routes import account
+    from danvan.cases.routes import open311
+    from danvan.cases.routes import pages as cases
+    from danvan.inbox.routes import api, public, webhooks
+    from danvan.inbox.routes import pages as staff
+    from danvan.opinion.routes import dashboard
+    from danvan.opinion.routes import labels as analysis
+    from danvan.outreach.routes import pages as outreach
+    from danvan.training.routes import api as training
 
     app.include_router(webhooks.router)
     app.include_router(api.router)

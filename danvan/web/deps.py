@@ -10,12 +10,12 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from danvan import clock
-from danvan.core.actors import Actor
-from danvan.core.staff import user_for_token
-from danvan.db import Database
-from danvan.models import User
-from danvan.settings import Settings
+from danvan.accounts.actors import Actor
+from danvan.accounts.models import User
+from danvan.accounts.staff import user_for_token
+from danvan.kernel import clock
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from danvan.core.errors import CoreError
+from danvan.kernel.errors import CoreError
 
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
@@ -81,7 +81,7 @@ def translator(locale: str) -> Translate:
 
 
 def translate_error(locale: str, exc: CoreError) -> str:
-    """A core error's sentence in `locale` (see `danvan.core.errors`): the Vietnamese template
+    """A core error's sentence in `locale` (see `danvan.kernel.errors`): the Vietnamese template
     and its text fields looked up in the catalogs, then filled in."""
     params = {
         key: translate(locale, value) if isinstance(value, str) else value

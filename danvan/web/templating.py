@@ -22,8 +22,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from danvan import areas
-from danvan.models import User, utcnow
+from danvan.accounts.models import User
+from danvan.kernel import geo
+from danvan.kernel.areas import template_dirs
+from danvan.kernel.models import utcnow
 from danvan.web.deps import csrf_token
 from danvan.web.i18n import DEFAULT_LOCALE, LOCALE_NAMES, locale_of, translator
 
@@ -159,11 +161,12 @@ def when(context: Context, value: datetime | None) -> str:
 
 
 def commune_name(code: int | None) -> str:
-    return areas.commune_name(code)
+    return geo.commune_name(code)
 
 
 env = Environment(
-    loader=FileSystemLoader(TEMPLATE_DIR),
+    # The web kit's templates, then each area's own (templates keep their names: "cases/case.html").
+    loader=FileSystemLoader([TEMPLATE_DIR, *template_dirs()]),
     autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,

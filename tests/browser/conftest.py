@@ -12,10 +12,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from danvan import clock
 from danvan.channels.zalo_oa.signature import sign
 from danvan.devtools.zalo_standin import OA_ID
-from danvan.settings import Settings
+from danvan.kernel import clock
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
 
 CHROMIUM = "/usr/bin/chromium"

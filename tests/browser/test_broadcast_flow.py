@@ -14,14 +14,15 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.core.ingest import ingest_events
-from danvan.core.tokens import store_tokens
-from danvan.db import Database
+from danvan.channels.tokens import store_tokens
 from danvan.devtools.zalo_standin import state_of
-from danvan.models import Contact, utcnow
-from danvan.settings import Settings
+from danvan.inbox.ingest import ingest_events
+from danvan.inbox.models import Contact
+from danvan.inbox.worker import run
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
-from danvan.worker import run
 
 TEXT = "Thông báo: thứ Bảy này tiêm chủng mở rộng tại trạm y tế xã, mang theo sổ tiêm."
 COMMUNES = {"fan-a1": 2302, "fan-a2": 2302, "fan-b1": 2269}

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from danvan.core.tokens import store_tokens
-from danvan.db import Database
+from danvan.channels.tokens import store_tokens
 from danvan.devtools.zalo_standin import state_of
-from danvan.models import utcnow
-from danvan.settings import Settings
+from danvan.inbox.worker import run
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
-from danvan.worker import run
 
 CITIZEN = "8421000000888"
 QUESTION = "Tôi ở xã Minh Quang, đèn đường thôn Nà Lầu tắt cả tuần nay"

@@ -12,10 +12,10 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from danvan import clock
-from danvan.db import Database
-from danvan.models.training import Question
+from danvan.kernel import clock
+from danvan.kernel.db import Database
 from danvan.testing.servers import ThreadedServer
+from danvan.training.models import Question
 
 if TYPE_CHECKING:
     from tests.conftest import Personas

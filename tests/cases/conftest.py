@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, Writes
+from danvan.cases import cases as core
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.core import cases as core
-from danvan.core.ingest import ingest_events
-from danvan.core.tokens import store_tokens
-from danvan.db import Database
-from danvan.models import Contact, Conversation, utcnow
-from danvan.settings import Settings
+from danvan.channels.tokens import store_tokens
+from danvan.inbox.ingest import ingest_events
+from danvan.inbox.models import Contact, Conversation
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 
 WORDS = {COMMUNE_A: "Tôi ở xã Minh Quang", COMMUNE_B: "Tôi ở xã Thượng Lâm"}
 

@@ -11,14 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, Writes
-from danvan import areas, worker
-from danvan.core import cases as core
-from danvan.core.staff import do_create_token, do_create_user
-from danvan.db import Database
+from danvan.accounts.staff import do_create_token, do_create_user
+from danvan.cases import cases as core
+from danvan.cases.models import Case
 from danvan.devtools.zalo_standin import state_of
-from danvan.models import Message
-from danvan.models.cases import Case
-from danvan.settings import Settings
+from danvan.inbox import worker
+from danvan.inbox.models import Message
+from danvan.kernel import geo
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
 
 ANSWER = "Xã đã sửa xong đoạn đường sạt lở."
@@ -177,8 +178,8 @@ def test_officers_see_only_their_communes_cases_and_viewers_cannot_change_them(
     assert refused.json()["code"] == "assignee"
 
 
-# Officer accounts need a commune (danvan.core.staff): department staff get one no test uses.
-ELSEWHERE = next(c.code for c in areas.province(8).communes if c.code not in (COMMUNE_A, COMMUNE_B))
+# Officer accounts need a commune (danvan.accounts.staff): department staff get one no test uses.
+ELSEWHERE = next(c.code for c in geo.province(8).communes if c.code not in (COMMUNE_A, COMMUNE_B))
 
 
 def _department_officer(database: Database, email: str) -> Any:
@@ -436,7 +437,7 @@ def test_a_case_made_on_behalf_of_a_citizen_met_in_person_needs_no_conversation(
 def test_a_web_form_citizen_reads_the_notices_on_their_thread_page(
     client: TestClient, database: Database, settings: Settings, personas: Any, writes: Writes
 ) -> None:
-    from danvan.core.webform import new_tracking_code
+    from danvan.inbox.webform import new_tracking_code
 
     code = new_tracking_code()
     conversation = writes("Rác thải đổ trộm ven suối Nà Lầu", channel="web", user_id=code)
@@ -456,7 +457,7 @@ def test_a_web_form_citizen_reads_the_notices_on_their_thread_page(
 def test_without_a_category_the_classifiers_topic_is_taken(
     client: TestClient, database: Database, personas: Any, writes: Writes
 ) -> None:
-    from danvan.models import MessageAnalysis
+    from danvan.opinion.models import MessageAnalysis
 
     conversation = writes("Trạm y tế xã thiếu thuốc điều trị tăng huyết áp")
     with database.session() as session:

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from danvan.core import case_rules as rules
-from danvan.db import Database
-from danvan.models.cases import CaseCounter
-from danvan.settings import Settings
+from danvan.cases import rules as rules
+from danvan.cases.models import CaseCounter
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 
 
 def _settings(**values: object) -> Settings:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from danvan.core import cases as core
-from danvan.core.actors import Actor
-from danvan.db import Database
+from danvan.accounts.actors import Actor
+from danvan.accounts.models import User
+from danvan.cases import cases as core
+from danvan.cases.models import Case
 from danvan.demo.seed import seed
-from danvan.models import User, utcnow
-from danvan.models.cases import Case
-from danvan.settings import Settings
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 
 
 def test_the_demo_has_a_dozen_cases_in_various_states(

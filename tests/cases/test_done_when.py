@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from cases.case_helpers import citizen_shares_phone, citizen_text
-from danvan import worker
-from danvan.db import Database
 from danvan.devtools.zalo_standin import state_of
-from danvan.settings import Settings
+from danvan.inbox import worker
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
 
 CITIZEN = "8421000000077"

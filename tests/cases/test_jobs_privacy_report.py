@@ -11,12 +11,14 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import select
 
 from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase
-from danvan.core import cases as core
-from danvan.core import cases_jobs, privacy
-from danvan.db import Database
-from danvan.models import Contact, Conversation, utcnow
-from danvan.models.cases import Case, CaseEvent
-from danvan.settings import Settings
+from danvan.cases import cases as core
+from danvan.cases import jobs as cases_jobs
+from danvan.cases.models import Case, CaseEvent
+from danvan.inbox import privacy
+from danvan.inbox.models import Contact, Conversation
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 
 
 def _events(database: Database, case_id: int) -> list[str]:

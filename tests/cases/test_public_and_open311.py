@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cases.case_helpers import COMMUNE_A, MakeCase, Writes
-from danvan import taxonomy
-from danvan.db import Database
-from danvan.models.cases import Case, Open311Key
-from danvan.web.routes.cases import LOOKUPS_PER_WINDOW
+from danvan.cases.models import Case, Open311Key
+from danvan.cases.routes.pages import LOOKUPS_PER_WINDOW
+from danvan.kernel import taxonomy
+from danvan.kernel.db import Database
 
 SERVICE_FIELDS = {
     "service_code",
@@ -73,8 +73,8 @@ def test_unknown_and_malformed_codes_are_the_same_not_found_and_lookups_are_limi
 def test_the_public_page_shows_no_name_phone_staff_or_note(
     client: TestClient, personas: Any, writes: Writes, database: Database
 ) -> None:
-    from danvan.core.privacy import conversation_of  # noqa: F401 - the contact gets a phone below
-    from danvan.models import Contact, Conversation
+    from danvan.inbox.models import Contact, Conversation
+    from danvan.inbox.privacy import conversation_of  # noqa: F401 - the contact gets a phone below
 
     conversation = writes("Nhà tôi số 0987654321 bị ngập", name="Trần Văn Tư")
     with database.session() as session:

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, StaffBrowser, Writes
-from danvan.db import Database
-from danvan.models.cases import Case
+from danvan.cases.models import Case
+from danvan.kernel.db import Database
 
 
 def _staff(app: FastAPI, persona: Any) -> StaffBrowser:
@@ -124,7 +124,7 @@ def test_admins_manage_units_rules_and_open311_keys_from_the_ui(
     assert made.status_code == 303
     assert "UBND xã Minh Quang" in admin.get("/cases/admin").text
     with database.session() as session:
-        from danvan.models.cases import Open311Key, RoutingRule, Unit
+        from danvan.cases.models import Open311Key, RoutingRule, Unit
 
         unit = session.scalars(select(Unit)).one()
     rule = admin.post(

@@ -1,10 +1,10 @@
 from sqlalchemy import func, select
 
-from danvan.db import Database
 from danvan.demo.data import CONVERSATIONS, STAFF
 from danvan.demo.seed import is_seeded, seed
-from danvan.models import Conversation, Delivery, Message, OutboxItem, OutboxStatus
-from danvan.settings import Settings
+from danvan.inbox.models import Conversation, Delivery, Message, OutboxItem, OutboxStatus
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 
 
 def test_the_demo_seeds_staff_and_conversations_across_channels(
@@ -16,7 +16,7 @@ def test_the_demo_seeds_staff_and_conversations_across_channels(
     assert [email for email, _p, _r in logins] == [s[0] for s in STAFF]
     with database.session() as session:
         assert is_seeded(session)
-        # The opinion area adds weeks of citizens' messages (danvan.demo.opinion) on top, and
+        # The opinion area adds weeks of citizens' messages (danvan.opinion.demo) on top, and
         # outreach the hidden conversations of followers who only received a broadcast.
         opinion = select(Message.conversation_id).where(Message.external_id.like("demo-op-%"))
         inbox = (

@@ -1,11 +1,11 @@
 import httpx
 from sqlalchemy import select
 
-from danvan.db import Database
 from danvan.devtools.citizen_simulator import PATH, add_citizen_simulator
 from danvan.devtools.zalo_standin import create_standin_app
-from danvan.models import Conversation, Message
-from danvan.settings import Settings
+from danvan.inbox.models import Conversation, Message
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer, serve_in_thread
 
 

@@ -303,7 +303,7 @@ def test_without_underthesea_names_are_masked_by_the_rules_and_it_is_logged_once
 def test_the_webhook_path_does_not_import_underthesea() -> None:
     code = (
         "import sys\n"
-        "import danvan.web.app, danvan.core.ingest, danvan.nlp.pipeline, danvan.worker\n"
+        "import danvan.web.app, danvan.inbox.ingest, danvan.nlp.pipeline, danvan.inbox.worker\n"
         "from danvan.nlp.pipeline import normalize, segment\n"
         "segment(normalize('Anh Nam ở xã Minh Quang'))\n"
         "assert 'underthesea' not in sys.modules, 'underthesea imported'\n"

@@ -14,15 +14,16 @@ import pytest
 from sqlalchemy import func, select
 
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.core.ingest import ingest_events
-from danvan.core.tokens import store_tokens
-from danvan.db import Database
+from danvan.channels.tokens import store_tokens
 from danvan.devtools.zalo_standin import StandinState, state_of
-from danvan.models import Contact, OutboxItem, OutboxStatus, utcnow
-from danvan.models.outreach import Broadcast, BroadcastStatus
-from danvan.settings import Settings
+from danvan.inbox.ingest import ingest_events
+from danvan.inbox.models import Contact, OutboxItem, OutboxStatus
+from danvan.inbox.worker import run
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.outreach.models import Broadcast, BroadcastStatus
 from danvan.testing.servers import ThreadedServer
-from danvan.worker import run
 
 COMMUNE_A = 2302  # Xã Minh Quang
 COMMUNE_B = 2269  # Xã Thượng Lâm

@@ -9,18 +9,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from danvan import clock
+from danvan.accounts.actors import Actor
 from danvan.channels.registry import build_senders
-from danvan.core import broadcasts, delivery
-from danvan.core.actors import Actor
-from danvan.core.errors import Invalid
-from danvan.core.outreach import do_update_contact
-from danvan.db import Database
 from danvan.devtools.zalo_standin import StandinState
-from danvan.models import Contact, OutboxItem, OutboxStatus, utcnow
-from danvan.models.outreach import Broadcast, BroadcastStatus
-from danvan.settings import Settings
-from danvan.worker import SQLITE_LEASE, Worker
+from danvan.inbox import delivery
+from danvan.inbox.models import Contact, OutboxItem, OutboxStatus
+from danvan.inbox.worker import SQLITE_LEASE, Worker
+from danvan.kernel import clock
+from danvan.kernel.db import Database
+from danvan.kernel.errors import Invalid
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.outreach import broadcasts
+from danvan.outreach.citizens import do_update_contact
+from danvan.outreach.models import Broadcast, BroadcastStatus
 
 from .conftest import COMMUNE_A, COMMUNE_B
 
@@ -356,7 +358,7 @@ def test_a_citizen_who_asks_to_stop_gets_no_more_broadcasts_until_asking_again(
 
 
 def broadcasts_stop_ack() -> str:
-    from danvan.core.outreach import STOP_ACK
+    from danvan.outreach.citizens import STOP_ACK
 
     return STOP_ACK
 
@@ -364,7 +366,7 @@ def broadcasts_stop_ack() -> str:
 def test_conversations_opened_for_a_broadcast_stay_out_of_the_inbox_until_the_citizen_writes(
     database: Database, settings: Settings, personas, follow, zalo, oa_tokens, drain
 ) -> None:
-    from danvan.core.inbox import ConversationFilter, list_conversations
+    from danvan.inbox.conversations import ConversationFilter, list_conversations
 
     from .conftest import citizen_writes
 
@@ -390,7 +392,7 @@ def test_received_and_seen_come_from_the_webhooks_delivery_events(
     import json
 
     from danvan.channels.base import EventKind, InboundEvent
-    from danvan.core.ingest import ingest_events
+    from danvan.inbox.ingest import ingest_events
 
     for user in ("u-r", "u-s", "u-n"):
         follow(user, commune=COMMUNE_A)

@@ -12,12 +12,15 @@ from docx import Document
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 
-from danvan.core import consultations, outreach, polls, privacy
-from danvan.core.errors import Invalid
-from danvan.db import Database
-from danvan.models import Contact, utcnow
-from danvan.models.outreach import Consultation, Poll
-from danvan.settings import Settings
+from danvan.inbox import privacy
+from danvan.inbox.models import Contact
+from danvan.kernel.db import Database
+from danvan.kernel.errors import Invalid
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.outreach import citizens as outreach
+from danvan.outreach import consultations, polls
+from danvan.outreach.models import Consultation, Poll
 
 from .conftest import COMMUNE_A, COMMUNE_B, citizen_writes
 
@@ -264,7 +267,7 @@ def test_participants_get_the_result_in_their_commune_and_the_minutes_export(
         assert consultations.send_closed_results(session, settings=settings, now=utcnow()) == 0
         from sqlalchemy import select
 
-        from danvan.models import Message
+        from danvan.inbox.models import Message
 
         texts = [m.text for m in session.scalars(select(Message).where(Message.source == "system"))]
         item = session.get(Consultation, consultation_id)

@@ -12,13 +12,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.core import consultation_flow, consultations, outreach
-from danvan.core.ingest import ingest_events
-from danvan.db import Database
 from danvan.devtools.zalo_standin import StandinState
-from danvan.models import Contact, OutboxItem, utcnow
-from danvan.models.outreach import ConsultationAnswer, Resident
-from danvan.settings import Settings
+from danvan.inbox.ingest import ingest_events
+from danvan.inbox.models import Contact, OutboxItem
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.outreach import citizens as outreach
+from danvan.outreach import consultations
+from danvan.outreach import flow as consultation_flow
+from danvan.outreach.models import ConsultationAnswer, Resident
 from danvan.testing.zalo import post_oa_event
 
 from .conftest import COMMUNE_A

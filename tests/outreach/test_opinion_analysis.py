@@ -13,14 +13,16 @@ import pytest
 from docx import Document
 from fastapi.testclient import TestClient
 
-from danvan.core import consultation_analysis, consultations
-from danvan.db import Database
-from danvan.models import Contact, utcnow
-from danvan.models.outreach import Consultation
+from danvan.inbox.models import Contact
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.kernel.taxonomy import DEFAULT_TOPICS
 from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet
-from danvan.settings import Settings
-from danvan.taxonomy import DEFAULT_TOPICS
+from danvan.outreach import consultations
+from danvan.outreach import opinions as consultation_analysis
+from danvan.outreach.models import Consultation
 
 from .conftest import COMMUNE_A, COMMUNE_B
 

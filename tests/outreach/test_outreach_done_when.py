@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from danvan.db import Database
 from danvan.devtools.zalo_standin import MESSAGE_CS, StandinState
-from danvan.models import utcnow
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
 
 from .conftest import COMMUNE_A, COMMUNE_B, citizen_writes
 

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import select
 
-from danvan.db import Database
-from danvan.models import AuditEntry, utcnow
-from danvan.models.outreach import Broadcast
+from danvan.accounts.models import AuditEntry
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.outreach.models import Broadcast
 
 from .conftest import COMMUNE_A, COMMUNE_B
 

@@ -8,10 +8,10 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from danvan.core import polls
-from danvan.db import Database
-from danvan.models.outreach import Poll, PollAnswer
-from danvan.settings import Settings
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
+from danvan.outreach import polls
+from danvan.outreach.models import Poll, PollAnswer
 
 from .conftest import COMMUNE_A
 

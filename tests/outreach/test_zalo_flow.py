@@ -12,12 +12,14 @@ from sqlalchemy import select
 
 from danvan.channels.base import Button, OutboundMessage
 from danvan.channels.zalo_bot.outbound import with_button_lines
-from danvan.core import consultations, outreach, polls
-from danvan.db import Database
 from danvan.devtools.zalo_standin import MESSAGE_CS, StandinState
-from danvan.models import Contact, utcnow
-from danvan.models.outreach import Consultation, ConsultationAnswer, ConversationFlow, Poll
-from danvan.settings import Settings
+from danvan.inbox.models import Contact
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.outreach import citizens as outreach
+from danvan.outreach import consultations, polls
+from danvan.outreach.models import Consultation, ConsultationAnswer, ConversationFlow, Poll
 from danvan.testing.zalo import post_oa_event
 
 from .conftest import COMMUNE_A, COMMUNE_B

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from danvan.db import Database
+from danvan.kernel.db import Database
 from training.training_helpers import (
     API,
     PEOPLE,
@@ -93,8 +93,8 @@ def test_a_trainee_signed_in_on_a_phone_is_not_staff(
 def test_a_reissued_link_signs_the_old_phone_out(
     app: FastAPI, client: TestClient, database: Database, personas: Personas
 ) -> None:
-    from danvan.core.training import do_issue_keys
-    from danvan.models.training import Trainee
+    from danvan.training.courses import do_issue_keys
+    from danvan.training.models import Trainee
 
     course = create_course(client, personas.admin.headers)
     trainee = upload(client, course["id"], xlsx(PEOPLE), personas.admin.headers).json()["trainees"][

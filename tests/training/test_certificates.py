@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi.testclient import TestClient
 
-from danvan.db import Database
+from danvan.kernel.db import Database
 from training.training_helpers import (
     API,
     PEOPLE,

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi.testclient import TestClient
 
-from danvan.core.errors import Invalid
-from danvan.core.training import check_checkin_code, checkin_code
-from danvan.db import Database
-from danvan.models import utcnow
-from danvan.settings import Settings
+from danvan.kernel.db import Database
+from danvan.kernel.errors import Invalid
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.training.courses import check_checkin_code, checkin_code
 from training.training_helpers import (
     API,
     PEOPLE,
@@ -161,8 +161,8 @@ def test_two_simultaneous_check_ins_of_one_trainee_record_one_attendance(
 
     from sqlalchemy import func, select
 
-    from danvan.core.training import Learner, do_check_in
-    from danvan.models.training import Attendance, Trainee, TrainingSession
+    from danvan.training.courses import Learner, do_check_in
+    from danvan.training.models import Attendance, Trainee, TrainingSession
 
     if settings.is_sqlite:
         pytest.skip("SQLite serialises transactions: the race needs PostgreSQL")

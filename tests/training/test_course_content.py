@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from danvan.db import Database
+from danvan.kernel.db import Database
 from training.training_helpers import (
     API,
     PEOPLE,

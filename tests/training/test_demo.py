@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from danvan.db import Database
 from danvan.demo.seed import seed
-from danvan.models.training import Attendance, Certificate, Course, Feedback, QuizAttempt
-from danvan.settings import Settings
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
+from danvan.training.models import Attendance, Certificate, Course, Feedback, QuizAttempt
 
 
 def test_the_demo_has_a_two_day_course_with_results(database: Database, settings: Settings) -> None:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from fastapi.testclient import TestClient
 
-from danvan.core.training import checkin_code
-from danvan.db import Database
-from danvan.models import utcnow
-from danvan.settings import Settings
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.training.courses import checkin_code
 from training.training_helpers import (
     API,
     PEOPLE,

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from danvan.db import Database
-from danvan.models.training import Trainee
+from danvan.kernel.db import Database
+from danvan.training.models import Trainee
 from training.training_helpers import PEOPLE, create_course, upload, xlsx
 
 if TYPE_CHECKING:

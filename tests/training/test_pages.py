@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from danvan.db import Database
-from danvan.models.training import Attendance, Question, QuizAttempt
+from danvan.kernel.db import Database
+from danvan.training.models import Attendance, Question, QuizAttempt
 from training.training_helpers import (
     API,
     PEOPLE,

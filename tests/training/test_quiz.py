@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from danvan.core.training_quiz import credit
-from danvan.db import Database
-from danvan.models.training import Question, QuizAttempt
+from danvan.kernel.db import Database
+from danvan.training.models import Question, QuizAttempt
+from danvan.training.quizzes import credit
 from training.training_helpers import (
     API,
     PEOPLE,

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import select
 
-from danvan import clock
-from danvan.db import Database
-from danvan.models.training import Question
+from danvan.kernel import clock
+from danvan.kernel.db import Database
+from danvan.training.models import Question
 
 API = "/api/v1"
 HEADER = ("STT", "Họ và tên", "Chức vụ", "Xã/phường", "Số điện thoại")

@@ -1,6 +1,6 @@
 """The public web form as a channel: a submission becomes an `InboundEvent` like any webhook's.
 
-There is no platform to verify here (the form's own protections live in `danvan.core.webform`);
+There is no platform to verify here (the form's own protections live in `danvan.inbox.webform`);
 this module only gives web messages the same shape as Zalo ones, so that `ingest_events` stores
 them, deduplicates them and makes their conversation unread in one place.
 """
@@ -14,7 +14,7 @@ from datetime import datetime
 from danvan.channels.base import Attachment, EventKind, InboundEvent
 
 CHANNEL = "web"
-# Stored photos are served to staff at MEDIA_PREFIX + name (see `danvan.web.routes.public`).
+# Stored photos are served to staff at MEDIA_PREFIX + name (see `danvan.inbox.routes.public`).
 MEDIA_PREFIX = "/media/"
 
 

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from danvan.channels.base import Attachment, EventKind, InboundEvent, ParsedWebhook, WebhookRejected
 from danvan.channels.zalo_bot.payloads import BotEvent, BotMessage, BotSticker
 from danvan.channels.zalo_oa.payloads import digest, load_object, rejection, safe_url
-from danvan.models import utcnow
-from danvan.settings import Settings
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 
 CHANNEL = "zalo_bot"
 logger = logging.getLogger("danvan.channels.zalo_bot")

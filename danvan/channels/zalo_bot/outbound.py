@@ -12,7 +12,7 @@ from typing import Any
 
 from danvan.channels.base import OutboundMessage, SendResult, SendStatus
 from danvan.channels.http import HttpReply, HttpTransport, SentCheck, TransportError
-from danvan.settings import Settings
+from danvan.kernel.settings import Settings
 
 MAX_TEXT = 2000
 # Descriptions that say the citizen cannot be reached, whatever the code.

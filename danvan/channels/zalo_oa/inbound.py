@@ -35,9 +35,9 @@ from danvan.channels.zalo_oa.payloads import (
     safe_url,
     short_text,
 )
-from danvan.models import utcnow
-from danvan.settings import Settings
-from danvan.text import clean
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.kernel.text import clean
 
 CHANNEL = "zalo_oa"
 logger = logging.getLogger("danvan.channels.zalo_oa")

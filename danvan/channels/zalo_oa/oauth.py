@@ -4,7 +4,7 @@ Facts (zalo.md §4): `POST {oauth_base}/v4/oa/access_token`, form `app_id`, `ref
 `grant_type=refresh_token`, header `secret_key: <App Secret Key>`; the answer is
 `{"access_token", "refresh_token", "expires_in": "90000"}` (a string), or
 `{"error": -14014, "error_name", "error_reason"}`. Refresh tokens are single-use: the new pair
-is saved under a row lock before anyone uses it (see `danvan.core.tokens.rotate_tokens`).
+is saved under a row lock before anyone uses it (see `danvan.channels.tokens.rotate_tokens`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from datetime import timedelta
 from typing import Any
 
 from danvan.channels.http import HttpTransport, TransportError
-from danvan.core.tokens import TokenPair, TokenSnapshot, load_tokens, rotate_tokens
-from danvan.db import Database
-from danvan.models import utcnow
-from danvan.settings import Settings
+from danvan.channels.tokens import TokenPair, TokenSnapshot, load_tokens, rotate_tokens
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 
 log = logging.getLogger("danvan.channels.zalo_oa")
 

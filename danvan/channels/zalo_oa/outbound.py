@@ -17,24 +17,24 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from danvan import clock
 from danvan.channels.base import Attachment, Button, OutboundMessage, SendResult, SendStatus
 from danvan.channels.http import HttpReply, HttpTransport, SentCheck, SentState, TransportError
+from danvan.channels.tokens import TokenSnapshot
 from danvan.channels.web.inbound import MEDIA_PREFIX
 from danvan.channels.zalo_oa.oauth import (
     EXPIRED_REASON,
     OATokenProvider,
     TokenUnavailable,
 )
-from danvan.core.tokens import TokenSnapshot
-from danvan.settings import Settings
-from danvan.text import clean
+from danvan.kernel import clock
+from danvan.kernel.settings import Settings
+from danvan.kernel.text import clean
 
 log = logging.getLogger("danvan.channels.zalo_oa")
 
 MAX_TEXT = 2000
 MAX_IMAGE_BYTES = 1024 * 1024
-# Photos danvan stores have random names (see `danvan.core.webform.save_photo`).
+# Photos danvan stores have random names (see `danvan.inbox.webform.save_photo`).
 _MEDIA_NAME = re.compile(r"[0-9A-Za-z_-]{1,64}\.(?:jpg|jpeg|png|webp)")
 # Refresh the token once and retry once on these.
 TOKEN_ERRORS = {-216, -220}

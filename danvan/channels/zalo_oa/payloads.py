@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import from_json
 
 from danvan.channels.base import WebhookRejected
-from danvan.text import clean
+from danvan.kernel.text import clean
 
 # Zalo's events are a few hundred bytes; anything near this is not a webhook call.
 MAX_BODY = 256 * 1024

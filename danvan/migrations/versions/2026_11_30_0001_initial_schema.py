@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
-import danvan.models.base
+import danvan.kernel.models
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -25,7 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "analytics_cursors",
         sa.Column("name", sa.String(length=40), nullable=False),
-        sa.Column("analysed_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("analysed_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("message_id", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_analytics_cursors")),
     )
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_canned_replies")),
         sa.UniqueConstraint("title", name=op.f("uq_case_canned_replies_title")),
     )
@@ -58,8 +58,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("note", sa.String(length=500), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("activated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("activated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_classifier_versions")),
         sa.UniqueConstraint("version", name=op.f("uq_classifier_versions_version")),
     )
@@ -78,19 +78,21 @@ def upgrade() -> None:
         sa.Column("commune_code", sa.Integer(), nullable=True),
         sa.Column("commune_source", sa.String(length=16), nullable=True),
         sa.Column("is_follower", sa.Boolean(), nullable=False),
-        sa.Column("consent_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("consent_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
-            "first_interaction_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False
+            "first_interaction_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False
         ),
         sa.Column(
-            "last_interaction_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False
+            "last_interaction_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False
         ),
-        sa.Column("commune_asked_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "commune_asked_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column(
-            "broadcast_opt_out_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True
+            "broadcast_opt_out_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True
         ),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
         sa.UniqueConstraint("channel", "external_id", name=op.f("uq_contacts_channel_external_id")),
     )
@@ -116,10 +118,10 @@ def upgrade() -> None:
         sa.Column("spiking", sa.Boolean(), nullable=False),
         sa.Column("observed", sa.Integer(), nullable=False),
         sa.Column("expected", sa.Double(), nullable=False),
-        sa.Column("first_seen_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_seen_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_emerging_issues")),
     )
     with op.batch_alter_table("emerging_issues", schema=None) as batch_op:
@@ -135,7 +137,7 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.String(length=200), nullable=False),
         sa.Column("raw", sa.Text(), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
-        sa.Column("received_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_events")),
         sa.UniqueConstraint(
             "channel", "dedupe_key", name=op.f("uq_inbound_events_channel_dedupe_key")
@@ -158,7 +160,7 @@ def upgrade() -> None:
         "leases",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("holder", sa.String(length=64), nullable=False),
-        sa.Column("until", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("until", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
     )
     op.create_table(
@@ -166,9 +168,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_open311_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_open311_keys_key_hash")),
     )
@@ -202,17 +204,17 @@ def upgrade() -> None:
         sa.Column("access_token", sa.Text(), nullable=False),
         sa.Column("refresh_token", sa.Text(), nullable=False),
         sa.Column(
-            "access_expires_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True
+            "access_expires_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_platform_tokens")),
         sa.UniqueConstraint("platform", name=op.f("uq_platform_tokens_platform")),
     )
     op.create_table(
         "rate_limits",
         sa.Column("key", sa.String(length=128), nullable=False),
-        sa.Column("window_start", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("window_start", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_limits")),
     )
@@ -223,7 +225,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("full_name", sa.String(length=200), nullable=False),
         sa.Column("phone", sa.String(length=32), nullable=True),
-        sa.Column("imported_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("imported_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_residents")),
         sa.UniqueConstraint("commune_code", "code", name=op.f("uq_residents_commune_code_code")),
     )
@@ -242,8 +244,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("locale", sa.String(length=8), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -253,9 +255,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
         ),
@@ -268,7 +270,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("via", sa.String(length=16), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
@@ -297,7 +299,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("commune_code", sa.Integer(), nullable=True),
         sa.Column("head_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["head_id"], ["users.id"], name=op.f("fk_case_units_head_id_users"), ondelete="SET NULL"
         ),
@@ -325,14 +327,16 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("opens_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closes_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("opens_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closes_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("document_name", sa.String(length=200), nullable=True),
         sa.Column("document_type", sa.String(length=16), nullable=True),
         sa.Column("document", sa.LargeBinary(), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("results_sent_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "results_sent_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.ForeignKeyConstraint(
             ["created_by"],
             ["users.id"],
@@ -365,9 +369,11 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("unread_count", sa.Integer(), nullable=False),
-        sa.Column("last_message_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "last_message_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("last_message_preview", sa.String(length=200), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignee_id"],
             ["users.id"],
@@ -406,7 +412,7 @@ def upgrade() -> None:
         sa.Column("window_hours", sa.Integer(), nullable=False),
         sa.Column("observed", sa.Integer(), nullable=False),
         sa.Column("expected", sa.Double(), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["issue_id"],
             ["emerging_issues.id"],
@@ -435,10 +441,10 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("opens_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closes_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opens_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closes_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by"],
             ["users.id"],
@@ -469,7 +475,7 @@ def upgrade() -> None:
         ),
         sa.Column("min_attendance_percent", sa.Integer(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["users.id"],
@@ -519,7 +525,7 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("window", sa.String(length=8), nullable=False),
         sa.Column("urgent", sa.Boolean(), nullable=False),
-        sa.Column("send_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("send_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column(
             "preview",
@@ -528,9 +534,9 @@ def upgrade() -> None:
         ),
         sa.Column("consultation_id", sa.Integer(), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("platform_result", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
             ["consultation_id"],
@@ -553,7 +559,7 @@ def upgrade() -> None:
         sa.Column("commune_code", sa.Integer(), nullable=True),
         sa.Column("unit_id", sa.Integer(), nullable=True),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignee_id"],
             ["users.id"],
@@ -623,29 +629,29 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.Integer(), nullable=True),
         sa.Column("merged_into_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("received_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ack_due_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ack_due_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
-            "first_response_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True
+            "first_response_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True
         ),
-        sa.Column("answered_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
-        sa.Column("reminded_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("escalated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("rating_comment", sa.String(length=1000), nullable=False),
         sa.Column(
-            "rating_requested_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True
+            "rating_requested_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True
         ),
-        sa.Column("rated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
-            "rating_reply_done_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True
+            "rating_reply_done_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("search_text", sa.Text(), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignee_id"],
             ["users.id"],
@@ -704,8 +710,8 @@ def upgrade() -> None:
         sa.Column("option_index", sa.Integer(), nullable=True),
         sa.Column("opinion", sa.Text(), nullable=True),
         sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["consultation_id"],
             ["consultations.id"],
@@ -778,10 +784,10 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("delivery_status", sa.String(length=16), nullable=True),
         sa.Column("delivery_error", sa.String(length=500), nullable=True),
-        sa.Column("sent_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("seen_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("seen_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["users.id"],
@@ -808,7 +814,7 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_notes_author_id_users"), ondelete="SET NULL"
         ),
@@ -838,7 +844,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["contact_id"],
             ["contacts.id"],
@@ -878,7 +884,7 @@ def upgrade() -> None:
         sa.Column("max_attempts", sa.Integer(), nullable=False),
         sa.Column("retake_after_pass", sa.Boolean(), nullable=False),
         sa.Column("partial_credit", sa.String(length=20), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"],
             ["training_courses.id"],
@@ -897,15 +903,15 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("course_id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("starts_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("venue", sa.String(length=300), nullable=False),
         sa.Column(
             "topic_ids",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"],
             ["training_courses.id"],
@@ -953,8 +959,8 @@ def upgrade() -> None:
         sa.Column("commune_code", sa.Integer(), nullable=True),
         sa.Column("phone", sa.String(length=20), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=True),
-        sa.Column("activated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("activated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"],
             ["training_courses.id"],
@@ -994,7 +1000,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=200), nullable=True),
         sa.Column("paid", sa.Boolean(), nullable=False),
         sa.Column("message_id", sa.Integer(), nullable=True),
-        sa.Column("updated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["broadcast_id"],
             ["broadcasts.id"],
@@ -1035,7 +1041,7 @@ def upgrade() -> None:
         "case_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("from_status", sa.String(length=32), nullable=True),
@@ -1140,7 +1146,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.Integer(), nullable=False),
         sa.Column("commune_code", sa.Integer(), nullable=True),
         sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("received_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("topic", sa.String(length=40), nullable=False),
         sa.Column("sentiment", sa.String(length=10), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -1149,8 +1155,8 @@ def upgrade() -> None:
         sa.Column("confidence", sa.Double(), nullable=False),
         sa.Column("model_version", sa.String(length=64), nullable=False),
         sa.Column("corrected_by_id", sa.Integer(), nullable=True),
-        sa.Column("corrected_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("analysed_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("corrected_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("analysed_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["corrected_by_id"],
             ["users.id"],
@@ -1188,8 +1194,10 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("lease_until", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "next_attempt_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("lease_until", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("parts_sent", sa.Integer(), nullable=False),
         sa.Column(
@@ -1199,9 +1207,9 @@ def upgrade() -> None:
         ),
         sa.Column("last_error_code", sa.String(length=32), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["message_id"],
             ["messages.id"],
@@ -1221,9 +1229,9 @@ def upgrade() -> None:
         sa.Column("quiz_id", sa.Integer(), nullable=False),
         sa.Column("trainee_id", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
-        sa.Column("started_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deadline", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("submitted_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deadline", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column(
             "layout",
@@ -1265,7 +1273,7 @@ def upgrade() -> None:
         sa.Column("session_id", sa.Integer(), nullable=False),
         sa.Column("trainee_id", sa.Integer(), nullable=False),
         sa.Column("method", sa.String(length=8), nullable=False),
-        sa.Column("at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("marked_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["marked_by_id"],
@@ -1306,7 +1314,7 @@ def upgrade() -> None:
         sa.Column("trainee_id", sa.Integer(), nullable=False),
         sa.Column("holder_name", sa.String(length=200), nullable=False),
         sa.Column("course_title", sa.String(length=300), nullable=False),
-        sa.Column("issued_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("issued_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"],
             ["training_courses.id"],
@@ -1336,7 +1344,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"],
             ["training_courses.id"],
@@ -1370,7 +1378,7 @@ def upgrade() -> None:
         sa.Column("filename", sa.String(length=200), nullable=False),
         sa.Column("content_type", sa.String(length=100), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=True),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["topic_id"],
             ["training_topics.id"],
@@ -1391,7 +1399,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("explanation", sa.Text(), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["topic_id"],
             ["training_topics.id"],
@@ -1410,8 +1418,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("outbox_id", sa.Integer(), nullable=False),
         sa.Column("worker", sa.String(length=64), nullable=False),
-        sa.Column("started_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.Column("error_code", sa.String(length=32), nullable=True),
         sa.Column("error", sa.String(length=500), nullable=True),

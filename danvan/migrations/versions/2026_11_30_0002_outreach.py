@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
-import danvan.models.base
+import danvan.kernel.models
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -31,7 +31,7 @@ def upgrade() -> None:
     with op.batch_alter_table("consultation_answers", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
-                "phone_asked_at", danvan.models.base.UTCDateTime(timezone=True), nullable=True
+                "phone_asked_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=True
             )
         )
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
@@ -48,8 +48,8 @@ def upgrade() -> None:
         sa.Column("step", sa.String(length=16), nullable=False),
         sa.Column("pending", _json(), nullable=False),
         sa.Column("stored", sa.Boolean(), nullable=False),
-        sa.Column("expires_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", danvan.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", danvan.kernel.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["consultation_id"],
             ["consultations.id"],

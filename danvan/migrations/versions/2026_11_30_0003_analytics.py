@@ -10,14 +10,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import danvan.models.base
+import danvan.kernel.models
 
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-UTC_DATETIME = danvan.models.base.UTCDateTime(timezone=True)
+UTC_DATETIME = danvan.kernel.models.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

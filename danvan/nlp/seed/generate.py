@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from danvan.kernel.text import fold
 from danvan.nlp.seed.situations import SITUATIONS
-from danvan.text import fold
 
 HERE = Path(__file__).parent
 FIELDS = ("text", "topic", "sentiment", "kind", "urgent", "abusive")
@@ -434,7 +434,7 @@ def _message(
 
 def generate(seed: int = SEED) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(train rows, held-out rows)."""
-    from danvan.areas import province
+    from danvan.kernel.geo import province
 
     rng = random.Random(seed)
     communes = [c.name for c in province(8).communes]

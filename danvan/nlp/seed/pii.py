@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from danvan.text import nfc
+from danvan.kernel.text import nfc
 
 NAMES_CSV = Path(__file__).with_name("pii_names.csv")
 

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from danvan.channels.zalo_bot.payloads import FIXTURES
 from danvan.channels.zalo_oa.payloads import MAX_BODY
-from danvan.db import Database
-from danvan.models import Contact, Direction, InboundEvent, Message
-from danvan.settings import Settings
+from danvan.inbox.models import Contact, Direction, InboundEvent, Message
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
 from danvan.web.app import create_app
 

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from danvan.channels.zalo_bot.payloads import FIXTURES
 from danvan.channels.zalo_oa.payloads import MAX_BODY
-from danvan.db import Database
-from danvan.models import Contact, InboundEvent, Message
-from danvan.settings import Settings
+from danvan.inbox.models import Contact, InboundEvent, Message
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 
 URL = "/webhooks/zalo-bot"
 RECORDED = sorted(path.stem for path in FIXTURES.glob("*.json"))

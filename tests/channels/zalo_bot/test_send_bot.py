@@ -16,8 +16,8 @@ from danvan.channels.base import OutboundMessage, SendStatus
 from danvan.channels.http import SentState
 from danvan.channels.zalo_bot.outbound import ZaloBotSender
 from danvan.devtools.zalo_standin import BOT_SEND, StandinState, state_of
-from danvan.models import utcnow
-from danvan.settings import Settings
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
 
 CHAT = "chat-4242"

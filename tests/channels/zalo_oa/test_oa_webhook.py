@@ -21,8 +21,7 @@ from danvan.channels.base import EventKind
 from danvan.channels.zalo_oa.inbound import parse
 from danvan.channels.zalo_oa.payloads import FIXTURES, MAX_BODY
 from danvan.channels.zalo_oa.signature import sign
-from danvan.db import Database
-from danvan.models import (
+from danvan.inbox.models import (
     Contact,
     Conversation,
     Delivery,
@@ -31,7 +30,8 @@ from danvan.models import (
     Message,
     OutboxItem,
 )
-from danvan.settings import Settings
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
 from danvan.web.app import create_app
 

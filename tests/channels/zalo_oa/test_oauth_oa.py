@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from danvan.channels.base import OutboundMessage, SendStatus
+from danvan.channels.tokens import get_tokens, load_tokens, store_tokens
 from danvan.channels.zalo_oa.oauth import (
     EXPIRED_REASON,
     OATokenProvider,
@@ -19,11 +20,10 @@ from danvan.channels.zalo_oa.oauth import (
     ZaloOAuthClient,
 )
 from danvan.channels.zalo_oa.outbound import ZaloOASender
-from danvan.core.tokens import get_tokens, load_tokens, store_tokens
-from danvan.db import Database
 from danvan.devtools.zalo_standin import ACCESS_TOKEN, MESSAGE_CS, StandinState, state_of
-from danvan.models import utcnow
-from danvan.settings import Settings
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
 
 ACCESS = "AT-oauth-1"

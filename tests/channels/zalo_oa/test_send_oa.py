@@ -18,10 +18,9 @@ import pytest
 
 from danvan.channels.base import Attachment, OutboundMessage, SendStatus
 from danvan.channels.http import HttpTransport, SentState
+from danvan.channels.tokens import store_tokens
 from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
 from danvan.channels.zalo_oa.outbound import ZaloOASender
-from danvan.core.tokens import store_tokens
-from danvan.db import Database
 from danvan.devtools.zalo_standin import (
     CONVERSATION,
     MESSAGE_CS,
@@ -29,8 +28,9 @@ from danvan.devtools.zalo_standin import (
     StandinState,
     state_of,
 )
-from danvan.models import utcnow
-from danvan.settings import Settings
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
 
 ACCESS = "AT-oa-test-1"

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from danvan.channels.base import EventKind, InboundEvent, ParsedWebhook
 from danvan.channels.zalo_oa.payloads import FIXTURES
 from danvan.channels.zalo_oa.signature import sign
-from danvan.db import Database
-from danvan.models import Contact, Conversation, Message, OutboxItem
-from danvan.models import InboundEvent as InboundEventRow
-from danvan.settings import Settings
+from danvan.inbox.models import Contact, Conversation, Message, OutboxItem
+from danvan.inbox.models import InboundEvent as InboundEventRow
+from danvan.inbox.routes.webhooks import _store_many
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
-from danvan.web.routes.webhooks import _store_many
 
 
 def _text_call(settings: Settings, *, user: str, msg_id: str, text: str) -> tuple[bytes, dict]:

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from danvan.channels.zalo_oa.payloads import FIXTURES, MAX_BODY
 from danvan.channels.zalo_oa.signature import sign
-from danvan.db import Database
-from danvan.models import Contact, InboundEvent, Message
-from danvan.settings import Settings
+from danvan.inbox.models import Contact, InboundEvent, Message
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 
 URL = "/webhooks/zalo-oa"
 HEADER_TIMESTAMP = "1764403200000"

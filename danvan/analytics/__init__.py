@@ -1,1 +1,0 @@
-"""Public opinion in aggregate: analysis results, rollups, emerging issues and reports."""

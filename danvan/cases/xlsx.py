@@ -1,0 +1,122 @@
+"""The cases workbook (XLSX): figures per commune, unit and category, and the case list."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
+from sqlalchemy.orm import Session
+
+from danvan.accounts.actors import Actor
+from danvan.cases import cases as core
+from danvan.cases import rules as rules
+from danvan.kernel import geo, taxonomy
+from danvan.kernel.settings import Settings
+
+FIGURE_COLUMNS = (
+    ("received", "Tiếp nhận"),
+    ("answered", "Đã trả lời"),
+    ("answered_on_time", "Trả lời đúng hạn"),
+    ("open", "Đang xử lý"),
+    ("overdue", "Quá hạn"),
+    ("median_hours_to_first_response", "Trung vị giờ đến phản hồi đầu"),
+    ("median_hours_to_answer", "Trung vị giờ đến trả lời"),
+    ("satisfaction_average", "Mức hài lòng TB (1–5)"),
+    ("satisfaction_count", "Số lượt đánh giá"),
+)
+
+
+def _safe(value: object) -> object:
+    """Cells never start a formula: citizen text is data, not code, in Excel too."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def workbook(
+    session: Session,
+    *,
+    actor: Actor,
+    settings: Settings,
+    start: datetime,
+    end: datetime,
+    commune_code: int | None = None,
+    unit_id: int | None = None,
+    category: str | None = None,
+) -> bytes:
+    zone = ZoneInfo(settings.timezone)
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for by, title in (
+        ("commune", "Theo xã"),
+        ("unit", "Theo đơn vị"),
+        ("category", "Theo lĩnh vực"),
+    ):
+        sheet = book.create_sheet(title)
+        sheet.append(
+            [title.removeprefix("Theo ").capitalize(), *(label for _, label in FIGURE_COLUMNS)]
+        )
+        for row in core.report_breakdown(
+            session,
+            actor=actor,
+            start=start,
+            end=end,
+            by=by,
+            commune_code=commune_code,
+            unit_id=unit_id,
+            category=category,
+        ):
+            sheet.append([_safe(row["label"]), *(row[key] for key, _ in FIGURE_COLUMNS)])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+    cases = core.report_cases(
+        session,
+        actor=actor,
+        start=start,
+        end=end,
+        commune_code=commune_code,
+        unit_id=unit_id,
+        category=category,
+    )
+    sheet = book.create_sheet("Danh sách")
+    sheet.append(
+        [
+            "Mã",
+            "Tiêu đề",
+            "Lĩnh vực",
+            "Xã/phường",
+            "Đơn vị",
+            "Trạng thái",
+            "Tiếp nhận",
+            "Hạn",
+            "Trả lời",
+            "Đánh giá",
+        ]
+    )
+    for case in cases:
+        sheet.append(
+            [
+                case.code,
+                _safe(case.title),
+                taxonomy.topic_name(case.category),
+                geo.commune_name(case.commune_code),
+                _safe(case.unit.name) if case.unit else "",
+                rules.status_name(settings, case.status),
+                case.received_at.astimezone(zone).replace(tzinfo=None),
+                case.due_at.astimezone(zone).replace(tzinfo=None),
+                case.answered_at.astimezone(zone).replace(tzinfo=None)
+                if case.answered_at
+                else None,
+                case.rating,
+            ]
+        )
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

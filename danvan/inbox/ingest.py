@@ -1,0 +1,580 @@
+"""Turning parsed inbound events into contacts, conversations and messages.
+
+Runs inside the webhook's own transaction: the event is committed before the platform gets its
+200. Each event is stored raw first under a unique (channel, dedupe_key); a redelivery hits that
+constraint and stores nothing new.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from danvan.channels.base import EventKind, InboundEvent
+from danvan.inbox.conversations import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
+from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
+from danvan.inbox.models import InboundEvent as InboundEventRow
+from danvan.kernel import geo
+from danvan.kernel.models import utcnow
+from danvan.kernel.text import clean, preview
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0  # new events
+    duplicates: int = 0
+    messages: list[int] = field(default_factory=list)  # ids of new inbound messages
+
+
+def ingest_events(
+    session: Session,
+    *,
+    events: list[InboundEvent],
+    province_code: int,
+    ask_commune: bool = False,
+) -> IngestResult:
+    """Store and apply `events`. With `ask_commune`, a Zalo citizen whose message names no
+    commune is asked for it (once per citizen) through the outbox."""
+    result = IngestResult()
+    new_texts: list[InboundEvent] = []
+    for event in events:
+        fast = event.kind == EventKind.MESSAGE and bool(event.user_id)
+        if fast:
+            # Core statements do not flush the session: write out what earlier ORM work left.
+            session.flush()
+        if not _store_raw(session, event):
+            result.duplicates += 1
+            continue
+        result.stored += 1
+        if event.kind == EventKind.MESSAGE and event.user_id and event.text:
+            new_texts.append(event)
+        if fast:
+            message_id = _fast_message(
+                session, event, province_code=province_code, ask_commune=ask_commune
+            )
+            if session.identity_map:
+                # Objects loaded earlier in this session may predate the rows just written.
+                session.expire_all()
+            if message_id is not None:
+                result.messages.append(message_id)
+            continue
+        message = _apply(session, event, province_code=province_code, ask_commune=ask_commune)
+        if message is not None:
+            result.messages.append(message.id)
+    for event in new_texts:
+        _offer_text(session, event)
+    return result
+
+
+# Areas that act on a citizen's text (votes, opt-outs, staff linking their Zalo...). Each module
+# provides `wants_text(session, text) -> bool` (cheap: asked for every inbound text) and
+# `on_text(session, *, channel, user_id, text) -> bool` (True when it consumed the text, which
+# stops the later ones). The text is already stored as an inbound message when they are called.
+# A module may also provide `on_shared_info(session, contact)`, called after the name, phone or
+# address a citizen shared with the OA (`user_submit_info`) is stored on their contact.
+INBOUND_TEXT_AREAS = ("danvan.outreach.citizens", "danvan.opinion.alerts")
+
+
+def _offer_text(session: Session, event: InboundEvent) -> None:
+    """Offer a citizen's text to each area in turn. A savepoint keeps one area's refusal from
+    touching the rest of the batch; a CoreError is a refusal the area already answered."""
+    from danvan.kernel.errors import CoreError
+
+    assert event.user_id is not None
+    text = event.text or ""
+    for name in INBOUND_TEXT_AREAS:
+        area = importlib.import_module(name)
+        if not area.wants_text(session, text):
+            continue
+        try:
+            with session.begin_nested():
+                if area.on_text(session, channel=event.channel, user_id=event.user_id, text=text):
+                    return
+        except CoreError:
+            return
+
+
+# The hot path (a citizen's message) is written with Core statements, a few round trips each:
+# ORM flushes cost more than the SQL itself. The statements are built once per dialect and take
+# their values as parameters. Other event kinds keep the ORM code below.
+_EVENTS: Table = InboundEventRow.__table__  # type: ignore[assignment]
+_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _insert_ignoring(dialect: str, table: Table, *columns: str) -> Any:
+    """INSERT ... ON CONFLICT (columns) DO NOTHING RETURNING id (SQLite >= 3.35, PostgreSQL)."""
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return stmt.on_conflict_do_nothing(index_elements=list(columns)).returning(table.c.id)
+
+
+def _build(dialect: str, name: str) -> Any:
+    contacts, conversations = _CONTACTS.c, _CONVERSATIONS.c
+    if name == "event":
+        return _insert_ignoring(dialect, _EVENTS, "channel", "dedupe_key")
+    if name == "message":
+        return _insert_ignoring(dialect, _MESSAGES, "channel", "external_id")
+    if name == "contact":
+        return _insert_ignoring(dialect, _CONTACTS, "channel", "external_id")
+    if name == "conversation":
+        return _insert_ignoring(dialect, _CONVERSATIONS, "contact_id")
+    if name == "find_contact":
+        return (
+            select(
+                contacts.id,
+                contacts.app_user_id,
+                contacts.display_name,
+                contacts.commune_code,
+                contacts.commune_asked_at,
+                contacts.last_interaction_at,
+                conversations.id.label("conversation_id"),
+            )
+            .outerjoin(_CONVERSATIONS, conversations.contact_id == contacts.id)
+            .where(
+                contacts.channel == bindparam("p_channel"),
+                contacts.external_id == bindparam("p_external_id"),
+            )
+        )
+    if name == "find_conversation":
+        return select(conversations.id).where(conversations.contact_id == bindparam("p_contact"))
+    if name == "update_contact":
+        return update(_CONTACTS).where(contacts.id == bindparam("p_id"))
+    if name == "ask_contact":
+        return (
+            update(_CONTACTS)
+            .where(contacts.id == bindparam("p_id"), contacts.commune_asked_at.is_(None))
+            .values(commune_asked_at=bindparam("p_at", type_=contacts.commune_asked_at.type))
+            .returning(contacts.id)
+        )
+    if name in ("touch", "touch_commune"):
+        # Counters in SQL (no lost update between two writers); SET expressions all see the
+        # row as it was, so the preview and the time move together.
+        at = bindparam("p_at", type_=conversations.last_message_at.type)
+        newest = conversations.last_message_at <= at
+        values: dict[str, Any] = {
+            "unread_count": conversations.unread_count + 1,
+            # A staff member's own Zalo conversation stays out of the inbox (staff_zalo).
+            "status": case((conversations.status == "staff", "staff"), else_="open"),
+            "last_message_preview": case(
+                (newest, bindparam("p_preview", type_=conversations.last_message_preview.type)),
+                else_=conversations.last_message_preview,
+            ),
+            "last_message_at": case((newest, at), else_=conversations.last_message_at),
+        }
+        if name == "touch_commune":
+            values["commune_code"] = func.coalesce(
+                conversations.commune_code,
+                bindparam("p_commune", type_=conversations.commune_code.type),
+            )
+        return (
+            update(_CONVERSATIONS)
+            .where(conversations.id == bindparam("p_id"))
+            .values(values)
+            .returning(conversations.commune_code)
+        )
+    raise KeyError(name)
+
+
+def _statement(connection: Connection, name: str) -> Any:
+    key = (connection.dialect.name, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = _build(connection.dialect.name, name)
+    return stmt
+
+
+def _store_raw(session: Session, event: InboundEvent) -> bool:
+    """Insert the raw event; False when this channel already has its dedupe key (including a
+    concurrent delivery of the same event that won the race)."""
+    connection = session.connection()
+    inserted = connection.execute(
+        _statement(connection, "event"),
+        {
+            "channel": event.channel,
+            "event_name": event.event_name[:64],
+            "dedupe_key": event.dedupe_key[:200],
+            "raw": event.raw,
+            "outcome": "stored" if event.kind == EventKind.UNKNOWN else "processed",
+            "received_at": utcnow(),
+        },
+    ).scalar()
+    return inserted is not None
+
+
+def _fast_message(
+    session: Session, event: InboundEvent, *, province_code: int, ask_commune: bool
+) -> int | None:
+    """`_apply` for a MESSAGE event, same outcome, in Core: the id of the new message or None."""
+    assert event.user_id is not None
+    connection = session.connection()
+    contact = _contact_row(connection, event)
+    contact_id: int = contact["id"]
+    updates: dict[str, Any] = {}
+    if event.occurred_at > contact["last_interaction_at"]:
+        updates["last_interaction_at"] = event.occurred_at
+    if event.app_user_id and not contact["app_user_id"]:
+        updates["app_user_id"] = event.app_user_id
+    if event.display_name and not contact["display_name"]:
+        updates["display_name"] = clean(event.display_name)[:200]
+    last_interaction: datetime = updates.get("last_interaction_at", contact["last_interaction_at"])
+
+    conversation_id: int | None = contact["conversation_id"]
+    text = clean(event.text)
+    if conversation_id is None:
+        # A first message: whether it is known decides whether a conversation is opened.
+        if _known_message(session, event):
+            _update_contact(connection, contact_id, updates)
+            return None
+        conversation_id = _create_conversation(
+            connection,
+            contact_id=contact_id,
+            channel=event.channel,
+            commune_code=contact["commune_code"],
+            last_message_at=last_interaction,
+        )
+    message_id: int | None = connection.execute(
+        _statement(connection, "message"),
+        {
+            "conversation_id": conversation_id,
+            "channel": event.channel,
+            "direction": Direction.IN.value,
+            "kind": event.message_kind,
+            "text": text,
+            "attachments": [a.as_dict() for a in event.attachments],
+            "external_id": event.message_id,
+            "source": "citizen",
+            "created_at": event.occurred_at,
+        },
+    ).scalar()
+    if message_id is None:
+        # The same platform message under another event key (e.g. a Bot message id seen under
+        # two event names): the raw event is kept, the message is not stored twice.
+        _update_contact(connection, contact_id, updates)
+        return None
+
+    commune_code: int | None = contact["commune_code"]
+    if commune_code is None and text:
+        # "tôi ở xã Minh Quang": the citizen declared their commune.
+        found = geo.find_commune_in_text(text, province_code)
+        if found:
+            commune_code = updates["commune_code"] = found.code
+            updates["commune_source"] = "citizen"
+    _update_contact(connection, contact_id, updates)
+
+    params: dict[str, Any] = {
+        "p_id": conversation_id,
+        "p_at": event.occurred_at,
+        "p_preview": preview(text or f"[{event.message_kind}]", 200),
+    }
+    if commune_code is not None:
+        params["p_commune"] = commune_code
+    conversation_commune = connection.execute(
+        _statement(connection, "touch" if commune_code is None else "touch_commune"), params
+    ).scalar()
+    if (
+        ask_commune
+        and conversation_commune is None
+        and contact["commune_asked_at"] is None
+        and event.channel in ASKS_FOR_COMMUNE
+    ):
+        _ask_for_commune_once(
+            session,
+            contact_id=contact_id,
+            conversation_id=conversation_id,
+            channel=event.channel,
+            recipient=event.user_id,
+        )
+    return message_id
+
+
+def _contact_row(connection: Connection, event: InboundEvent) -> Any:
+    """The contact (created when missing) joined with its conversation id, if any."""
+    query = _statement(connection, "find_contact")
+    key = {"p_channel": event.channel, "p_external_id": event.user_id}
+    row = connection.execute(query, key).mappings().first()
+    if row is not None:
+        return row
+    # Two first messages of one citizen may arrive at once: the unique (channel, external_id)
+    # lets one insert win; the other finds its row on the second read.
+    connection.execute(
+        _statement(connection, "contact"),
+        {
+            "channel": event.channel,
+            "external_id": event.user_id,
+            "first_interaction_at": event.occurred_at,
+            "last_interaction_at": event.occurred_at,
+            "is_follower": event.channel == "zalo_oa",
+        },
+    )
+    return connection.execute(query, key).mappings().one()
+
+
+def _update_contact(connection: Connection, contact_id: int, values: dict[str, Any]) -> None:
+    if values:
+        connection.execute(_statement(connection, "update_contact"), {"p_id": contact_id, **values})
+
+
+def _create_conversation(
+    connection: Connection,
+    *,
+    contact_id: int,
+    channel: str,
+    commune_code: int | None,
+    last_message_at: datetime,
+) -> int:
+    created = connection.execute(
+        _statement(connection, "conversation"),
+        {
+            "contact_id": contact_id,
+            "channel": channel,
+            "commune_code": commune_code,
+            "last_message_at": last_message_at,
+        },
+    ).scalar()
+    if created is None:
+        # A concurrent first message opened it.
+        created = connection.execute(
+            _statement(connection, "find_conversation"), {"p_contact": contact_id}
+        ).scalar_one()
+    return int(created)
+
+
+def _ask_for_commune_once(
+    session: Session, *, contact_id: int, conversation_id: int, channel: str, recipient: str
+) -> None:
+    from danvan.inbox.outbox import enqueue
+
+    connection = session.connection()
+    claimed = connection.execute(
+        _statement(connection, "ask_contact"), {"p_id": contact_id, "p_at": utcnow()}
+    ).scalar()
+    if claimed is None:
+        return  # a concurrent message asked already
+    prompt = Message(
+        conversation_id=conversation_id,
+        channel=channel,
+        direction=Direction.OUT,
+        kind="text",
+        text=ASK_COMMUNE_TEXT,
+        source="system",
+        delivery_status=Delivery.QUEUED,
+    )
+    session.add(prompt)
+    session.flush()
+    enqueue(session, message=prompt, recipient=recipient)
+
+
+def _apply(
+    session: Session, event: InboundEvent, *, province_code: int, ask_commune: bool = False
+) -> Message | None:
+    if event.kind == EventKind.UNKNOWN or not event.user_id:
+        return None
+    if event.kind in (EventKind.DELIVERED, EventKind.SEEN):
+        _mark_delivery(session, event)
+        return None
+    contact = _contact(session, event)
+    if event.kind == EventKind.FOLLOW:
+        contact.is_follower = True
+        contact.last_interaction_at = max(contact.last_interaction_at, event.occurred_at)
+    elif event.kind == EventKind.UNFOLLOW:
+        contact.is_follower = False
+    elif event.kind == EventKind.USER_INFO:
+        _apply_shared_info(contact, event, province_code=province_code)
+        _sync_commune(session, contact)
+        for name in INBOUND_TEXT_AREAS:
+            hook = getattr(importlib.import_module(name), "on_shared_info", None)
+            if hook is not None:
+                hook(session, contact)
+    elif event.kind == EventKind.MESSAGE:
+        contact.last_interaction_at = max(contact.last_interaction_at, event.occurred_at)
+        return _inbound_message(
+            session, contact, event, province_code=province_code, ask_commune=ask_commune
+        )
+    elif event.kind == EventKind.ECHO:
+        return _echo(session, contact, event)
+    return None
+
+
+def _contact(session: Session, event: InboundEvent) -> Contact:
+    assert event.user_id is not None
+    contact = session.scalar(
+        select(Contact).where(
+            Contact.channel == event.channel, Contact.external_id == event.user_id
+        )
+    )
+    if contact is None:
+        contact = Contact(
+            channel=event.channel,
+            external_id=event.user_id,
+            first_interaction_at=event.occurred_at,
+            last_interaction_at=event.occurred_at,
+            is_follower=event.channel == "zalo_oa" and event.kind != EventKind.UNFOLLOW,
+        )
+        session.add(contact)
+    if event.app_user_id and not contact.app_user_id:
+        contact.app_user_id = event.app_user_id
+    if event.display_name and not contact.display_name:
+        contact.display_name = clean(event.display_name)[:200]
+    session.flush()
+    return contact
+
+
+def conversation_for(session: Session, contact: Contact) -> Conversation:
+    conversation = session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
+    if conversation is None:
+        conversation = Conversation(
+            contact_id=contact.id,
+            channel=contact.channel,
+            commune_code=contact.commune_code,
+            last_message_at=contact.last_interaction_at,
+        )
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def _sync_commune(session: Session, contact: Contact) -> None:
+    conversation = session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
+    if conversation is not None and conversation.commune_code is None:
+        conversation.commune_code = contact.commune_code
+
+
+def _apply_shared_info(contact: Contact, event: InboundEvent, *, province_code: int) -> None:
+    info = event.shared_info
+    if info is None:
+        return
+    # The citizen chose to share these with the OA: that choice is the consent we record.
+    contact.consent_at = event.occurred_at
+    if info.name:
+        contact.display_name = clean(info.name)[:200]
+    if info.phone:
+        contact.phone = clean(info.phone)[:32]
+    if info.address:
+        contact.address = clean(info.address)[:500]
+        if contact.commune_code is None:
+            found = geo.find_commune_in_text(info.address, province_code)
+            if found:
+                contact.commune_code = found.code
+                contact.commune_source = "citizen"
+
+
+def _inbound_message(
+    session: Session,
+    contact: Contact,
+    event: InboundEvent,
+    *,
+    province_code: int,
+    ask_commune: bool = False,
+) -> Message | None:
+    if _known_message(session, event):
+        # The same platform message under another event key (e.g. a Bot message id seen under
+        # two event names): the raw event is kept, the message is not stored twice.
+        return None
+    text = clean(event.text)
+    conversation = conversation_for(session, contact)
+    if contact.commune_code is None and text:
+        # "tôi ở xã Minh Quang": the citizen declared their commune.
+        found = geo.find_commune_in_text(text, province_code)
+        if found:
+            contact.commune_code = found.code
+            contact.commune_source = "citizen"
+    if conversation.commune_code is None and contact.commune_code is not None:
+        conversation.commune_code = contact.commune_code
+    message = Message(
+        conversation_id=conversation.id,
+        channel=event.channel,
+        direction=Direction.IN,
+        kind=event.message_kind,
+        text=text,
+        attachments=[a.as_dict() for a in event.attachments],
+        external_id=event.message_id,
+        source="citizen",
+        created_at=event.occurred_at,
+    )
+    session.add(message)
+    conversation.unread_count += 1
+    if conversation.status != "staff":  # a staff member's own Zalo conversation (staff_zalo)
+        conversation.status = "open"
+    _touch(conversation, message)
+    session.flush()
+    if (
+        ask_commune
+        and conversation.commune_code is None
+        and contact.commune_asked_at is None
+        and event.channel in ASKS_FOR_COMMUNE
+    ):
+        queue_commune_question(session, conversation=conversation, author_id=None)
+    return message
+
+
+def _echo(session: Session, contact: Contact, event: InboundEvent) -> Message | None:
+    """A message the OA sent from Zalo's own inbox: recorded, never answered."""
+    if _known_message(session, event):
+        return None  # the echo of a reply danvan itself sent
+    conversation = conversation_for(session, contact)
+    message = Message(
+        conversation_id=conversation.id,
+        channel=event.channel,
+        direction=Direction.OUT,
+        kind=event.message_kind,
+        text=clean(event.text),
+        attachments=[a.as_dict() for a in event.attachments],
+        external_id=event.message_id,
+        source="oa_inbox",
+        delivery_status=Delivery.SENT,
+        sent_at=event.occurred_at,
+        created_at=event.occurred_at,
+    )
+    session.add(message)
+    _touch(conversation, message)
+    session.flush()
+    return message
+
+
+def _known_message(session: Session, event: InboundEvent) -> bool:
+    """Whether this channel already has a message with the event's platform message id."""
+    if not event.message_id:
+        return False
+    found = session.scalar(
+        select(Message.id).where(
+            Message.channel == event.channel, Message.external_id == event.message_id
+        )
+    )
+    return found is not None
+
+
+def _touch(conversation: Conversation, message: Message) -> None:
+    if message.created_at >= conversation.last_message_at:
+        conversation.last_message_at = message.created_at
+        conversation.last_message_preview = preview(message.text or f"[{message.kind}]", 200)
+
+
+def _mark_delivery(session: Session, event: InboundEvent) -> None:
+    if not event.message_ids:
+        return
+    ids = list(event.message_ids)
+    base = update(Message).where(
+        Message.channel == event.channel,
+        Message.external_id.in_(ids),
+        Message.direction == Direction.OUT,
+    )
+    if event.kind == EventKind.SEEN:
+        session.execute(
+            base.values(delivery_status=Delivery.SEEN, seen_at=event.occurred_at),
+            execution_options={"synchronize_session": False},
+        )
+    else:
+        session.execute(
+            base.where(Message.delivery_status != Delivery.SEEN).values(
+                delivery_status=Delivery.DELIVERED, delivered_at=event.occurred_at
+            ),
+            execution_options={"synchronize_session": False},
+        )

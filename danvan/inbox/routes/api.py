@@ -1,0 +1,663 @@
+"""The JSON API under /api/v1: thin routes over the core, authenticated by personal tokens.
+
+Every route takes `ApiActor` (a bearer token; 401 without one) and `SessionDep` (one transaction,
+committed before the response is sent). Scope is the core's: out-of-scope objects are 404, and
+read-only accounts get 403 on writes. Every error is `{"detail": ..., "code": ...}`: core errors
+are mapped by the app; `ApiRoute` below maps request-validation errors and 401s the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.types import Message
+
+from danvan.accounts import audit
+from danvan.accounts.models import AuditEntry, Role, User
+from danvan.accounts.staff import do_create_user, do_set_role
+from danvan.inbox import conversations as inbox
+from danvan.inbox import privacy
+from danvan.inbox.schemas import (
+    MAX_DB_INT,
+    AssignIn,
+    AuditOut,
+    AuditPage,
+    CommuneOut,
+    CommuneRef,
+    ContactDetail,
+    ContactExport,
+    ConversationOut,
+    ConversationPage,
+    ConversationPatch,
+    DeletionOut,
+    ErrorOut,
+    LabelIn,
+    LabelOut,
+    LabelsIn,
+    MeOut,
+    MessageOut,
+    NoteIn,
+    NoteOut,
+    ProvinceOut,
+    ProvinceSummary,
+    ReplyIn,
+    UserCreate,
+    UserOut,
+    UserPatch,
+)
+from danvan.kernel import geo
+from danvan.kernel.errors import Invalid, NotFound
+from danvan.kernel.text import clean, fold
+from danvan.web.deps import ApiActor, SessionDep, SettingsDep
+
+# Nothing the API accepts comes near this (a reply is at most 8,000 characters).
+MAX_BODY = 256 * 1024
+TOO_LARGE = f"Dữ liệu gửi lên lớn quá {MAX_BODY // 1024} KiB"
+_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large"}
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class ApiRoute(APIRoute):
+    """Turns FastAPI's own errors into the API's `{"detail", "code"}` shape, and bounds bodies.
+
+    A validation error is re-raised as the core's `Invalid`, so that the request's transaction
+    rolls back exactly as for any core error. An `HTTPException` (the 401 of `api_actor`) is
+    answered here: it is raised before anything is written. A body larger than `MAX_BODY` gets
+    a 413 (announced by Content-Length: before it is read; streamed: as soon as it is past the
+    limit). FastAPI's own `max_body_size` would answer that 413 in plain text.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > MAX_BODY:
+                return _error(413, TOO_LARGE, "too_large")
+            upstream = request.receive
+            size = 0
+
+            async def receive() -> Message:
+                nonlocal size
+                message = await upstream()
+                if message["type"] == "http.request":
+                    size += len(message.get("body", b""))
+                    if size > MAX_BODY:
+                        raise _BodyTooLarge
+                return message
+
+            try:
+                return await handler(Request(request.scope, receive))
+            except RequestValidationError as exc:
+                raise Invalid(_describe(exc.errors()), code="invalid_input") from exc
+            except HTTPException as exc:
+                if size > MAX_BODY:  # FastAPI reports a failed body read as a 400
+                    return _error(413, TOO_LARGE, "too_large")
+                code = _HTTP_CODES.get(exc.status_code, "error")
+                return _error(exc.status_code, str(exc.detail), code, exc.headers)
+
+        return route_handler
+
+
+def _error(
+    status: int, detail: str, code: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+
+
+def _describe(errors: Any) -> str:
+    parts = []
+    for error in list(errors)[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "Dữ liệu không hợp lệ — " + "; ".join(parts)
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing or invalid bearer token"},
+    404: {"model": ErrorOut, "description": "Not found, or outside your communes"},
+    422: {"model": ErrorOut, "description": "Invalid input"},
+}
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorOut, "description": "Read-only account"}
+}
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["api"],
+    route_class=ApiRoute,
+    responses=_ERRORS,
+)
+
+ConversationId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+ContactId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+UserId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+OptionalDbInt = Annotated[int | None, Query(ge=1, le=MAX_DB_INT)]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """An aware UTC datetime; a naive one is taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise Invalid("Thời điểm không hợp lệ", code="invalid_input") from None
+
+
+# --- conversations ------------------------------------------------------------------------------
+
+
+@router.get("/conversations")
+def list_conversations(
+    actor: ApiActor,
+    session: SessionDep,
+    commune_code: OptionalDbInt = None,
+    channel: Annotated[Literal["zalo_oa", "zalo_bot", "web"] | None, Query()] = None,
+    unread: bool = False,
+    assigned_to_me: bool = False,
+    triage: Annotated[bool, Query(description="Only conversations with no commune yet")] = False,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    label: Annotated[str | None, Query(max_length=200, description="Label id or name")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Name, phone or last message; diacritics optional"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[
+        datetime | None,
+        Query(description="Cursor: the `next_before` of the previous page (ISO datetime)"),
+    ] = None,
+    before_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_DB_INT,
+            description="With `before`: the `next_before_id` of the previous page, so that "
+            "conversations sharing that instant are not skipped",
+        ),
+    ] = None,
+) -> ConversationPage:
+    """The conversations you may see, newest activity first, one page at a time.
+
+    Follow `next_before` (and `next_before_id`) for the next page; null on the last one."""
+    label_id: int | None = None
+    if label is not None:
+        found = _label_id(session, label)
+        if found is None:
+            return ConversationPage(items=[], next_before=None, next_before_id=None)
+        label_id = found
+    cursor = _utc(before)
+    filters = inbox.ConversationFilter(
+        commune_code=commune_code,
+        channel=channel,
+        unread=unread,
+        assigned_to_me=assigned_to_me,
+        triage=triage,
+        status=status,
+        label_id=label_id,
+        q=inbox.search_filter_q(q),
+        before=cursor,
+        before_id=before_id if cursor is not None else None,
+        limit=limit,
+    )
+    items = inbox.list_conversations(session, actor=actor, filters=filters)
+    last = items[-1] if len(items) == limit else None
+    return ConversationPage(
+        items=[ConversationOut.of(c) for c in items],
+        next_before=last.last_message_at if last else None,
+        next_before_id=last.id if last else None,
+    )
+
+
+def _label_id(session: SessionDep, label: str) -> int | None:
+    label = clean(label)
+    if label.isdigit():
+        return int(label) if int(label) <= MAX_DB_INT else None
+    for row in inbox.list_labels(session):
+        if fold(row.name) == fold(label):
+            return row.id
+    return None
+
+
+@router.get("/conversations/{conversation_id}")
+def get_conversation(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId
+) -> ConversationOut:
+    """One conversation."""
+    conversation = inbox.access_conversation(session, actor=actor, conversation_id=conversation_id)
+    return ConversationOut.of(conversation)
+
+
+@router.patch("/conversations/{conversation_id}", responses=_WRITE_ERRORS)
+def patch_conversation(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: ConversationPatch
+) -> ConversationOut:
+    """Move the conversation to a commune (it leaves triage) and/or open or close it.
+
+    You can only move it to a commune you serve (admins: anywhere, or null for triage)."""
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    if not body.model_fields_set:
+        raise Invalid("Không có gì để thay đổi (commune_code, status)", code="empty")
+    if "commune_code" in body.model_fields_set:
+        inbox.do_set_commune(
+            session, actor=actor, conversation=conversation, commune_code=body.commune_code
+        )
+    if body.status is not None:
+        inbox.do_set_status(session, actor=actor, conversation=conversation, status=body.status)
+    session.flush()
+    return ConversationOut.of(conversation)
+
+
+@router.get("/conversations/{conversation_id}/messages")
+def list_messages(
+    actor: ApiActor,
+    session: SessionDep,
+    conversation_id: ConversationId,
+    after_id: Annotated[
+        int | None, Query(ge=0, le=MAX_DB_INT, description="Only messages after this id")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> list[MessageOut]:
+    """The conversation's messages, oldest first. Poll with `after_id` for new ones."""
+    conversation = inbox.access_conversation(session, actor=actor, conversation_id=conversation_id)
+    messages = inbox.list_messages(
+        session, conversation=conversation, after_id=after_id, limit=limit
+    )
+    return [MessageOut.of(m) for m in messages]
+
+
+@router.post("/conversations/{conversation_id}/replies", status_code=201, responses=_WRITE_ERRORS)
+def reply(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: ReplyIn
+) -> MessageOut:
+    """Answer the citizen. The reply is queued (`delivery_status` "queued") and sent by the
+    worker; poll the messages to follow its delivery."""
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    message = inbox.do_reply(session, actor=actor, conversation=conversation, text=body.text)
+    return MessageOut.of(message)
+
+
+@router.post(
+    "/conversations/{conversation_id}/ask-commune", status_code=201, responses=_WRITE_ERRORS
+)
+def ask_commune(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId
+) -> MessageOut:
+    """Ask a citizen in triage which commune they live in (once per citizen; Zalo channels).
+    Their answer is matched to a commune when it arrives. 422 if it has a commune or was asked."""
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    return MessageOut.of(inbox.do_ask_commune(session, actor=actor, conversation=conversation))
+
+
+@router.post("/conversations/{conversation_id}/assign", responses=_WRITE_ERRORS)
+def assign(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: AssignIn
+) -> ConversationOut:
+    """Give the conversation to a staff member of its commune, or `null` to unassign."""
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    inbox.do_assign(session, actor=actor, conversation=conversation, assignee_id=body.assignee_id)
+    session.flush()
+    session.refresh(conversation, ["assignee"])
+    return ConversationOut.of(conversation)
+
+
+@router.post("/conversations/{conversation_id}/read", responses=_WRITE_ERRORS)
+def mark_read(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId
+) -> ConversationOut:
+    """Mark the conversation read (its unread count goes to 0). Officers and admins only: the
+    count is shared by everyone who answers the commune."""
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    inbox.mark_read(session, conversation=conversation)
+    audit.record(
+        session, actor=actor, action="read", object_type="conversation", object_id=conversation.id
+    )
+    return ConversationOut.of(conversation)
+
+
+@router.get("/conversations/{conversation_id}/notes")
+def list_notes(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId
+) -> list[NoteOut]:
+    """Staff-internal notes on the conversation, oldest first (never sent to the citizen)."""
+    conversation = inbox.access_conversation(session, actor=actor, conversation_id=conversation_id)
+    return [NoteOut.of(n) for n in inbox.list_notes(session, conversation=conversation)]
+
+
+@router.post("/conversations/{conversation_id}/notes", status_code=201, responses=_WRITE_ERRORS)
+def add_note(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: NoteIn
+) -> NoteOut:
+    """Add an internal note (never sent to the citizen)."""
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    note = inbox.do_add_note(session, actor=actor, conversation=conversation, text=body.text)
+    return NoteOut.of(note)
+
+
+@router.put("/conversations/{conversation_id}/labels", responses=_WRITE_ERRORS)
+def set_labels(
+    actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: LabelsIn
+) -> ConversationOut:
+    """Replace the conversation's labels with `label_ids` ([] removes them all)."""
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    inbox.do_set_labels(session, actor=actor, conversation=conversation, label_ids=body.label_ids)
+    return ConversationOut.of(conversation)
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+
+@router.get("/labels")
+def list_labels(_actor: ApiActor, session: SessionDep) -> list[LabelOut]:
+    """Every label, by name."""
+    return [LabelOut.of(label) for label in inbox.list_labels(session)]
+
+
+@router.post("/labels", status_code=201, responses=_WRITE_ERRORS)
+def create_label(
+    actor: ApiActor, session: SessionDep, body: LabelIn, response: Response
+) -> LabelOut:
+    """Create a label (201), or return the existing one of that name (200): names match
+    with or without diacritics."""
+    actor.require_write()
+    before = {label.id for label in inbox.list_labels(session)}
+    label = inbox.get_or_create_label(session, actor=actor, name=body.name)
+    if label.id in before:
+        response.status_code = 200
+        return LabelOut.of(label)
+    if body.color:
+        label.color = body.color.lower()
+    audit.record(
+        session,
+        actor=actor,
+        action="label_create",
+        object_type="label",
+        object_id=label.id,
+        detail={"name": label.name},
+    )
+    return LabelOut.of(label)
+
+
+# --- areas --------------------------------------------------------------------------------------
+
+
+@router.get("/areas")
+def get_areas(
+    _actor: ApiActor,
+    settings: SettingsDep,
+    province: Annotated[
+        int | None, Query(ge=1, le=MAX_DB_INT, description="Default: this deployment's")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description='Free text naming a commune: "xa minh quang"'),
+    ] = None,
+) -> ProvinceOut:
+    """A province and its communes (the deployment's by default).
+
+    With `q`, `match` is the one commune the text names (with or without diacritics or the
+    xã/phường prefix), and `communes` holds it alone, or else the communes whose name contains
+    the text."""
+    code = province if province is not None else settings.province
+    try:
+        found = geo.province(code)
+    except ValueError:
+        raise NotFound("Không tìm thấy tỉnh/thành phố") from None
+    communes = found.communes
+    match = None
+    text = clean(q or "")
+    if text:
+        match = geo.match_commune(text, code) or geo.find_commune_in_text(text, code)
+        if match is not None:
+            communes = (match,)
+        else:
+            needle = fold(text)
+            communes = tuple(c for c in communes if needle in fold(c.name))
+    return ProvinceOut(
+        code=found.code,
+        name=found.name,
+        communes=[CommuneOut.of(c) for c in communes],
+        match=CommuneOut.of(match) if match is not None else None,
+    )
+
+
+@router.get("/areas/provinces")
+def list_provinces(_actor: ApiActor) -> list[ProvinceSummary]:
+    """The 34 provinces and centrally-run cities, with their commune counts."""
+    return [
+        ProvinceSummary(code=p.code, name=p.name, commune_count=len(p.communes))
+        for p in geo.provinces().values()
+    ]
+
+
+# --- me, users, audit -----------------------------------------------------------------------------
+
+
+@router.get("/me")
+def me(actor: ApiActor) -> MeOut:
+    """The token's user: role and communes."""
+    user = actor.user
+    return MeOut(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        role=Role(user.role),
+        locale=user.locale,
+        communes=CommuneRef.of_codes(user.commune_codes),
+    )
+
+
+@router.get("/users", responses=_WRITE_ERRORS)
+def list_users(actor: ApiActor, session: SessionDep) -> list[UserOut]:
+    """Every staff account (admins only)."""
+    return [UserOut.of(u) for u in inbox.list_users(session, actor=actor)]
+
+
+@router.post("/users", status_code=201, responses=_WRITE_ERRORS)
+def create_user(actor: ApiActor, session: SessionDep, body: UserCreate) -> UserOut:
+    """Create a staff account (admins only). Officers and viewers need at least one commune."""
+    user = do_create_user(
+        session,
+        actor=actor,
+        email=body.email,
+        password=body.password,
+        role=body.role.value,
+        communes=body.communes,
+        full_name=body.full_name,
+    )
+    return UserOut.of(user)
+
+
+@router.patch("/users/{user_id}", responses=_WRITE_ERRORS)
+def patch_user(actor: ApiActor, session: SessionDep, user_id: UserId, body: UserPatch) -> UserOut:
+    """Change a staff member's role and/or communes (admins only)."""
+    user = inbox.access_user(session, actor=actor, user_id=user_id)
+    role = body.role.value if body.role is not None else user.role
+    communes = body.communes if body.communes is not None else sorted(user.commune_codes)
+    do_set_role(session, actor=actor, user=user, role=role, communes=communes)
+    session.flush()
+    return UserOut.of(user)
+
+
+@router.get("/audit", responses=_WRITE_ERRORS)
+def list_audit(
+    actor: ApiActor,
+    session: SessionDep,
+    actor_id: OptionalDbInt = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    object_type: Annotated[str | None, Query(max_length=32)] = None,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    via: Annotated[str | None, Query(max_length=16)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: OptionalDbInt = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """The audit log, newest first (admins only). Follow `next_before_id` for older entries."""
+    actor.require_admin()
+    stmt = select(AuditEntry)
+    if actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    for column, value in (
+        (AuditEntry.action, action),
+        (AuditEntry.object_type, object_type),
+        (AuditEntry.object_id, object_id),
+        (AuditEntry.via, via),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == clean(value))
+    if (start := _utc(since)) is not None:
+        stmt = stmt.where(AuditEntry.at >= start)
+    if (end := _utc(until)) is not None:
+        stmt = stmt.where(AuditEntry.at < end)
+    if before_id is not None:
+        stmt = stmt.where(AuditEntry.id < before_id)
+    entries = list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit)))
+    actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
+    users = (
+        {u.id: u for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
+        if actor_ids
+        else {}
+    )
+    return AuditPage(
+        items=[AuditOut.of(e, users.get(e.actor_id) if e.actor_id else None) for e in entries],
+        next_before_id=entries[-1].id if len(entries) == limit else None,
+    )
+
+
+# --- personal data (Decree 13/2023) ---------------------------------------------------------------
+
+
+@router.get("/contacts/{contact_id}")
+def get_contact(actor: ApiActor, session: SessionDep, contact_id: ContactId) -> ContactDetail:
+    """A citizen's contact record."""
+    contact = privacy.access_contact(session, actor=actor, contact_id=contact_id)
+    conversation = privacy.conversation_of(session, contact)
+    return ContactDetail.build(
+        contact,
+        conversation_id=conversation.id if conversation is not None else None,
+        erased=privacy.is_erased(contact),
+    )
+
+
+class ContactPatch(BaseModel):
+    """Outreach fields staff may set; absent fields are left as they are."""
+
+    commune_code: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
+    tags: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=20)
+    language: str | None = Field(default=None, max_length=8)
+    broadcast_opt_out: bool | None = None
+
+
+class ContactPatched(ContactDetail):
+    tags: list[str]
+    language: str | None
+    broadcast_opt_out: bool
+
+
+@router.patch("/contacts/{contact_id}", responses=_WRITE_ERRORS)
+def patch_contact(
+    actor: ApiActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    contact_id: ContactId,
+    body: ContactPatch,
+) -> ContactPatched:
+    """Set a citizen's commune (`null` sends them back to triage), broadcast tags (replacing
+    the old ones), language, or broadcast opt-out (an opted-out citizen never gets one)."""
+    from danvan.outreach import citizens as outreach
+
+    contact = privacy.access_contact(session, actor=actor, contact_id=contact_id)
+    outreach.do_update_contact(
+        session,
+        actor=actor,
+        contact=contact,
+        province_code=settings.province,
+        commune_code=body.commune_code,
+        set_commune="commune_code" in body.model_fields_set,
+        tags=body.tags,
+        language=body.language,
+        broadcast_opt_out=body.broadcast_opt_out,
+    )
+    conversation = privacy.conversation_of(session, contact)
+    detail = ContactDetail.build(
+        contact,
+        conversation_id=conversation.id if conversation is not None else None,
+        erased=privacy.is_erased(contact),
+    )
+    return ContactPatched(
+        **detail.model_dump(),
+        tags=outreach.contact_tags(session, contact),
+        language=contact.language,
+        broadcast_opt_out=contact.broadcast_opt_out_at is not None,
+    )
+
+
+@router.get("/contacts/{contact_id}/export", responses=_WRITE_ERRORS)
+def export_contact(actor: ApiActor, session: SessionDep, contact_id: ContactId) -> ContactExport:
+    """Everything held about the citizen (contact data, messages both ways), for a request
+    under Decree 13/2023. Staff-internal notes are left out, and the export says so.
+    Officers and admins only; the export is recorded in the audit log."""
+    contact = privacy.access_contact(session, actor=actor, contact_id=contact_id)
+    return ContactExport.model_validate(
+        privacy.export_contact(session, actor=actor, contact=contact)
+    )
+
+
+@router.delete("/contacts/{contact_id}", responses=_WRITE_ERRORS)
+def delete_contact(
+    actor: ApiActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    tasks: BackgroundTasks,
+    contact_id: ContactId,
+    reason: Annotated[str, Query(max_length=2000, description="Why (kept in the audit log)")],
+) -> DeletionOut:
+    """Erase the citizen's personal data (admins only; `reason` required).
+
+    Kept: anonymised counts, the conversation's status/labels/assignee and the audit log;
+    erased: name, phone, address, platform ids, message text and attachments (photo files
+    too), note text, the raw events; pending replies are cancelled. 409 when already erased."""
+    contact = privacy.access_contact(session, actor=actor, contact_id=contact_id)
+    deletion = privacy.do_delete_contact(session, actor=actor, contact=contact, reason=reason)
+    # Background tasks run after the response, hence after the commit: a rolled-back erasure
+    # never loses a file.
+    tasks.add_task(privacy.remove_media, settings.media_dir, deletion.media_files)
+    return DeletionOut(
+        contact_id=deletion.contact_id,
+        messages_erased=deletion.messages_erased,
+        notes_erased=deletion.notes_erased,
+        events_deleted=deletion.events_deleted,
+        outbox_cancelled=deletion.outbox_cancelled,
+        media_files=len(deletion.media_files),
+        kept=list(deletion.kept),
+    )

@@ -1,0 +1,1013 @@
+"""The staff web UI: sign-in, the inbox, a conversation, and the admin pages.
+
+Routes are thin: they parse the form or query, pick the transaction (`SessionDep`, committed before
+the response is sent) and call the core. Every POST carries the session's CSRF token. Errors from
+the core become HTML pages (see `StaffRoute`) after the request's transaction has rolled back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+
+from danvan.accounts import staff
+from danvan.accounts.actors import Actor
+from danvan.accounts.audit import record
+from danvan.accounts.models import Role
+from danvan.inbox import conversations as inbox
+from danvan.inbox.models import Conversation, Direction, Message
+from danvan.kernel import geo
+from danvan.kernel.errors import CoreError, Invalid, NotFound
+from danvan.kernel.models import utcnow
+from danvan.web.deps import (
+    CsrfDep,
+    SessionDep,
+    SettingsDep,
+    WebActor,
+    client_ip,
+    login_session,
+)
+from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of, translate_error, translator
+from danvan.web.templating import CurrentUser, render
+
+# Message kinds with a translated name ("[image]" previews are shown as "[Hình ảnh]").
+KINDS = frozenset(
+    {"text", "image", "file", "location", "sticker", "link", "audio", "video", "gif"}
+    | {"business_card", "unsupported"}
+)
+CHANNEL_KEYS = {"zalo_oa": "channel.zalo_oa", "zalo_bot": "channel.zalo_bot", "web": "channel.web"}
+INBOX_PAGE = 50
+SIDEBAR_PAGE = 30
+MESSAGES_SHOWN = 300
+POLL_INBOX = "every 5s"
+POLL_CONVERSATION = "every 3s"
+MAX_PASSWORD = 1024  # argon2 on megabytes of input would be a cheap way to burn our CPU
+FLASH = "flash"
+INBOX_QUERY = "inbox_qs"  # the inbox filters last used, kept for the side list and "back"
+INBOX_PARAMS = ("commune", "channel", "unread", "mine", "triage", "status", "label", "q")
+
+
+# --- Errors as pages ------------------------------------------------------------------------------
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    _ = translator(locale_of(request.session))
+    titles = {403: "error.403", 404: "error.404", 422: "error.422", 429: "error.429"}
+    return render(
+        request,
+        "staff/error.html",
+        {"status": status, "title": _(titles.get(status, "error.generic")), "message": message},
+        status_code=status,
+    )
+
+
+def _error_response(request: Request, exc: Exception) -> Response:
+    _ = translator(locale_of(request.session))
+    if isinstance(exc, CoreError):
+        return _error_page(request, exc.status, translate_error(locale_of(request.session), exc))
+    if isinstance(exc, HTTPException):
+        message = _("error.csrf") if exc.status_code == 403 else str(exc.detail)
+        response = _error_page(request, exc.status_code, message)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+    return _error_page(request, 422, _("error.bad_input"))
+
+
+class StaffRoute(APIRoute):
+    """A route whose core errors, CSRF refusals and bad input become HTML pages.
+
+    The request's transaction is rolled back first: whatever the route wrote before the error
+    is undone, as if the error had reached the session dependency.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def html_errors(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (CoreError, HTTPException, RequestValidationError) as exc:
+                session = getattr(request.state, "db_session", None)
+                if isinstance(session, Session):
+                    await run_in_threadpool(session.rollback)
+                return _error_response(request, exc)
+
+        return html_errors
+
+
+def _remember_session(request: Request, session: SessionDep) -> None:
+    # The same (cached) session the route gets; `StaffRoute` rolls it back on an error.
+    request.state.db_session = session
+
+
+router = APIRouter(
+    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(_remember_session)]
+)
+
+
+# --- Who is acting --------------------------------------------------------------------------------
+
+
+def staff_actor(request: Request, actor: WebActor) -> Actor:
+    request.state.current_user = CurrentUser.of(actor.user)
+    return actor
+
+
+StaffActor = Annotated[Actor, Depends(staff_actor)]
+
+
+def admin_actor(actor: StaffActor) -> Actor:
+    if not actor.is_admin:
+        raise NotFound()  # admin pages do not exist for others
+    return actor
+
+
+AdminActor = Annotated[Actor, Depends(admin_actor)]
+
+
+# --- Small helpers --------------------------------------------------------------------------------
+
+
+def safe_next(value: object, default: str = "/inbox") -> str:
+    """A local path to go back to; anything else (other hosts, schemes, `//x`) gives `default`."""
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > 2000:
+        return default
+    if value.startswith(("//", "/\\")) or any(ord(ch) < 32 or ch == "\\" for ch in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or parts.path.startswith("/login"):
+        return default
+    return value
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def flash(request: Request, key: str) -> None:
+    request.session[FLASH] = key
+
+
+def page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    name: str,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+) -> Response:
+    """A full staff page: the nav's unread count and the flash message come with it."""
+    full = {
+        "unread_total": inbox.count_unread(session, actor=actor),
+        "flash": request.session.pop(FLASH, None),
+        "channel_keys": CHANNEL_KEYS,
+        **context,
+    }
+    return render(request, name, full, status_code=status_code)
+
+
+def _form_str(form: Mapping[str, Any], name: str, limit: int = 10_000) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _optional_int(value: str | None, what: str) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise Invalid("{what}: giá trị không hợp lệ", what=what) from None
+
+
+def _fingerprint(parts: Iterable[object]) -> str:
+    return hashlib.sha256(repr(list(parts)).encode()).hexdigest()[:16]
+
+
+# --- Sign-in, sign-out, language ------------------------------------------------------------------
+
+
+@router.get("/")
+def home() -> Response:
+    return redirect("/inbox")
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "") -> Response:
+    if request.session.get("uid"):
+        return redirect(safe_next(next))
+    return render(request, "staff/login.html", {"next": safe_next(next, ""), "email": ""})
+
+
+@router.post("/login", dependencies=[CsrfDep])
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=1000)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD * 4)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    _ = translator(locale_of(request.session))
+    ip = client_ip(request)
+    email = email.strip()[:254]
+    context = {"next": safe_next(next, ""), "email": email}
+    if staff.login_throttled(session, email=email, ip=ip):
+        record(
+            session,
+            actor=None,
+            via="web",
+            action="login_throttled",
+            detail={"email": email},
+            ip=ip,
+        )
+        return render(
+            request,
+            "staff/login.html",
+            {**context, "error": _("login.throttled")},
+            status_code=429,
+        )
+    user = None
+    if email and password and len(password) <= MAX_PASSWORD:
+        user = staff.authenticate(session, email=email, password=password, ip=ip)
+    if user is None:
+        staff.record_login_failure(session, email=email, ip=ip)
+        return render(
+            request, "staff/login.html", {**context, "error": _("login.failed")}, status_code=400
+        )
+    login_session(request, user)
+    return redirect(safe_next(next))
+
+
+@router.post("/logout", dependencies=[CsrfDep])
+def logout(request: Request, session: SessionDep, actor: WebActor) -> Response:
+    record(session, actor=actor, action="logout", object_type="user", object_id=actor.user.id)
+    locale = request.session.get(SESSION_KEY)
+    request.session.clear()
+    if locale:
+        request.session[SESSION_KEY] = locale
+    return redirect("/login")
+
+
+@router.post("/lang", dependencies=[CsrfDep])
+def switch_language(
+    request: Request,
+    locale: Annotated[str, Form(max_length=8)] = "vi",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    request.session[SESSION_KEY] = locale if locale in LOCALES else "vi"
+    return redirect(safe_next(next, "/login" if not request.session.get("uid") else "/inbox"))
+
+
+# --- Inbox ----------------------------------------------------------------------------------------
+
+
+def _commune_choices(actor: Actor, province_code: int) -> list[geo.Commune]:
+    """Admins pick among the province's communes; others among their own."""
+    if actor.is_admin:
+        return list(geo.province(province_code).communes)
+    found = [geo.get_commune(code) for code in actor.user.commune_codes]
+    return sorted((c for c in found if c is not None), key=lambda c: c.name)
+
+
+def _parse_filters(
+    actor: Actor, params: Mapping[str, str], *, limit: int
+) -> tuple[inbox.ConversationFilter, dict[str, str]]:
+    raw = {name: params.get(name, "")[:200] for name in INBOX_PARAMS}
+    channel = raw["channel"] if raw["channel"] in inbox.CHANNELS else None
+    status = raw["status"] if raw["status"] in ("open", "closed") else None
+    before: datetime | None = None
+    if params.get("before"):
+        try:
+            before = datetime.fromisoformat(params["before"])
+        except ValueError:
+            raise Invalid("Tham số phân trang không hợp lệ") from None
+        if before.tzinfo is None:
+            raise Invalid("Tham số phân trang không hợp lệ")
+    filters = inbox.ConversationFilter(
+        commune_code=_optional_int(raw["commune"], "Xã/phường"),
+        channel=channel,
+        unread=raw["unread"] == "1",
+        assigned_to_me=raw["mine"] == "1",
+        triage=actor.is_admin and raw["triage"] == "1",
+        status=status,
+        label_id=_optional_int(raw["label"], "Nhãn"),
+        q=inbox.search_filter_q(raw["q"]),
+        before=before,
+        before_id=_optional_int(params.get("before_id"), "Phân trang") if before else None,
+        limit=limit,
+    )
+    return filters, raw
+
+
+def _inbox_query(raw: Mapping[str, str]) -> str:
+    return urlencode({k: v for k, v in raw.items() if v})
+
+
+def _list_fingerprint(rows: list[Conversation], locale: str) -> str:
+    minute = utcnow().strftime("%Y%m%d%H%M")  # relative times ("3 phút trước") move on
+    return _fingerprint(
+        [
+            minute,
+            locale,
+            *(
+                (
+                    c.id,
+                    c.last_message_at.isoformat(),
+                    c.unread_count,
+                    c.assignee_id,
+                    c.status,
+                    c.commune_code,
+                    c.last_message_preview,
+                    c.contact.display_name,
+                    tuple(label.id for label in c.labels),
+                )
+                for c in rows
+            ),
+        ]
+    )
+
+
+def _inbox_list_context(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    params: Mapping[str, str],
+    *,
+    limit: int,
+    active_id: int | None = None,
+) -> dict[str, Any]:
+    filters, raw = _parse_filters(actor, params, limit=limit)
+    rows = inbox.list_conversations(session, actor=actor, filters=filters)
+    query = _inbox_query(raw)
+    older = None
+    if len(rows) >= limit:
+        last = rows[-1]
+        older = "/inbox?" + urlencode(
+            {**{k: v for k, v in raw.items() if v}, "before": last.last_message_at.isoformat()}
+            | {"before_id": str(last.id)}
+        )
+    version = _list_fingerprint(rows, locale_of(request.session))
+    poll_params = {**{k: v for k, v in raw.items() if v}, "v": version}
+    if limit != INBOX_PAGE:
+        poll_params["limit"] = str(limit)
+    if active_id is not None:
+        poll_params["active"] = str(active_id)
+    return {
+        "conversations": rows,
+        "filters": raw,
+        "query": query,
+        "older": older,
+        "paged": filters.before is not None,
+        # Only the newest page refreshes itself; older pages stay put while read.
+        "poll_url": None if filters.before else "/inbox/list?" + urlencode(poll_params),
+        "poll_trigger": POLL_INBOX,
+        "version": version,
+        "active_id": active_id,
+        "channel_keys": CHANNEL_KEYS,
+        "kinds": KINDS,
+    }
+
+
+@router.get("/inbox")
+def inbox_page(
+    request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
+) -> Response:
+    params = dict(request.query_params)
+    context = _inbox_list_context(request, session, actor, params, limit=INBOX_PAGE)
+    request.session[INBOX_QUERY] = context["query"]
+    return page(
+        request,
+        session,
+        actor,
+        "staff/inbox.html",
+        {
+            **context,
+            "lst": context,
+            "nav": "inbox",
+            "communes": _commune_choices(actor, settings.province),
+            "labels": inbox.list_labels(session),
+            "channels": inbox.CHANNELS,
+        },
+    )
+
+
+@router.get("/inbox/list")
+def inbox_list(request: Request, session: SessionDep, actor: StaffActor) -> Response:
+    """The list alone, for polling: 204 when nothing changed since version `v`."""
+    params = dict(request.query_params)
+    limit = SIDEBAR_PAGE if params.get("limit") == str(SIDEBAR_PAGE) else INBOX_PAGE
+    active = _optional_int(params.get("active"), "Hội thoại")
+    context = _inbox_list_context(request, session, actor, params, limit=limit, active_id=active)
+    if params.get("v") == context["version"]:
+        return Response(status_code=204)
+    return render(request, "partials/inbox_list.html", {"lst": context})
+
+
+# --- A conversation -------------------------------------------------------------------------------
+
+
+def _state_fingerprint(messages: Iterable[Message]) -> str:
+    return _fingerprint(
+        (m.id, m.delivery_status, m.delivery_error)
+        for m in messages
+        if m.direction == Direction.OUT
+    )
+
+
+def _poll_url(conversation: Conversation, messages: list[Message], last_note_id: int) -> str:
+    after = max((m.id for m in messages), default=0)
+    return f"/conversations/{conversation.id}/updates?" + urlencode(
+        {"after": after, "s": _state_fingerprint(messages), "n": last_note_id}
+    )
+
+
+def _conversation_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    settings: Any,
+    conversation: Conversation,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    error_field: str | None = None,
+    draft: str = "",
+) -> Response:
+    messages = inbox.list_recent_messages(session, conversation=conversation, limit=MESSAGES_SHOWN)
+    notes = inbox.list_notes(session, conversation=conversation)
+    sidebar = _inbox_list_context(
+        request,
+        session,
+        actor,
+        _saved_inbox_params(request),
+        limit=SIDEBAR_PAGE,
+        active_id=conversation.id,
+    )
+    communes = _commune_choices(actor, settings.province)
+    return page(
+        request,
+        session,
+        actor,
+        "staff/conversation.html",
+        {
+            "nav": "inbox",
+            "self_url": f"/conversations/{conversation.id}",
+            "conversation": conversation,
+            "contact": conversation.contact,
+            "messages": messages,
+            "truncated": len(messages) >= MESSAGES_SHOWN,
+            "notes": notes,
+            "labels": inbox.list_labels(session),
+            "assignable": inbox.assignable_users(session, conversation=conversation)
+            if actor.can_write
+            else [],
+            "communes": communes,
+            "poll_url": _poll_url(conversation, messages, max((n.id for n in notes), default=0)),
+            "poll_trigger": POLL_CONVERSATION,
+            "sidebar": sidebar,
+            "inbox_query": request.session.get(INBOX_QUERY, ""),
+            "error": error,
+            "error_field": error_field,
+            "draft": draft,
+            "can_write": actor.can_write,
+            "asks_for_commune": inbox.ASKS_FOR_COMMUNE,
+            "photo_channels": inbox.PHOTO_CHANNELS,
+        },
+        status_code=status_code,
+    )
+
+
+def _saved_inbox_params(request: Request) -> dict[str, str]:
+    saved = request.session.get(INBOX_QUERY, "")
+    if not isinstance(saved, str):
+        return {}
+    from urllib.parse import parse_qsl
+
+    return {k: v for k, v in parse_qsl(saved) if k in INBOX_PARAMS}
+
+
+@router.get("/conversations/{conversation_id}")
+def conversation_page(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+) -> Response:
+    conversation = inbox.access_conversation(session, actor=actor, conversation_id=conversation_id)
+    if actor.can_write and conversation.unread_count:
+        # Viewers reading leave it unread: the officers who answer still need to see it.
+        inbox.mark_read(session, conversation=conversation)
+    return _conversation_page(request, session, actor, settings, conversation)
+
+
+@router.get("/conversations/{conversation_id}/updates")
+def conversation_updates(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    conversation_id: int,
+    after: int = 0,
+    s: str = "",
+    n: int = 0,
+) -> Response:
+    """What changed since the page was drawn: new messages, delivery states, new notes.
+
+    Answers 204 when nothing did. Otherwise out-of-band fragments (htmx) append the new messages
+    and notes and replace the delivery states; the reply box is never touched.
+    """
+    conversation = inbox.access_conversation(session, actor=actor, conversation_id=conversation_id)
+    shown = [
+        m
+        for m in inbox.list_recent_messages(
+            session, conversation=conversation, limit=MESSAGES_SHOWN
+        )
+        if m.id <= after
+    ]
+    new = inbox.list_messages(session, conversation=conversation, after_id=after, limit=100)
+    states_changed = _state_fingerprint(shown) != s
+    notes = [note for note in inbox.list_notes(session, conversation=conversation) if note.id > n]
+    if not new and not states_changed and not notes:
+        return Response(status_code=204)
+    if (
+        actor.can_write
+        and conversation.unread_count
+        and any(m.direction == Direction.IN for m in new)
+    ):
+        inbox.mark_read(session, conversation=conversation)
+    last_note = max([n, *(note.id for note in notes)])
+    return render(
+        request,
+        "partials/conversation_updates.html",
+        {
+            "conversation": conversation,
+            "new_messages": new,
+            "changed": [m for m in shown if m.direction == Direction.OUT] if states_changed else [],
+            "new_notes": notes,
+            "poll_url": _poll_url(conversation, shown + new, last_note),
+            "poll_trigger": POLL_CONVERSATION,
+            "can_write": actor.can_write,
+        },
+    )
+
+
+def _act(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    settings: Any,
+    conversation_id: int,
+    action: Callable[[Conversation], object],
+    *,
+    done: str,
+    field: str,
+    draft: str = "",
+) -> Response:
+    """Run one write on a conversation; a refusal redraws the page with the reason (422)."""
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    try:
+        with session.begin_nested():
+            action(conversation)
+    except Invalid as exc:
+        session.refresh(conversation)
+        return _conversation_page(
+            request,
+            session,
+            actor,
+            settings,
+            conversation,
+            status_code=422,
+            error=translate_error(locale_of(request.session), exc),
+            error_field=field,
+            draft=draft,
+        )
+    flash(request, done)
+    return redirect(f"/conversations/{conversation.id}")
+
+
+# Room for the text next to the largest photo; bigger bodies are refused before they are read.
+REPLY_BODY_LIMIT = inbox.MAX_REPLY_PHOTO_BYTES + 256 * 1024
+
+
+def _bounded_reply(request: Request) -> None:
+    """Runs before the CSRF check reads the form, so an oversized upload is never read."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > REPLY_BODY_LIMIT:
+        raise HTTPException(status_code=413, detail="Ảnh quá lớn")
+
+
+@router.post(
+    "/conversations/{conversation_id}/reply",
+    dependencies=[Depends(_bounded_reply), CsrfDep],
+)
+async def reply(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+) -> Response:
+    """A text reply, a photo, or both (multipart when a photo is attached)."""
+    form = await request.form()  # already read (and bounded) by the CSRF check
+    value = form.get("text")
+    text = value[: inbox.MAX_REPLY_CHARS * 4] if isinstance(value, str) else ""
+    photo: bytes | None = None
+    upload = form.get("photo")
+    # Browsers send an empty, nameless part when no file was chosen.
+    if isinstance(upload, UploadFile) and (upload.filename or upload.size):
+        photo = await upload.read(inbox.MAX_REPLY_PHOTO_BYTES + 1)
+    return await run_in_threadpool(
+        _act,
+        request,
+        session,
+        actor,
+        settings,
+        conversation_id,
+        lambda c: inbox.do_reply(
+            session,
+            actor=actor,
+            conversation=c,
+            text=text,
+            photo=photo,
+            media_dir=settings.media_dir,
+        ),
+        done="flash.reply_queued",
+        field="reply",
+        draft=text[: inbox.MAX_REPLY_CHARS * 2],
+    )
+
+
+@router.post("/conversations/{conversation_id}/assign", dependencies=[CsrfDep])
+def assign(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+    assignee_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    assignee = _optional_int(assignee_id, "Cán bộ")
+    return _act(
+        request,
+        session,
+        actor,
+        settings,
+        conversation_id,
+        lambda c: inbox.do_assign(session, actor=actor, conversation=c, assignee_id=assignee),
+        done="flash.assigned",
+        field="assign",
+    )
+
+
+@router.post("/conversations/{conversation_id}/labels", dependencies=[CsrfDep])
+def set_labels(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+    label_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+    new_label: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    def action(conversation: Conversation) -> None:
+        ids = {i for i in (_optional_int(v, "Nhãn") for v in label_ids[:100]) if i is not None}
+        if new_label.strip():
+            ids.add(inbox.get_or_create_label(session, actor=actor, name=new_label).id)
+        inbox.do_set_labels(session, actor=actor, conversation=conversation, label_ids=sorted(ids))
+
+    return _act(
+        request,
+        session,
+        actor,
+        settings,
+        conversation_id,
+        action,
+        done="flash.labels_saved",
+        field="labels",
+    )
+
+
+@router.post("/conversations/{conversation_id}/notes", dependencies=[CsrfDep])
+def add_note(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+    text: Annotated[str, Form(max_length=inbox.MAX_NOTE_CHARS * 4)] = "",
+) -> Response:
+    return _act(
+        request,
+        session,
+        actor,
+        settings,
+        conversation_id,
+        lambda c: inbox.do_add_note(session, actor=actor, conversation=c, text=text),
+        done="flash.note_added",
+        field="note",
+    )
+
+
+@router.post("/conversations/{conversation_id}/commune", dependencies=[CsrfDep])
+def set_commune(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+    commune_code: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    code = _optional_int(commune_code, "Xã/phường")
+    return _act(
+        request,
+        session,
+        actor,
+        settings,
+        conversation_id,
+        lambda c: inbox.do_set_commune(session, actor=actor, conversation=c, commune_code=code),
+        done="flash.commune_set",
+        field="commune",
+    )
+
+
+@router.post("/conversations/{conversation_id}/ask-commune", dependencies=[CsrfDep])
+def ask_commune(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+) -> Response:
+    return _act(
+        request,
+        session,
+        actor,
+        settings,
+        conversation_id,
+        lambda c: inbox.do_ask_commune(session, actor=actor, conversation=c),
+        done="flash.commune_asked",
+        field="commune",
+    )
+
+
+@router.post("/conversations/{conversation_id}/status", dependencies=[CsrfDep])
+def set_status(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+    status: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    return _act(
+        request,
+        session,
+        actor,
+        settings,
+        conversation_id,
+        lambda c: inbox.do_set_status(session, actor=actor, conversation=c, status=status),
+        done="flash.closed" if status == "closed" else "flash.reopened",
+        field="status",
+    )
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/retry", dependencies=[CsrfDep])
+def retry_message(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    conversation_id: int,
+    message_id: int,
+) -> Response:
+    """Send again a reply whose fate is unknown ("Không xác định"); staff decided it is safe."""
+    from danvan.inbox.delivery import retry_uncertain
+
+    conversation = inbox.access_conversation(
+        session, actor=actor, conversation_id=conversation_id, write=True
+    )
+    message = inbox.access_message(
+        session, actor=actor, conversation=conversation, message_id=message_id
+    )
+    try:
+        with session.begin_nested():
+            retry_uncertain(session, actor=actor, message=message)
+    except Invalid as exc:
+        session.refresh(conversation)
+        return _conversation_page(
+            request,
+            session,
+            actor,
+            settings,
+            conversation,
+            status_code=422,
+            error=translate_error(locale_of(request.session), exc),
+            error_field="retry",
+        )
+    if request.headers.get("hx-request"):
+        session.flush()
+        session.refresh(message)
+        return render(
+            request,
+            "partials/delivery_state.html",
+            {"m": message, "can_write": actor.can_write, "conversation": conversation},
+        )
+    flash(request, "flash.retry_queued")
+    return redirect(f"/conversations/{conversation.id}")
+
+
+# --- Admin: users and the audit log -----------------------------------------------------------
+
+
+def _users_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    settings: Any,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    form: Mapping[str, Any] | None = None,
+) -> Response:
+    return page(
+        request,
+        session,
+        actor,
+        "admin/users.html",
+        {
+            "nav": "users",
+            "users": inbox.list_users(session, actor=actor),
+            "roles": [r.value for r in Role],
+            "communes": list(geo.province(settings.province).communes),
+            "form": form or {"role": Role.OFFICER.value, "communes": []},
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+def _codes(values: Iterable[str]) -> list[int]:
+    return [c for c in (_optional_int(v, "Xã/phường") for v in values) if c is not None]
+
+
+@router.get("/admin/users")
+def users_page(
+    request: Request, session: SessionDep, actor: AdminActor, settings: SettingsDep
+) -> Response:
+    return _users_page(request, session, actor, settings)
+
+
+@router.post("/admin/users", dependencies=[CsrfDep])
+def create_user(
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=1000)] = "",
+    full_name: Annotated[str, Form(max_length=1000)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
+    communes: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    form = {"email": email, "full_name": full_name, "role": role, "communes": communes}
+    try:
+        with session.begin_nested():
+            staff.do_create_user(
+                session,
+                actor=actor,
+                email=email,
+                password=password,
+                role=role,
+                communes=_codes(communes[:500]),
+                full_name=full_name,
+            )
+    except Invalid as exc:
+        return _users_page(
+            request,
+            session,
+            actor,
+            settings,
+            status_code=422,
+            error=translate_error(locale_of(request.session), exc),
+            form=form,
+        )
+    flash(request, "flash.user_created")
+    return redirect("/admin/users")
+
+
+@router.get("/admin/users/{user_id}")
+def user_page(
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    settings: SettingsDep,
+    user_id: int,
+) -> Response:
+    user = inbox.access_user(session, actor=actor, user_id=user_id)
+    return page(
+        request,
+        session,
+        actor,
+        "admin/user.html",
+        {
+            "nav": "users",
+            "user": user,
+            "roles": [r.value for r in Role],
+            "communes": list(geo.province(settings.province).communes),
+            "error": None,
+        },
+    )
+
+
+@router.post("/admin/users/{user_id}", dependencies=[CsrfDep])
+def change_user(
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    settings: SettingsDep,
+    user_id: int,
+    role: Annotated[str, Form(max_length=20)] = "",
+    communes: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    user = inbox.access_user(session, actor=actor, user_id=user_id)
+    try:
+        with session.begin_nested():
+            staff.do_set_role(
+                session, actor=actor, user=user, role=role, communes=_codes(communes[:500])
+            )
+    except Invalid as exc:
+        session.refresh(user)
+        return page(
+            request,
+            session,
+            actor,
+            "admin/user.html",
+            {
+                "user": user,
+                "roles": [r.value for r in Role],
+                "communes": list(geo.province(settings.province).communes),
+                "error": translate_error(locale_of(request.session), exc),
+            },
+            status_code=422,
+        )
+    flash(request, "flash.user_saved")
+    return redirect("/admin/users")
+
+
+@router.get("/admin/audit")
+def audit_page(
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    action: str = "",
+    user: str = "",
+    before: str = "",
+) -> Response:
+    actor_id = _optional_int(user, "Người dùng")
+    before_id = _optional_int(before, "Phân trang")
+    entries = inbox.list_audit(
+        session,
+        actor=actor,
+        action=action[:64] or None,
+        actor_id=actor_id,
+        before_id=before_id,
+        limit=100,
+    )
+    users = inbox.list_users(session, actor=actor)
+    older = None
+    if len(entries) >= 100:
+        older = "/admin/audit?" + urlencode(
+            {k: v for k, v in {"action": action, "user": user}.items() if v}
+            | {"before": str(entries[-1].id)}
+        )
+    return page(
+        request,
+        session,
+        actor,
+        "admin/audit.html",
+        {
+            "nav": "audit",
+            "entries": [(entry, json.dumps(entry.detail, ensure_ascii=False)) for entry in entries],
+            "users": users,
+            "names": {u.id: u.full_name or u.email for u in users},
+            "actions": inbox.audit_actions(session, actor=actor),
+            "filters": {"action": action[:64], "user": user},
+            "older": older,
+        },
+    )

@@ -1,0 +1,187 @@
+"""Inbound webhooks from Zalo OA and the Zalo Bot API.
+
+Thin: read the body (bounded), let the channel verify and parse it, and store its events in one
+transaction that commits *before* the 200, so that an acknowledged event is never lost. A
+rejected call gets its 4xx and stores nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from danvan.channels.base import ParsedWebhook, WebhookRejected
+from danvan.channels.zalo_bot import inbound as bot_inbound
+from danvan.channels.zalo_oa import inbound as oa_inbound
+from danvan.channels.zalo_oa.payloads import MAX_BODY
+from danvan.inbox.ingest import ingest_events
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+logger = logging.getLogger("danvan.web.webhooks")
+
+
+class Parser(Protocol):
+    def __call__(
+        self, headers: Mapping[str, str], body: bytes, *, settings: Settings
+    ) -> ParsedWebhook: ...
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The raw body, refused (413) past `MAX_BODY` without reading the rest."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise WebhookRejected(400, "Invalid Content-Length")
+        if int(declared) > MAX_BODY:
+            raise WebhookRejected(413, f"Body larger than {MAX_BODY} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise WebhookRejected(413, f"Body larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _ingest(session: Session, parsed: ParsedWebhook, settings: Settings) -> None:
+    ingest_events(
+        session,
+        events=parsed.events,
+        province_code=settings.province,
+        ask_commune=settings.ask_commune_automatically,
+    )
+
+
+def _store(database: Database, parsed: ParsedWebhook, settings: Settings) -> None:
+    # One transaction for the call, committed when the block exits: before the 200 is sent.
+    with database.session() as session:
+        _ingest(session, parsed, settings)
+
+
+def _store_many(database: Database, batch: list[ParsedWebhook], settings: Settings) -> list[Any]:
+    """Group commit: the calls waiting together share one transaction (one BEGIN, one COMMIT,
+    one threadpool hop). Should it fail, each call is stored again in its own transaction, so
+    one bad call never takes the others down: the outcome per call (None or its exception) is
+    what `_store` alone would have given."""
+    if len(batch) > 1:
+        try:
+            with database.session() as session:
+                for parsed in batch:
+                    _ingest(session, parsed, settings)
+            return [None] * len(batch)
+        except Exception:  # retried one by one below
+            logger.info("a batch of %d webhook calls failed; storing them one by one", len(batch))
+    outcomes: list[Any] = []
+    for parsed in batch:
+        try:
+            _store(database, parsed, settings)
+            outcomes.append(None)
+        except Exception as exc:  # handed back to its own request
+            outcomes.append(exc)
+    return outcomes
+
+
+class _Writer:
+    """Queues parsed calls and stores them in batches, one batch at a time per process.
+
+    Each request still waits for the commit of the transaction that holds its events before
+    its 200. A batch holds whatever arrived while the previous one was being written."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.settings = settings
+        self.pending: list[tuple[ParsedWebhook, asyncio.Future[None]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def store(self, parsed: ParsedWebhook) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((parsed, future))
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
+            try:
+                outcomes = await run_in_threadpool(
+                    _store_many, self.database, [parsed for parsed, _ in batch], self.settings
+                )
+            except BaseException as exc:  # cancelled: nobody may wait forever
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                raise
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if outcome is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(outcome)
+
+
+MAX_BATCH = 64
+
+
+def _writer(request: Request) -> _Writer:
+    state = request.app.state
+    writer: _Writer | None = getattr(state, "webhook_writer", None)
+    database: Database = state.database
+    settings: Settings = state.settings
+    if writer is None or writer.database is not database or writer.settings is not settings:
+        writer = state.webhook_writer = _Writer(database, settings)
+    return writer
+
+
+async def _receive(request: Request, parse: Parser) -> JSONResponse:
+    # The body is read on the event loop and checked there (a hash and a small JSON parse);
+    # only the database work goes to the threadpool, batched with the calls that wait with it
+    # (`_Writer`): the 200 still follows the commit that holds this call's events.
+    settings: Settings = request.app.state.settings
+    try:
+        body = await _bounded_body(request)
+        parsed = parse(request.headers, body, settings=settings)
+    except WebhookRejected as exc:
+        logger.info("%s refused with %s: %s", request.url.path, exc.status, exc.reason)
+        return JSONResponse({"ok": False, "detail": exc.reason}, status_code=exc.status)
+    await _writer(request).store(parsed)
+    return JSONResponse({"ok": True})
+
+
+@router.get("/zalo-oa")
+def zalo_oa_check() -> dict[str, bool]:
+    """Zalo's check when the webhook URL is saved. Only GET: an unsigned POST is refused."""
+    return {"ok": True}
+
+
+@router.post("/zalo-oa")
+async def zalo_oa_webhook(request: Request) -> JSONResponse:
+    """An event from a Zalo Official Account, signed with `X-ZEvent-Signature`.
+
+    200 `{"ok": true}` once stored (unknown events are stored raw); 401 unsigned or wrongly
+    signed; 400/413/422 for a body that is not a valid event; 503 when not configured.
+    """
+    return await _receive(request, oa_inbound.parse)
+
+
+@router.post("/zalo-bot")
+async def zalo_bot_webhook(request: Request) -> JSONResponse:
+    """An update from the Zalo Bot API, authenticated by `X-Bot-Api-Secret-Token`.
+
+    200 `{"ok": true}` once stored (unknown events are stored raw); 401 without the right token;
+    400/413/422 for a body that is not a valid update; 503 when not configured.
+    """
+    return await _receive(request, bot_inbound.parse)

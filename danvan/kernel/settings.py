@@ -1,0 +1,186 @@
+"""One settings object, read from DANVAN_* environment variables and an optional .env file.
+
+Every secret can also be given as a file (``DANVAN_SECRET_KEY_FILE=/run/secrets/key``), which is
+how container orchestrators hand secrets over.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+# The demo runs with this key; anywhere else it is refused (see `resolve_secret_key`).
+DEMO_SECRET_KEY = "demo-secret-key-change-me"  # noqa: S105
+_SECRET_FIELDS = (
+    "secret_key",
+    "zalo_oa_secret_key",
+    "zalo_app_secret_key",
+    "zalo_bot_token",
+    "zalo_bot_secret",
+)
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message says what to set."""
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path('var/danvan.kernel.db').resolve()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DANVAN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(default_factory=default_database_url)
+    # Signs session cookies. Empty: the demo uses DEMO_SECRET_KEY; a single-machine SQLite
+    # deployment generates one beside its database; PostgreSQL (several machines) must set it.
+    secret_key: str = ""
+    demo: bool = False
+    # Province served by this deployment (vietnam-provinces code); 8 = Tuyên Quang.
+    province: int = 8
+    timezone: str = "Asia/Ho_Chi_Minh"
+    # Start the clock at this instant and let it run (a demo or a test run at a fixed date);
+    # empty: the system clock. See danvan.kernel.clock.
+    clock_start: datetime | None = None
+    base_url: str = "http://127.0.0.1:8000"
+
+    zalo_oa_app_id: str = ""
+    zalo_oa_secret_key: str = ""  # verifies X-ZEvent-Signature
+    zalo_app_secret_key: str = ""  # `secret_key` header of the OAuth token endpoint
+    zalo_oa_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_bot_token: str = ""
+    zalo_bot_secret: str = ""
+    zalo_bot_api_base: str = "https://bot-api.zaloplatforms.com"
+
+    # When a Zalo citizen's first message names no commune, ask them at once (one automatic
+    # message per citizen). Off by default: staff can ask from the conversation instead.
+    ask_commune_automatically: bool = False
+    # Sessions expire after this many minutes of inactivity.
+    session_minutes: int = 8 * 60
+    # Outbound HTTP timeout to platforms, seconds.
+    http_timeout: float = 10.0
+    # Outbox: attempts before a transient failure becomes final.
+    outbox_max_attempts: int = 8
+    # Web form limits.
+    webform_max_text: int = 4000
+    webform_max_photo_bytes: int = 5 * 1024 * 1024
+    webform_per_hour: int = 10
+    media_dir: str = "var/media"
+    # The topic taxonomy (danvan.kernel.taxonomy): a JSON file replacing the default, or "".
+    topics_file: str = ""
+
+    # --- Cases (danvan.cases.cases) ---
+    # Case codes: <prefix>-<yymm>-<sequence>, e.g. TQ-2611-0042 (the province's abbreviation).
+    case_code_prefix: str = "TQ"
+    # The status lifecycle, as JSON: [{"code", "vi", "en", "kind": open|answered|closed,
+    # "public": bool, "needs_reason": bool}]; the first is the status of a new case. Empty: the
+    # default (received → assigned → in_progress → answered → closed, transferred, duplicate,
+    # declined); see danvan.cases.rules.DEFAULT_STATUSES.
+    case_statuses: list[dict[str, Any]] = Field(default_factory=list)
+    # Working-day SLA per category: {"<topic code>|default": [acknowledge, answer]}.
+    case_sla: dict[str, list[int]] = Field(default_factory=dict)
+    # Days off and compensatory working days announced by the government, beyond `holidays`.
+    case_extra_days_off: list[date] = Field(default_factory=list)
+    case_extra_working_days: list[date] = Field(default_factory=list)
+    # The citizen may reopen an answered case within this many days.
+    case_reopen_days: int = 10
+    # Reminders this many hours before a case is due.
+    case_remind_hours: int = 24
+
+    # --- Outreach (danvan.outreach.broadcasts, consultations, polls) ---
+    # Broadcast messages per second across all workers (Zalo allows about 4,000 calls/min).
+    outreach_rate_per_second: int = Field(default=40, ge=1)
+    # No non-urgent broadcast is sent between these local hours (Asia/Ho_Chi_Minh).
+    outreach_quiet_start_hour: int = 22
+    outreach_quiet_end_hour: int = 6
+    # Estimated cost (VND) of one CS message sent between 48 h and 7 days after the last
+    # interaction (charged against the OA package quota); shown in the audience preview.
+    outreach_paid_message_vnd: int = 50
+    # Broadcast deliveries queued ahead of sending per broadcast (bounds what a pause holds back).
+    outreach_queue_ahead: int = 200
+    # Consultation documents (PDF/DOCX) and resident-list uploads.
+    outreach_max_document_bytes: int = 10 * 1024 * 1024
+
+    # --- Training (issue 6) ---
+    # The check-in QR code changes every this many seconds; the current and the previous code
+    # are accepted, so a photo of it is useless a minute later.
+    training_qr_seconds: int = 30
+    # A quiz submitted this long after its time limit (network, a slow phone) is still graded.
+    training_quiz_grace_seconds: int = 10
+    # Partial credit for multiple-choice questions of new quizzes: proportional | all_or_nothing.
+    training_partial_credit: str = "proportional"
+    # Most trainees one XLSX import may hold.
+    training_import_max_rows: int = 2000
+
+    # --- Opinion classifiers (danvan.opinion.labels, danvan.nlp.classifiers) ---
+    # Trained model sets (the default one from the seed corpus, and `danvan model retrain`'s).
+    # Workers on several machines need this folder shared, as for media_dir.
+    analysis_models_dir: str = "var/models"
+    # Messages classified per batch of the worker's analysis job.
+    analysis_batch_size: int = 200
+    # Off: the worker does not classify (messages wait; `danvan analyze` still works).
+    analysis_enabled: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for name in _SECRET_FIELDS:
+                path = os.environ.get(f"DANVAN_{name.upper()}_FILE")
+                if path and not data.get(name):
+                    data[name] = Path(path).read_text(encoding="utf-8").strip()
+        return data
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def masked_database_url(self) -> str:
+        """The database URL with its password hidden, for logs and the CLI."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    def sqlite_path(self) -> Path | None:
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database)
+
+    def resolve_secret_key(self) -> str:
+        """The key that signs sessions; refuses placeholders outside the demo."""
+        if self.demo and not self.secret_key:
+            return DEMO_SECRET_KEY
+        if self.secret_key:
+            if not self.demo and (self.secret_key == DEMO_SECRET_KEY or len(self.secret_key) < 16):
+                raise SettingsError(
+                    "DANVAN_SECRET_KEY is the demo placeholder or shorter than 16 characters"
+                )
+            return self.secret_key
+        db_file = self.sqlite_path()
+        if db_file is None:
+            raise SettingsError(
+                "DANVAN_SECRET_KEY must be set (the same value on every web process) "
+                "when the database is not a local SQLite file"
+            )
+        key_file = db_file.with_name(db_file.name + ".secret_key")
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return key_file.read_text(encoding="utf-8").strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

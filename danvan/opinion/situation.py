@@ -1,0 +1,508 @@
+"""The situation report: what people raised over a period, gathered once and rendered as
+DOCX, XLSX, PDF or HTML (`danvan.opinion.render`).
+
+`access_situation` picks the view (scope) and checks the period; `build_situation` reads the
+figures (rollups, issues, a few masked quotes, case figures); `do_situation_report` renders and
+records the audit entry. Figures outside the actor's own scope are suppressed under 5.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from danvan.accounts import audit
+from danvan.accounts.actors import Actor
+from danvan.inbox.models import Message
+from danvan.kernel import geo, taxonomy
+from danvan.kernel.errors import Invalid
+from danvan.kernel.models import utcnow
+from danvan.nlp.pipeline import mask_pii
+from danvan.opinion import rollups
+from danvan.opinion.models import NO_COMMUNE, EmergingIssue, MessageAnalysis
+from danvan.opinion.rollups import day_bounds, zone
+from danvan.opinion.scope import View, province_title, view_for
+
+FORMATS = ("docx", "xlsx", "pdf", "html")
+TOP_CONCERNS = 8
+QUOTES_PER_TOPIC = 2
+QUOTE_TOPICS = 4
+QUOTE_MAX = 300
+ISSUES_SHOWN = 10
+
+SENTIMENT_VI = {"negative": "Tiêu cực", "neutral": "Trung lập", "positive": "Tích cực"}
+KIND_VI = {
+    "question": "Hỏi",
+    "complaint": "Phản ánh, khiếu nại",
+    "suggestion": "Kiến nghị, đề xuất",
+    "praise": "Khen ngợi",
+    "information": "Cung cấp thông tin",
+    "other": "Khác",
+}
+CHANNEL_VI = {"zalo_oa": "Zalo OA", "zalo_bot": "Zalo Bot", "web": "Cổng góp ý (web)"}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: a month, an ISO week, a quarter or a year, in local days."""
+
+    start: date  # first local day
+    end: date  # day after the last
+    label: str  # "tháng 11 năm 2026", "tuần 48 năm 2026", "quý IV năm 2026", "năm 2026"
+    kind: str = "month"  # month | week | quarter | year
+    key: str = ""  # as typed back: "2026-11", "2026-W48", "2026-Q4", "2026"
+
+    def previous(self) -> Period:
+        """The period of the same kind just before, so that changes compare like with like."""
+        last = self.start - timedelta(days=1)
+        if self.kind == "week":
+            iso = last.isocalendar()
+            return week(iso.year, iso.week)
+        if self.kind == "quarter":
+            return quarter(last.year, (last.month - 1) // 3 + 1)
+        if self.kind == "year":
+            return year(last.year)
+        return month(last.year, last.month)
+
+
+ROMAN = ("I", "II", "III", "IV")
+
+
+def month(year: int, number: int) -> Period:
+    start = date(year, number, 1)
+    end = date(year + (number == 12), number % 12 + 1, 1)
+    return Period(start, end, f"tháng {number} năm {year}", "month", f"{year}-{number:02d}")
+
+
+def week(year: int, number: int) -> Period:
+    """ISO week `number` of ISO year `year` (Monday to Sunday; week 1 holds 4 January)."""
+    start = date.fromisocalendar(year, number, 1)
+    return Period(
+        start,
+        start + timedelta(days=7),
+        f"tuần {number} năm {year}",
+        "week",
+        f"{year}-W{number:02d}",
+    )
+
+
+def quarter(year: int, number: int) -> Period:
+    start = date(year, 3 * number - 2, 1)
+    end = date(year + (number == 4), (3 * number) % 12 + 1, 1)
+    return Period(start, end, f"quý {ROMAN[number - 1]} năm {year}", "quarter", f"{year}-Q{number}")
+
+
+def year(number: int) -> Period:
+    return Period(date(number, 1, 1), date(number + 1, 1, 1), f"năm {number}", "year", f"{number}")
+
+
+_PERIODS = (
+    (re.compile(r"^(\d{4})-(\d{2})$"), month),
+    (re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE), week),
+    (re.compile(r"^(\d{4})-Q(\d)$", re.IGNORECASE), quarter),
+    (re.compile(r"^(\d{4})$"), None),
+)
+
+
+def parse_period(text: str) -> Period:
+    """`2026-11`, `2026-W48`, `2026-Q4` or `2026`; Invalid (in Vietnamese) otherwise."""
+    text = text.strip()
+    for pattern, make in _PERIODS:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        first = int(found.group(1))
+        if not 2000 <= first <= 2100:
+            break
+        if make is None:
+            return year(first)
+        number = int(found.group(2))
+        try:
+            return make(first, number)
+        except (ValueError, IndexError):
+            break  # month 13, week 54, quarter 5, week 53 of a 52-week year
+    raise Invalid(
+        "Kỳ báo cáo phải là tháng (2026-11), tuần ISO (2026-W48), quý (2026-Q4) hoặc năm (2026)",
+        code="period",
+    )
+
+
+def change(now: int | None, before: int | None) -> float | None:
+    """Relative change in percent; None when unknown (suppressed, or nothing before)."""
+    if now is None or before is None or before == 0:
+        return None
+    return round(100.0 * (now - before) / before, 1)
+
+
+@dataclass
+class Concern:
+    topic: str
+    name: str
+    count: int | None
+    previous: int | None
+    change: float | None
+    negative: int | None
+
+
+@dataclass
+class CommuneRow:
+    code: int
+    name: str
+    total: int | None
+    negative: int | None
+    urgent: int | None
+    top_topic: str
+
+
+@dataclass
+class SentimentRow:
+    name: str
+    count: int | None
+    previous: int | None
+    share: float | None  # percent of the period's messages
+    previous_share: float | None
+    shift: float | None  # percentage points
+
+
+@dataclass
+class IssueRow:
+    label: str
+    commune: str
+    topic: str
+    messages: int
+    first_seen: datetime
+    last_seen: datetime
+    spiking: bool
+
+
+@dataclass
+class Quote:
+    topic: str
+    commune: str
+    day: date
+    text: str
+
+
+@dataclass
+class Situation:
+    title: str
+    period: Period
+    previous: Period
+    scope_name: str
+    province_name: str  # "Tuyên Quang"
+    issuer: str  # the issuing body, upper-case
+    issued_on: date
+    suppressed: bool
+    overview: list[tuple[str, int | None, int | None, float | None]]
+    concerns: list[Concern]
+    communes: list[CommuneRow]
+    sentiments: list[SentimentRow]
+    kinds: list[tuple[str, int | None]]
+    channels: list[tuple[str, int | None]]
+    issues: list[IssueRow]
+    quotes: list[Quote]
+    cases: dict[str, Any]
+    case_rows: list[dict[str, Any]]
+    daily: list[tuple[date, int | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def access_situation(
+    actor: Actor,
+    *,
+    province_code: int,
+    period: str,
+    fmt: str,
+    commune_code: int | None = None,
+    wide: bool = False,
+    public: bool = False,
+) -> tuple[View, Period]:
+    if fmt not in FORMATS:
+        raise Invalid("Định dạng phải là docx, xlsx, pdf hoặc html", code="format")
+    view = view_for(
+        actor, province_code=province_code, commune_code=commune_code, wide=wide, public=public
+    )
+    return view, parse_period(period)
+
+
+def _pct(part: int | None, whole: int | None) -> float | None:
+    if part is None or whole is None or whole == 0:
+        return None
+    return round(100.0 * part / whole, 1)
+
+
+def build_situation(
+    session: Session, *, view: View, period: Period, province_code: int, tz_name: str
+) -> Situation:
+    tz = zone(tz_name)
+    previous = period.previous()
+    now_t = rollups.totals(session, codes=view.codes, start=period.start, end=period.end)
+    prev_t = rollups.totals(session, codes=view.codes, start=previous.start, end=previous.end)
+    c = view.count
+    names = {t.code: t.vi for t in taxonomy.topics()}
+
+    total, total_prev = now_t[("total", "")], prev_t[("total", "")]
+    negative = now_t[("sentiment", "negative")]
+    urgent = now_t[("urgent", "1")]
+    start_utc, _ = day_bounds(period.start, tz)
+    end_utc, _ = day_bounds(period.end, tz)
+
+    cases_module: Any
+    from danvan.cases import cases as cases_module
+
+    cases = cases_module.report_figures(
+        session, actor=view.actor, start=start_utc, end=end_utc, commune_code=view.commune_code
+    )
+    raw: list[tuple[str, int | None, int | None, None]] = [
+        ("Tổng số ý kiến, tin nhắn tiếp nhận", c(total), c(total_prev), None),
+        ("Ý kiến mang sắc thái tiêu cực", c(negative), c(prev_t[("sentiment", "negative")]), None),
+        (
+            "Ý kiến khẩn cấp (nguy hiểm tính mạng, tài sản)",
+            c(urgent),
+            c(prev_t[("urgent", "1")]),
+            None,
+        ),
+        (
+            "Phản ánh, kiến nghị được tiếp nhận thành vụ việc",
+            c(int(cases.get("received") or 0)),
+            None,
+            None,
+        ),
+        ("Vụ việc còn đang xử lý", c(int(cases.get("open") or 0)), None, None),
+        ("Vụ việc quá hạn", c(int(cases.get("overdue") or 0)), None, None),
+    ]
+    overview = [(label, n, p, change(n, p)) for label, n, p, *_x in raw]
+
+    concerns = []
+    for topic, n_now in sorted(
+        ((v, n) for (d, v), n in now_t.items() if d == "topic"), key=lambda kv: (-kv[1], kv[0])
+    )[:TOP_CONCERNS]:
+        before = prev_t[("topic", topic)]
+        concerns.append(
+            Concern(
+                topic=topic,
+                name=names.get(topic, topic),
+                count=c(n_now),
+                previous=c(before),
+                change=change(c(n_now), c(before)),
+                negative=c(now_t[("topic_sentiment", f"{topic}:negative")]),
+            )
+        )
+
+    sentiments = []
+    for sentiment in taxonomy.SENTIMENTS:
+        s_now, s_before = c(now_t[("sentiment", sentiment)]), c(prev_t[("sentiment", sentiment)])
+        share, share_p = _pct(s_now, c(total)), _pct(s_before, c(total_prev))
+        shift = None if share is None or share_p is None else round(share - share_p, 1)
+        sentiments.append(
+            SentimentRow(SENTIMENT_VI[sentiment], s_now, s_before, share, share_p, shift)
+        )
+
+    kinds = [(KIND_VI.get(k, k), c(now_t[("kind", k)])) for k in taxonomy.KINDS]
+    channels = [(name, c(now_t[("channel", k)])) for k, name in CHANNEL_VI.items()]
+
+    per = rollups.by_commune(
+        session,
+        codes=None if view.communes is None else list(view.communes),
+        start=period.start,
+        end=period.end,
+        dims=("total", "sentiment", "urgent", "topic"),
+    )
+    communes = []
+    for code, counts in sorted(per.items(), key=lambda kv: -kv[1][("total", "")]):
+        topics = sorted(
+            ((v, n) for (d, v), n in counts.items() if d == "topic"), key=lambda kv: -kv[1]
+        )
+        communes.append(
+            CommuneRow(
+                code=code,
+                name="Chưa xác định xã" if code == NO_COMMUNE else geo.commune_name(code),
+                total=c(counts[("total", "")]),
+                negative=c(counts[("sentiment", "negative")]),
+                urgent=c(counts[("urgent", "1")]),
+                top_topic=names.get(topics[0][0], topics[0][0]) if topics else "",
+            )
+        )
+
+    daily_counts = rollups.daily(
+        session, codes=view.codes, start=period.start, end=period.end, dim="total"
+    )
+    daily = []
+    day = period.start
+    while day < period.end:
+        daily.append((day, c(daily_counts.get((day, ""), 0))))
+        day += timedelta(days=1)
+
+    ei = EmergingIssue
+    issue_rows = session.scalars(
+        select(ei)
+        .where(
+            view.messages(ei.commune_code),
+            ei.last_seen_at >= start_utc,
+            ei.first_seen_at < end_utc,
+        )
+        .order_by(ei.spiking.desc(), ei.message_count.desc(), ei.id)
+        .limit(ISSUES_SHOWN)
+    ).all()
+    issues = [
+        IssueRow(
+            label=i.label,
+            commune=geo.commune_name(i.commune_code) or "Chưa xác định xã",
+            topic=names.get(i.topic, i.topic),
+            messages=i.message_count,
+            first_seen=i.first_seen_at,
+            last_seen=i.last_seen_at,
+            spiking=i.spiking,
+        )
+        for i in issue_rows
+    ]
+
+    quotes = _quotes(
+        session,
+        view=view,
+        topics=[x.topic for x in concerns[:QUOTE_TOPICS]],
+        start=start_utc,
+        end=end_utc,
+        names=names,
+        tz_name=tz_name,
+    )
+    province = province_title(province_code)
+    short = province.removeprefix("Tỉnh ").removeprefix("Thành phố ")
+    if view.commune_code is not None:
+        issuer = f"ỦY BAN NHÂN DÂN {view.name.upper()}"
+    else:
+        issuer = f"ỦY BAN NHÂN DÂN {province.upper()}"
+    case_rows = [
+        {**row, "name": geo.commune_name(row.get("commune_code")) or "Chưa xác định xã"}
+        for row in cases.get("by_commune", [])
+    ]
+    if view.suppress:
+        case_rows = [
+            {k: (c(v) if isinstance(v, int) and k != "commune_code" else v) for k, v in r.items()}
+            for r in case_rows
+        ]
+    return Situation(
+        title=f"Tình hình dư luận, ý kiến Nhân dân {period.label}",
+        period=period,
+        previous=previous,
+        scope_name=view.name,
+        province_name=short,
+        issuer=issuer,
+        issued_on=utcnow().astimezone(tz).date(),
+        suppressed=view.suppress,
+        overview=overview,
+        concerns=concerns,
+        communes=communes,
+        sentiments=sentiments,
+        kinds=kinds,
+        channels=channels,
+        issues=issues,
+        quotes=quotes,
+        cases=cases,
+        case_rows=case_rows,
+        daily=daily,
+        notes=(
+            ["Số liệu vụ việc (phản ánh, kiến nghị) tính trong phạm vi xã, phường được phân công."]
+            if view.communes is None and not view.actor.is_admin
+            else []
+        ),
+    )
+
+
+def _quotes(
+    session: Session,
+    *,
+    view: View,
+    topics: list[str],
+    start: datetime,
+    end: datetime,
+    names: dict[str, str],
+    tz_name: str,
+) -> list[Quote]:
+    """A few messages per top concern, PII masked: complaints and suggestions of some length
+    first (they say most), the most recent among them."""
+    ma = MessageAnalysis
+    tz = zone(tz_name)
+    quotes: list[Quote] = []
+    for topic in topics:
+        rows = session.execute(
+            select(Message.text, ma.commune_code, ma.received_at)
+            .join(Message, Message.id == ma.message_id)
+            .where(
+                view.messages(ma.commune_code),
+                ma.topic == topic,
+                ma.received_at >= start,
+                ma.received_at < end,
+                ma.abusive.is_(False),
+                func.length(Message.text) >= 30,
+                or_(ma.kind == "complaint", ma.kind == "suggestion", ma.sentiment == "negative"),
+            )
+            .order_by(ma.received_at.desc())
+            .limit(QUOTES_PER_TOPIC)
+        ).all()
+        for text, commune, at in rows:
+            masked = mask_pii(str(text)).strip()
+            if len(masked) > QUOTE_MAX:
+                masked = masked[: QUOTE_MAX - 1].rstrip() + "…"
+            quotes.append(
+                Quote(
+                    topic=names.get(topic, topic),
+                    commune=geo.commune_name(commune) or "Chưa xác định xã",
+                    day=at.astimezone(tz).date(),
+                    text=masked,
+                )
+            )
+    return quotes
+
+
+def do_situation_report(
+    session: Session,
+    *,
+    actor: Actor,
+    province_code: int,
+    tz_name: str,
+    period: str,
+    fmt: str,
+    commune_code: int | None = None,
+    wide: bool = False,
+    public: bool = False,
+    record: bool = True,
+) -> tuple[bytes, str]:
+    """The report file's bytes and a file name; the audit log records who made which."""
+    from danvan.opinion import render
+
+    view, parsed = access_situation(
+        actor,
+        province_code=province_code,
+        period=period,
+        fmt=fmt,
+        commune_code=commune_code,
+        wide=wide,
+        public=public,
+    )
+    situation = build_situation(
+        session, view=view, period=parsed, province_code=province_code, tz_name=tz_name
+    )
+    data = render.RENDERERS[fmt](situation)
+    if record:
+        audit.record(
+            session,
+            actor=actor if actor.user.id is not None else None,
+            action="report.situation",
+            object_type="report",
+            detail={
+                "period": period,
+                "format": fmt,
+                "commune": commune_code,
+                "wide": wide,
+                "public": public,
+            },
+            via=actor.via,
+        )
+    suffix = f"-{commune_code}" if commune_code else ""
+    return data, f"bao-cao-tinh-hinh-{parsed.key}{suffix}.{fmt}"

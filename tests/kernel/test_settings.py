@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+
+from danvan.kernel.settings import DEMO_SECRET_KEY, Settings, SettingsError
+
+
+def make(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_the_database_password_is_masked() -> None:
+    settings = make(database_url="postgresql://danvan:s3cret@db:5432/danvan")
+    assert "s3cret" not in settings.masked_database_url()
+    assert "db:5432/danvan" in settings.masked_database_url()
+
+
+def test_the_demo_placeholder_key_is_refused_outside_the_demo(tmp_path: Path) -> None:
+    settings = make(database_url=f"sqlite:///{tmp_path}/x.db", secret_key=DEMO_SECRET_KEY)
+    with pytest.raises(SettingsError):
+        settings.resolve_secret_key()
+
+
+def test_the_demo_uses_its_own_key(tmp_path: Path) -> None:
+    settings = make(database_url=f"sqlite:///{tmp_path}/x.db", demo=True)
+    assert settings.resolve_secret_key() == DEMO_SECRET_KEY
+
+
+def test_a_sqlite_deployment_generates_and_keeps_a_private_key(tmp_path: Path) -> None:
+    settings = make(database_url=f"sqlite:///{tmp_path}/x.db")
+    first = settings.resolve_secret_key()
+    assert len(first) >= 32
+    assert settings.resolve_secret_key() == first
+    key_file = tmp_path / "x.db.secret_key"
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_postgresql_without_a_key_is_refused() -> None:
+    settings = make(database_url="postgresql://u@db/danvan")
+    with pytest.raises(SettingsError, match="DANVAN_SECRET_KEY"):
+        settings.resolve_secret_key()
+
+
+def test_a_secret_can_come_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = tmp_path / "oa_secret"
+    secret.write_text("from-a-file-0123456789\n")
+    monkeypatch.setenv("DANVAN_ZALO_OA_SECRET_KEY_FILE", str(secret))
+    assert make().zalo_oa_secret_key == "from-a-file-0123456789"
+
+
+def test_the_app_signs_everything_with_the_resolved_key(tmp_path: Path) -> None:
+    from danvan.kernel.db import Database
+    from danvan.web.app import create_app
+
+    settings = make(database_url=f"sqlite:///{tmp_path}/x.db")
+    database = Database(settings.database_url)
+    app = create_app(settings, database)
+    # The web form signs its tokens with settings.secret_key: never the empty default.
+    assert app.state.settings.secret_key == settings.resolve_secret_key()
+    assert len(app.state.settings.secret_key) >= 32
+    database.dispose()

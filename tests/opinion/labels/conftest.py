@@ -1,0 +1,57 @@
+"""Fixtures of the analysis tests.
+
+The default classifier set is trained once from the seed corpus into the models directory the
+settings name by default (var/models, shared with development runs and keyed by corpus and engine
+version, so it is trained again only when either changes)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from analysis_helpers import Staff
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from danvan.kernel.settings import Settings
+from danvan.kernel.taxonomy import DEFAULT_TOPICS
+from danvan.nlp import classifiers
+from danvan.nlp.classifiers import ModelSet
+
+DEFAULT_MODELS_DIR = Path(Settings.model_fields["analysis_models_dir"].default)
+
+
+@pytest.fixture(scope="session")
+def default_set() -> ModelSet:
+    return classifiers.default_set(DEFAULT_MODELS_DIR, topic_codes=[t.code for t in DEFAULT_TOPICS])
+
+
+@pytest.fixture
+def own_models(settings: Settings, default_set: ModelSet, tmp_path: Path) -> Settings:
+    """Settings with a models directory of the test's own, holding a copy of the default set
+    (retrain and rollback write there)."""
+    target = tmp_path / "models"
+    target.mkdir()
+    shutil.copytree(DEFAULT_MODELS_DIR / default_set.version, target / default_set.version)
+    settings.analysis_models_dir = str(target)
+    return settings
+
+
+@pytest.fixture
+def staff_client(app: FastAPI) -> Iterator[Callable[[Any], Staff]]:
+    clients: list[TestClient] = []
+
+    def make(persona: Any) -> Staff:
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        staff = Staff(client)
+        staff.login(persona.user.email, persona.password)
+        return staff
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -1,0 +1,152 @@
+"""The dashboard and its drill-down, scoped by role; report downloads from the UI."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+from docx import Document
+from sqlalchemy import select
+
+from danvan.accounts.models import AuditEntry
+from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.opinion import emerging
+from danvan.opinion.rollups import run_rollups
+
+A, B = 2302, 2269
+SECRET_PHONE = "0987654321"
+
+
+def _seed(database: Database, settings: Settings, write) -> None:
+    now = utcnow()
+    for i in range(6):
+        write(
+            f"Sạt lở đường liên thôn Nặm Đường, gọi tôi {SECRET_PHONE} lần {i}",
+            at=now - timedelta(hours=6 - i),
+            commune=A,
+            topic="roads",
+            urgent=True,
+        )
+    for i in range(3):
+        write(
+            f"Mất điện ở thôn Nà Khà {i}",
+            at=now - timedelta(days=2, hours=i),
+            commune=B,
+            topic="utilities",
+            channel="web",
+            sentiment="neutral",
+        )
+    write(
+        "Cho hỏi thủ tục khai sinh",
+        at=now - timedelta(hours=3),
+        commune=None,
+        topic="admin",
+        kind="question",
+    )
+    run_rollups(database, settings, now)
+    emerging.run_emerging(database, settings, now)
+
+
+def _kpi(html: str) -> str:
+    found = re.search(r'dash-kpi-value">([^<]+)<', html)
+    assert found
+    return found.group(1)
+
+
+def test_each_role_sees_its_own_scope(
+    database: Database, settings: Settings, personas, write, signed_in
+) -> None:
+    _seed(database, settings, write)
+    officer_a = signed_in(personas.officer_a)
+    html = officer_a.get("/dashboard").text
+    assert _kpi(html) == "6"
+    assert "Nà Khà" not in html
+    assert "Xã Thượng Lâm" not in html
+    assert "sạt lở" in html.lower()  # the emerging issue of A, with masked samples
+    assert SECRET_PHONE not in html
+    assert "[SĐT]" in html
+    assert "style=" not in html
+    assert "<script>" not in html
+    assert officer_a.get("/dashboard?commune=2269").status_code == 404
+    assert officer_a.get("/dashboard?days=5").status_code == 422
+
+    officer_b = signed_in(personas.officer_b)
+    html_b = officer_b.get("/dashboard").text
+    assert _kpi(html_b) == "3"
+    assert "Nặm Đường" not in html_b
+    assert "sạt lở" not in html_b.lower()
+
+    admin = signed_in(personas.admin)
+    html_admin = admin.get("/dashboard").text
+    assert _kpi(html_admin) == "10"
+    assert "Xã Minh Quang" in html_admin
+    assert "Xã Thượng Lâm" in html_admin
+    assert _kpi(admin.get("/dashboard?commune=2269").text) == "3"
+
+    viewer = signed_in(personas.viewer_a)
+    assert _kpi(viewer.get("/dashboard").text) == "6"
+
+
+def test_the_drill_down_lists_only_messages_in_scope_with_pii_masked(
+    database: Database, settings: Settings, personas, write, signed_in
+) -> None:
+    _seed(database, settings, write)
+    officer_a = signed_in(personas.officer_a)
+    html = officer_a.get("/dashboard/messages?topic=roads").text
+    assert html.count("/conversations/") == 6
+    assert SECRET_PHONE not in html
+    officer_b = signed_in(personas.officer_b)
+    assert "/conversations/" not in officer_b.get("/dashboard/messages?topic=roads").text
+    assert officer_b.get("/dashboard/messages?commune=2302").status_code == 404
+    admin = signed_in(personas.admin)
+    assert admin.get("/dashboard/messages").text.count("/conversations/") == 10
+    assert admin.get("/dashboard/messages?sentiment=neutral").text.count("/conversations/") == 3
+
+
+def test_reports_download_from_the_dashboard_in_scope_and_audited(
+    database: Database, settings: Settings, personas, write, signed_in
+) -> None:
+    _seed(database, settings, write)
+    officer_a = signed_in(personas.officer_a)
+    page = officer_a.get("/dashboard").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    period = f"{utcnow() + timedelta(hours=7):%Y-%m}"
+    form = {"csrf_token": token.group(1), "period": period, "format": "docx"}
+    response = officer_a.client.post("/dashboard/report", data=form)
+    assert response.status_code == 200
+    assert response.headers["content-disposition"].startswith("attachment;")
+    doc = Document(io.BytesIO(response.content))
+    assert "I. TỔNG QUAN" in "\n".join(p.text for p in doc.paragraphs)
+    assert doc.tables[1].rows[1].cells[1].text == "6"
+    assert (
+        officer_a.client.post("/dashboard/report", data={**form, "commune": str(B)}).status_code
+        == 404
+    )
+    assert (
+        officer_a.client.post("/dashboard/report", data={**form, "csrf_token": "x"}).status_code
+        == 403
+    )
+    assert (
+        officer_a.client.post("/dashboard/report", data={**form, "period": "2026-13"}).status_code
+        == 422
+    )
+    # The form offers weeks, quarters and years as well, with Vietnamese labels.
+    iso = (utcnow() + timedelta(hours=7)).isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    assert f'value="{week}">tuần {iso.week} năm {iso.year}<' in page
+    assert "quý " in page
+    weekly = officer_a.client.post("/dashboard/report", data={**form, "period": week})
+    assert weekly.status_code == 200
+    assert week in weekly.headers["content-disposition"]
+    assert f"tuần {iso.week} năm {iso.year}" in "\n".join(
+        p.text for p in Document(io.BytesIO(weekly.content)).paragraphs
+    )
+    with database.session() as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "report.situation")
+        ).all()
+        assert [e.actor_id for e in entries] == [personas.officer_a.user.id] * 2
