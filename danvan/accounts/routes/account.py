@@ -12,20 +12,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from danvan.accounts.actors import Actor
-from danvan.inbox.routes.pages import (
-    StaffActor,
-    StaffRoute,
-    _remember_session,
-    flash,
-    page,
-    redirect,
-)
 from danvan.kernel.models import utcnow
 from danvan.opinion import alerts as staff_zalo
 from danvan.web.deps import CsrfDep, SessionDep
+from danvan.web.pages import StaffActor, StaffRoute, flash, page, redirect, remember_session
 
 router = APIRouter(
-    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(_remember_session)]
+    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
 )
 
 

@@ -16,17 +16,16 @@ from danvan.cases import open311 as case_open311
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
 from danvan.cases.models import Case, CaseEvent, RoutingRule, Unit
-from danvan.inbox.routes.api import _ERRORS, _WRITE_ERRORS, ApiRoute
-from danvan.inbox.schemas import MAX_DB_INT, CleanStr, DbId, Schema
 from danvan.kernel import geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute, CleanStr, DbId, Schema
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=ApiRoute, responses=_ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["cases"], route_class=ApiRoute, responses=ERRORS)
 
 CaseId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 _RAW = 4  # NFD text takes up to 3 code points a letter: the core checks the real limit
@@ -267,7 +266,7 @@ def _unit_out(session: SessionDep, unit: Unit) -> UnitOut:
 # --- cases --------------------------------------------------------------------------------------
 
 
-@router.post("/cases", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/cases", status_code=201, responses=WRITE_ERRORS)
 def create_case(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, body: CaseIn
 ) -> CaseOut:
@@ -333,7 +332,7 @@ def get_case(
     return CaseOut.of(core.access_case(session, actor=actor, case_id=case_id), settings)
 
 
-@router.patch("/cases/{case_id}", responses=_WRITE_ERRORS)
+@router.patch("/cases/{case_id}", responses=WRITE_ERRORS)
 def patch_case(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId, body: CasePatch
 ) -> CaseOut:
@@ -377,7 +376,7 @@ def case_timeline(actor: ApiActor, session: SessionDep, case_id: CaseId) -> list
     return [EventOut.of(e) for e in core.timeline(session, case=case)]
 
 
-@router.post("/cases/{case_id}/reopen", responses=_WRITE_ERRORS)
+@router.post("/cases/{case_id}/reopen", responses=WRITE_ERRORS)
 def reopen_case(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId, body: ReasonIn
 ) -> CaseOut:
@@ -387,7 +386,7 @@ def reopen_case(
     return CaseOut.of(case, settings)
 
 
-@router.post("/cases/{case_id}/merge", responses=_WRITE_ERRORS)
+@router.post("/cases/{case_id}/merge", responses=WRITE_ERRORS)
 def merge_case(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId, body: MergeIn
 ) -> CaseOut:
@@ -398,14 +397,14 @@ def merge_case(
     return CaseOut.of(into, settings)
 
 
-@router.post("/cases/{case_id}/notes", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/cases/{case_id}/notes", status_code=201, responses=WRITE_ERRORS)
 def add_note(actor: ApiActor, session: SessionDep, case_id: CaseId, body: TextIn) -> EventOut:
     """An internal note (never shown to the citizen)."""
     case = core.access_case(session, actor=actor, case_id=case_id, write=True)
     return EventOut.of(core.do_add_note(session, actor=actor, case=case, text=body.text))
 
 
-@router.post("/cases/{case_id}/replies", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/cases/{case_id}/replies", status_code=201, responses=WRITE_ERRORS)
 def reply(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId, body: TextIn
 ) -> dict[str, list[int]]:
@@ -462,7 +461,7 @@ def list_units(_actor: ApiActor, session: SessionDep) -> list[UnitOut]:
     return [_unit_out(session, u) for u in core.list_units(session)]
 
 
-@router.post("/case-units", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/case-units", status_code=201, responses=WRITE_ERRORS)
 def create_unit(actor: ApiActor, session: SessionDep, body: UnitIn) -> UnitOut:
     """Create a unit (admins)."""
     unit = core.do_create_unit(
@@ -471,7 +470,7 @@ def create_unit(actor: ApiActor, session: SessionDep, body: UnitIn) -> UnitOut:
     return _unit_out(session, unit)
 
 
-@router.post("/case-units/{unit_id}/members", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/case-units/{unit_id}/members", status_code=201, responses=WRITE_ERRORS)
 def add_member(
     actor: ApiActor,
     session: SessionDep,
@@ -491,7 +490,7 @@ def list_rules(_actor: ApiActor, session: SessionDep) -> list[RuleOut]:
     return [RuleOut.of(r) for r in core.list_rules(session)]
 
 
-@router.put("/case-routing-rules", responses=_WRITE_ERRORS)
+@router.put("/case-routing-rules", responses=WRITE_ERRORS)
 def set_rule(actor: ApiActor, session: SessionDep, body: RuleIn) -> RuleOut:
     """Create or replace the rule of (category, commune) (admins)."""
     rule = core.do_set_rule(
@@ -511,21 +510,21 @@ def list_canned(_actor: ApiActor, session: SessionDep) -> list[CannedOut]:
     return [CannedOut(id=c.id, title=c.title, text=c.text) for c in core.list_canned(session)]
 
 
-@router.post("/case-canned-replies", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/case-canned-replies", status_code=201, responses=WRITE_ERRORS)
 def create_canned(actor: ApiActor, session: SessionDep, body: CannedIn) -> CannedOut:
     """Add a canned reply (officers and admins)."""
     reply_ = core.do_create_canned(session, actor=actor, title=body.title, text=body.text)
     return CannedOut(id=reply_.id, title=reply_.title, text=reply_.text)
 
 
-@router.post("/open311-keys", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/open311-keys", status_code=201, responses=WRITE_ERRORS)
 def create_key(actor: ApiActor, session: SessionDep, body: KeyIn) -> KeyOut:
     """An Open311 API key for a partner system (admins). The key is shown only here."""
     key, raw = case_open311.do_create_key(session, actor=actor, name=body.name)
     return KeyOut(id=key.id, name=key.name, key=raw)
 
 
-@router.delete("/open311-keys/{key_id}", status_code=204, responses=_WRITE_ERRORS)
+@router.delete("/open311-keys/{key_id}", status_code=204, responses=WRITE_ERRORS)
 def revoke_key(
     actor: ApiActor, session: SessionDep, key_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 ) -> None:

@@ -17,14 +17,6 @@ from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
 from danvan.cases.routes import api as case_api
 from danvan.inbox.conversations import access_conversation
-from danvan.inbox.routes.pages import (
-    StaffActor,
-    StaffRoute,
-    _remember_session,
-    flash,
-    page,
-    redirect,
-)
 from danvan.kernel import clock, geo, taxonomy
 from danvan.kernel.errors import CoreError, Invalid, NotFound
 from danvan.kernel.models import utcnow
@@ -32,6 +24,7 @@ from danvan.kernel.ratelimit import hit
 from danvan.kernel.settings import Settings
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep, client_ip
 from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of
+from danvan.web.pages import StaffActor, StaffRoute, flash, page, redirect, remember_session
 from danvan.web.templating import render
 
 router = APIRouter()
@@ -39,7 +32,7 @@ router.include_router(case_api.router)
 
 public = APIRouter(include_in_schema=False)
 staff = APIRouter(
-    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(_remember_session)]
+    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
 )
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

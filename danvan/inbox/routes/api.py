@@ -8,26 +8,19 @@ are mapped by the app; `ApiRoute` below maps request-validation errors and 401s 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from starlette.exceptions import HTTPException
-from starlette.types import Message
 
 from danvan.accounts import audit
 from danvan.accounts.models import AuditEntry, Role, User
 from danvan.accounts.staff import do_create_user, do_set_role
 from danvan.inbox import conversations as inbox
 from danvan.inbox import privacy
-from danvan.inbox.schemas import (
-    MAX_DB_INT,
+from danvan.inbox.routes.schemas import (
     AssignIn,
     AuditOut,
     AuditPage,
@@ -39,7 +32,6 @@ from danvan.inbox.schemas import (
     ConversationPage,
     ConversationPatch,
     DeletionOut,
-    ErrorOut,
     LabelIn,
     LabelOut,
     LabelsIn,
@@ -57,106 +49,20 @@ from danvan.inbox.schemas import (
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.text import clean, fold
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute, utc
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
-
-# Nothing the API accepts comes near this (a reply is at most 8,000 characters).
-MAX_BODY = 256 * 1024
-TOO_LARGE = f"Dữ liệu gửi lên lớn quá {MAX_BODY // 1024} KiB"
-_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large"}
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-class ApiRoute(APIRoute):
-    """Turns FastAPI's own errors into the API's `{"detail", "code"}` shape, and bounds bodies.
-
-    A validation error is re-raised as the core's `Invalid`, so that the request's transaction
-    rolls back exactly as for any core error. An `HTTPException` (the 401 of `api_actor`) is
-    answered here: it is raised before anything is written. A body larger than `MAX_BODY` gets
-    a 413 (announced by Content-Length: before it is read; streamed: as soon as it is past the
-    limit). FastAPI's own `max_body_size` would answer that 413 in plain text.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            length = request.headers.get("content-length", "")
-            if length.isdigit() and int(length) > MAX_BODY:
-                return _error(413, TOO_LARGE, "too_large")
-            upstream = request.receive
-            size = 0
-
-            async def receive() -> Message:
-                nonlocal size
-                message = await upstream()
-                if message["type"] == "http.request":
-                    size += len(message.get("body", b""))
-                    if size > MAX_BODY:
-                        raise _BodyTooLarge
-                return message
-
-            try:
-                return await handler(Request(request.scope, receive))
-            except RequestValidationError as exc:
-                raise Invalid(_describe(exc.errors()), code="invalid_input") from exc
-            except HTTPException as exc:
-                if size > MAX_BODY:  # FastAPI reports a failed body read as a 400
-                    return _error(413, TOO_LARGE, "too_large")
-                code = _HTTP_CODES.get(exc.status_code, "error")
-                return _error(exc.status_code, str(exc.detail), code, exc.headers)
-
-        return route_handler
-
-
-def _error(
-    status: int, detail: str, code: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
-
-
-def _describe(errors: Any) -> str:
-    parts = []
-    for error in list(errors)[:5]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "Dữ liệu không hợp lệ — " + "; ".join(parts)
-
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "Missing or invalid bearer token"},
-    404: {"model": ErrorOut, "description": "Not found, or outside your communes"},
-    422: {"model": ErrorOut, "description": "Invalid input"},
-}
-_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"model": ErrorOut, "description": "Read-only account"}
-}
 
 router = APIRouter(
     prefix="/api/v1",
     tags=["api"],
     route_class=ApiRoute,
-    responses=_ERRORS,
+    responses=ERRORS,
 )
 
 ConversationId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 ContactId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 UserId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 OptionalDbInt = Annotated[int | None, Query(ge=1, le=MAX_DB_INT)]
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """An aware UTC datetime; a naive one is taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise Invalid("Thời điểm không hợp lệ", code="invalid_input") from None
 
 
 # --- conversations ------------------------------------------------------------------------------
@@ -201,7 +107,7 @@ def list_conversations(
         if found is None:
             return ConversationPage(items=[], next_before=None, next_before_id=None)
         label_id = found
-    cursor = _utc(before)
+    cursor = utc(before)
     filters = inbox.ConversationFilter(
         commune_code=commune_code,
         channel=channel,
@@ -243,7 +149,7 @@ def get_conversation(
     return ConversationOut.of(conversation)
 
 
-@router.patch("/conversations/{conversation_id}", responses=_WRITE_ERRORS)
+@router.patch("/conversations/{conversation_id}", responses=WRITE_ERRORS)
 def patch_conversation(
     actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: ConversationPatch
 ) -> ConversationOut:
@@ -283,7 +189,7 @@ def list_messages(
     return [MessageOut.of(m) for m in messages]
 
 
-@router.post("/conversations/{conversation_id}/replies", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/conversations/{conversation_id}/replies", status_code=201, responses=WRITE_ERRORS)
 def reply(
     actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: ReplyIn
 ) -> MessageOut:
@@ -297,7 +203,7 @@ def reply(
 
 
 @router.post(
-    "/conversations/{conversation_id}/ask-commune", status_code=201, responses=_WRITE_ERRORS
+    "/conversations/{conversation_id}/ask-commune", status_code=201, responses=WRITE_ERRORS
 )
 def ask_commune(
     actor: ApiActor, session: SessionDep, conversation_id: ConversationId
@@ -310,7 +216,7 @@ def ask_commune(
     return MessageOut.of(inbox.do_ask_commune(session, actor=actor, conversation=conversation))
 
 
-@router.post("/conversations/{conversation_id}/assign", responses=_WRITE_ERRORS)
+@router.post("/conversations/{conversation_id}/assign", responses=WRITE_ERRORS)
 def assign(
     actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: AssignIn
 ) -> ConversationOut:
@@ -324,7 +230,7 @@ def assign(
     return ConversationOut.of(conversation)
 
 
-@router.post("/conversations/{conversation_id}/read", responses=_WRITE_ERRORS)
+@router.post("/conversations/{conversation_id}/read", responses=WRITE_ERRORS)
 def mark_read(
     actor: ApiActor, session: SessionDep, conversation_id: ConversationId
 ) -> ConversationOut:
@@ -349,7 +255,7 @@ def list_notes(
     return [NoteOut.of(n) for n in inbox.list_notes(session, conversation=conversation)]
 
 
-@router.post("/conversations/{conversation_id}/notes", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/conversations/{conversation_id}/notes", status_code=201, responses=WRITE_ERRORS)
 def add_note(
     actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: NoteIn
 ) -> NoteOut:
@@ -361,7 +267,7 @@ def add_note(
     return NoteOut.of(note)
 
 
-@router.put("/conversations/{conversation_id}/labels", responses=_WRITE_ERRORS)
+@router.put("/conversations/{conversation_id}/labels", responses=WRITE_ERRORS)
 def set_labels(
     actor: ApiActor, session: SessionDep, conversation_id: ConversationId, body: LabelsIn
 ) -> ConversationOut:
@@ -382,7 +288,7 @@ def list_labels(_actor: ApiActor, session: SessionDep) -> list[LabelOut]:
     return [LabelOut.of(label) for label in inbox.list_labels(session)]
 
 
-@router.post("/labels", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/labels", status_code=201, responses=WRITE_ERRORS)
 def create_label(
     actor: ApiActor, session: SessionDep, body: LabelIn, response: Response
 ) -> LabelOut:
@@ -476,13 +382,13 @@ def me(actor: ApiActor) -> MeOut:
     )
 
 
-@router.get("/users", responses=_WRITE_ERRORS)
+@router.get("/users", responses=WRITE_ERRORS)
 def list_users(actor: ApiActor, session: SessionDep) -> list[UserOut]:
     """Every staff account (admins only)."""
     return [UserOut.of(u) for u in inbox.list_users(session, actor=actor)]
 
 
-@router.post("/users", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/users", status_code=201, responses=WRITE_ERRORS)
 def create_user(actor: ApiActor, session: SessionDep, body: UserCreate) -> UserOut:
     """Create a staff account (admins only). Officers and viewers need at least one commune."""
     user = do_create_user(
@@ -497,7 +403,7 @@ def create_user(actor: ApiActor, session: SessionDep, body: UserCreate) -> UserO
     return UserOut.of(user)
 
 
-@router.patch("/users/{user_id}", responses=_WRITE_ERRORS)
+@router.patch("/users/{user_id}", responses=WRITE_ERRORS)
 def patch_user(actor: ApiActor, session: SessionDep, user_id: UserId, body: UserPatch) -> UserOut:
     """Change a staff member's role and/or communes (admins only)."""
     user = inbox.access_user(session, actor=actor, user_id=user_id)
@@ -508,7 +414,7 @@ def patch_user(actor: ApiActor, session: SessionDep, user_id: UserId, body: User
     return UserOut.of(user)
 
 
-@router.get("/audit", responses=_WRITE_ERRORS)
+@router.get("/audit", responses=WRITE_ERRORS)
 def list_audit(
     actor: ApiActor,
     session: SessionDep,
@@ -535,9 +441,9 @@ def list_audit(
     ):
         if value is not None:
             stmt = stmt.where(column == clean(value))
-    if (start := _utc(since)) is not None:
+    if (start := utc(since)) is not None:
         stmt = stmt.where(AuditEntry.at >= start)
-    if (end := _utc(until)) is not None:
+    if (end := utc(until)) is not None:
         stmt = stmt.where(AuditEntry.at < end)
     if before_id is not None:
         stmt = stmt.where(AuditEntry.id < before_id)
@@ -584,7 +490,7 @@ class ContactPatched(ContactDetail):
     broadcast_opt_out: bool
 
 
-@router.patch("/contacts/{contact_id}", responses=_WRITE_ERRORS)
+@router.patch("/contacts/{contact_id}", responses=WRITE_ERRORS)
 def patch_contact(
     actor: ApiActor,
     session: SessionDep,
@@ -622,7 +528,7 @@ def patch_contact(
     )
 
 
-@router.get("/contacts/{contact_id}/export", responses=_WRITE_ERRORS)
+@router.get("/contacts/{contact_id}/export", responses=WRITE_ERRORS)
 def export_contact(actor: ApiActor, session: SessionDep, contact_id: ContactId) -> ContactExport:
     """Everything held about the citizen (contact data, messages both ways), for a request
     under Decree 13/2023. Staff-internal notes are left out, and the export says so.
@@ -633,7 +539,7 @@ def export_contact(actor: ApiActor, session: SessionDep, contact_id: ContactId) 
     )
 
 
-@router.delete("/contacts/{contact_id}", responses=_WRITE_ERRORS)
+@router.delete("/contacts/{contact_id}", responses=WRITE_ERRORS)
 def delete_contact(
     actor: ApiActor,
     session: SessionDep,

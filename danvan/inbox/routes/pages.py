@@ -7,17 +7,14 @@ the core become HTML pages (see `StaffRoute`) after the request's transaction ha
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -30,7 +27,7 @@ from danvan.accounts.models import Role
 from danvan.inbox import conversations as inbox
 from danvan.inbox.models import Conversation, Direction, Message
 from danvan.kernel import geo
-from danvan.kernel.errors import CoreError, Invalid, NotFound
+from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.web.deps import (
     CsrfDep,
@@ -41,161 +38,39 @@ from danvan.web.deps import (
     login_session,
 )
 from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of, translate_error, translator
-from danvan.web.templating import CurrentUser, render
+from danvan.web.pages import (
+    CHANNEL_KEYS,
+    AdminActor,
+    StaffActor,
+    StaffRoute,
+    fingerprint,
+    flash,
+    optional_int,
+    page,
+    redirect,
+    remember_session,
+    safe_next,
+)
+from danvan.web.templating import render
 
 # Message kinds with a translated name ("[image]" previews are shown as "[Hình ảnh]").
 KINDS = frozenset(
     {"text", "image", "file", "location", "sticker", "link", "audio", "video", "gif"}
     | {"business_card", "unsupported"}
 )
-CHANNEL_KEYS = {"zalo_oa": "channel.zalo_oa", "zalo_bot": "channel.zalo_bot", "web": "channel.web"}
 INBOX_PAGE = 50
 SIDEBAR_PAGE = 30
 MESSAGES_SHOWN = 300
 POLL_INBOX = "every 5s"
 POLL_CONVERSATION = "every 3s"
 MAX_PASSWORD = 1024  # argon2 on megabytes of input would be a cheap way to burn our CPU
-FLASH = "flash"
 INBOX_QUERY = "inbox_qs"  # the inbox filters last used, kept for the side list and "back"
 INBOX_PARAMS = ("commune", "channel", "unread", "mine", "triage", "status", "label", "q")
 
 
-# --- Errors as pages ------------------------------------------------------------------------------
-
-
-def _error_page(request: Request, status: int, message: str) -> Response:
-    _ = translator(locale_of(request.session))
-    titles = {403: "error.403", 404: "error.404", 422: "error.422", 429: "error.429"}
-    return render(
-        request,
-        "staff/error.html",
-        {"status": status, "title": _(titles.get(status, "error.generic")), "message": message},
-        status_code=status,
-    )
-
-
-def _error_response(request: Request, exc: Exception) -> Response:
-    _ = translator(locale_of(request.session))
-    if isinstance(exc, CoreError):
-        return _error_page(request, exc.status, translate_error(locale_of(request.session), exc))
-    if isinstance(exc, HTTPException):
-        message = _("error.csrf") if exc.status_code == 403 else str(exc.detail)
-        response = _error_page(request, exc.status_code, message)
-        for name, value in (exc.headers or {}).items():
-            response.headers[name] = value
-        return response
-    return _error_page(request, 422, _("error.bad_input"))
-
-
-class StaffRoute(APIRoute):
-    """A route whose core errors, CSRF refusals and bad input become HTML pages.
-
-    The request's transaction is rolled back first: whatever the route wrote before the error
-    is undone, as if the error had reached the session dependency.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def html_errors(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except (CoreError, HTTPException, RequestValidationError) as exc:
-                session = getattr(request.state, "db_session", None)
-                if isinstance(session, Session):
-                    await run_in_threadpool(session.rollback)
-                return _error_response(request, exc)
-
-        return html_errors
-
-
-def _remember_session(request: Request, session: SessionDep) -> None:
-    # The same (cached) session the route gets; `StaffRoute` rolls it back on an error.
-    request.state.db_session = session
-
-
 router = APIRouter(
-    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(_remember_session)]
+    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
 )
-
-
-# --- Who is acting --------------------------------------------------------------------------------
-
-
-def staff_actor(request: Request, actor: WebActor) -> Actor:
-    request.state.current_user = CurrentUser.of(actor.user)
-    return actor
-
-
-StaffActor = Annotated[Actor, Depends(staff_actor)]
-
-
-def admin_actor(actor: StaffActor) -> Actor:
-    if not actor.is_admin:
-        raise NotFound()  # admin pages do not exist for others
-    return actor
-
-
-AdminActor = Annotated[Actor, Depends(admin_actor)]
-
-
-# --- Small helpers --------------------------------------------------------------------------------
-
-
-def safe_next(value: object, default: str = "/inbox") -> str:
-    """A local path to go back to; anything else (other hosts, schemes, `//x`) gives `default`."""
-    if not isinstance(value, str) or not value.startswith("/") or len(value) > 2000:
-        return default
-    if value.startswith(("//", "/\\")) or any(ord(ch) < 32 or ch == "\\" for ch in value):
-        return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or parts.path.startswith("/login"):
-        return default
-    return value
-
-
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def flash(request: Request, key: str) -> None:
-    request.session[FLASH] = key
-
-
-def page(
-    request: Request,
-    session: Session,
-    actor: Actor,
-    name: str,
-    context: Mapping[str, Any],
-    status_code: int = 200,
-) -> Response:
-    """A full staff page: the nav's unread count and the flash message come with it."""
-    full = {
-        "unread_total": inbox.count_unread(session, actor=actor),
-        "flash": request.session.pop(FLASH, None),
-        "channel_keys": CHANNEL_KEYS,
-        **context,
-    }
-    return render(request, name, full, status_code=status_code)
-
-
-def _form_str(form: Mapping[str, Any], name: str, limit: int = 10_000) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
-
-
-def _optional_int(value: str | None, what: str) -> int | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        raise Invalid("{what}: giá trị không hợp lệ", what=what) from None
-
-
-def _fingerprint(parts: Iterable[object]) -> str:
-    return hashlib.sha256(repr(list(parts)).encode()).hexdigest()[:16]
 
 
 # --- Sign-in, sign-out, language ------------------------------------------------------------------
@@ -298,16 +173,16 @@ def _parse_filters(
         if before.tzinfo is None:
             raise Invalid("Tham số phân trang không hợp lệ")
     filters = inbox.ConversationFilter(
-        commune_code=_optional_int(raw["commune"], "Xã/phường"),
+        commune_code=optional_int(raw["commune"], "Xã/phường"),
         channel=channel,
         unread=raw["unread"] == "1",
         assigned_to_me=raw["mine"] == "1",
         triage=actor.is_admin and raw["triage"] == "1",
         status=status,
-        label_id=_optional_int(raw["label"], "Nhãn"),
+        label_id=optional_int(raw["label"], "Nhãn"),
         q=inbox.search_filter_q(raw["q"]),
         before=before,
-        before_id=_optional_int(params.get("before_id"), "Phân trang") if before else None,
+        before_id=optional_int(params.get("before_id"), "Phân trang") if before else None,
         limit=limit,
     )
     return filters, raw
@@ -319,7 +194,7 @@ def _inbox_query(raw: Mapping[str, str]) -> str:
 
 def _list_fingerprint(rows: list[Conversation], locale: str) -> str:
     minute = utcnow().strftime("%Y%m%d%H%M")  # relative times ("3 phút trước") move on
-    return _fingerprint(
+    return fingerprint(
         [
             minute,
             locale,
@@ -410,7 +285,7 @@ def inbox_list(request: Request, session: SessionDep, actor: StaffActor) -> Resp
     """The list alone, for polling: 204 when nothing changed since version `v`."""
     params = dict(request.query_params)
     limit = SIDEBAR_PAGE if params.get("limit") == str(SIDEBAR_PAGE) else INBOX_PAGE
-    active = _optional_int(params.get("active"), "Hội thoại")
+    active = optional_int(params.get("active"), "Hội thoại")
     context = _inbox_list_context(request, session, actor, params, limit=limit, active_id=active)
     if params.get("v") == context["version"]:
         return Response(status_code=204)
@@ -421,7 +296,7 @@ def inbox_list(request: Request, session: SessionDep, actor: StaffActor) -> Resp
 
 
 def _state_fingerprint(messages: Iterable[Message]) -> str:
-    return _fingerprint(
+    return fingerprint(
         (m.id, m.delivery_status, m.delivery_error)
         for m in messages
         if m.direction == Direction.OUT
@@ -662,7 +537,7 @@ def assign(
     conversation_id: int,
     assignee_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    assignee = _optional_int(assignee_id, "Cán bộ")
+    assignee = optional_int(assignee_id, "Cán bộ")
     return _act(
         request,
         session,
@@ -686,7 +561,7 @@ def set_labels(
     new_label: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     def action(conversation: Conversation) -> None:
-        ids = {i for i in (_optional_int(v, "Nhãn") for v in label_ids[:100]) if i is not None}
+        ids = {i for i in (optional_int(v, "Nhãn") for v in label_ids[:100]) if i is not None}
         if new_label.strip():
             ids.add(inbox.get_or_create_label(session, actor=actor, name=new_label).id)
         inbox.do_set_labels(session, actor=actor, conversation=conversation, label_ids=sorted(ids))
@@ -733,7 +608,7 @@ def set_commune(
     conversation_id: int,
     commune_code: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    code = _optional_int(commune_code, "Xã/phường")
+    code = optional_int(commune_code, "Xã/phường")
     return _act(
         request,
         session,
@@ -863,7 +738,7 @@ def _users_page(
 
 
 def _codes(values: Iterable[str]) -> list[int]:
-    return [c for c in (_optional_int(v, "Xã/phường") for v in values) if c is not None]
+    return [c for c in (optional_int(v, "Xã/phường") for v in values) if c is not None]
 
 
 @router.get("/admin/users")
@@ -979,8 +854,8 @@ def audit_page(
     user: str = "",
     before: str = "",
 ) -> Response:
-    actor_id = _optional_int(user, "Người dùng")
-    before_id = _optional_int(before, "Phân trang")
+    actor_id = optional_int(user, "Người dùng")
+    before_id = optional_int(before, "Phân trang")
     entries = inbox.list_audit(
         session,
         actor=actor,

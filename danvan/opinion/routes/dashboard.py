@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from danvan.inbox.routes.pages import StaffActor, StaffRoute, _optional_int, _remember_session, page
 from danvan.kernel import geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
@@ -21,9 +20,10 @@ from danvan.opinion.rollups import local_day, zone
 from danvan.opinion.scope import view_for
 from danvan.opinion.situation import FORMATS, Period, do_situation_report
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep
+from danvan.web.pages import StaffActor, StaffRoute, optional_int, page, remember_session
 
 router = APIRouter(
-    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(_remember_session)]
+    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
 )
 
 MEDIA_TYPES = {
@@ -39,7 +39,7 @@ REPORT_YEARS = 2
 
 
 def _days(value: str | None) -> int:
-    number = _optional_int(value, "Khoảng thời gian")
+    number = optional_int(value, "Khoảng thời gian")
     if number is None:
         return 28
     if number not in data.PERIODS:
@@ -99,7 +99,7 @@ def dashboard_page(
     commune: str | None = None,
 ) -> Response:
     period = _days(days)
-    commune_code = _optional_int(commune, "Xã/phường")
+    commune_code = optional_int(commune, "Xã/phường")
     view = view_for(actor, province_code=settings.province, commune_code=commune_code)
     now = utcnow()
     today = local_day(now, zone(settings.timezone))
@@ -157,8 +157,8 @@ def dashboard_messages(
 ) -> Response:
     """The messages behind a figure (newest first), each linking to its conversation."""
     period = _days(days)
-    commune_code = _optional_int(commune, "Xã/phường")
-    issue_id = _optional_int(issue, "Vấn đề")
+    commune_code = optional_int(commune, "Xã/phường")
+    issue_id = optional_int(issue, "Vấn đề")
     view = view_for(actor, province_code=settings.province, commune_code=commune_code)
     codes = {t.code for t in taxonomy.topics()}
     filters = {
@@ -207,7 +207,7 @@ async def dashboard_report(
     wide: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """The situation report as a file download (the audit log records it)."""
-    commune_code = _optional_int(commune, "Xã/phường")
+    commune_code = optional_int(commune, "Xã/phường")
     content, name = await run_in_threadpool(
         do_situation_report,
         session,

@@ -9,15 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
-from danvan.inbox.routes.pages import StaffActor, StaffRoute, _remember_session, page, redirect
 from danvan.kernel.errors import Invalid
 from danvan.kernel.taxonomy import KINDS, SENTIMENTS, topics
 from danvan.opinion import labels as core
 from danvan.web.deps import CsrfDep, SessionDep
+from danvan.web.pages import StaffActor, StaffRoute, page, redirect, remember_session
 from danvan.web.templating import render
 
 router = APIRouter(
-    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(_remember_session)]
+    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
 )
 
 MAX_IDS = 200

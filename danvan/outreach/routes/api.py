@@ -12,14 +12,13 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from danvan.accounts.actors import Actor
-from danvan.inbox.routes.api import _ERRORS, _WRITE_ERRORS, ApiRoute
-from danvan.inbox.schemas import MAX_DB_INT
 from danvan.kernel.errors import Invalid
 from danvan.outreach import broadcasts, consultations, polls
 from danvan.outreach import opinions as consultation_analysis
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
 
-router = APIRouter(prefix="/api/v1", route_class=ApiRoute, tags=["outreach"], responses=_ERRORS)
+router = APIRouter(prefix="/api/v1", route_class=ApiRoute, tags=["outreach"], responses=ERRORS)
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 CommuneCode = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
@@ -85,7 +84,7 @@ def _broadcast_out(session: Any, item: Any) -> BroadcastOut:
     )
 
 
-@router.post("/broadcasts", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/broadcasts", status_code=201, responses=WRITE_ERRORS)
 def create_broadcast(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, body: BroadcastIn
 ) -> BroadcastOut:
@@ -123,7 +122,7 @@ class AudienceIn(BaseModel):
     window: Literal["7d", "48h"] = "7d"
 
 
-@router.post("/broadcasts/preview", responses=_WRITE_ERRORS)
+@router.post("/broadcasts/preview", responses=WRITE_ERRORS)
 def preview_broadcast(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, body: AudienceIn
 ) -> dict[str, Any]:
@@ -171,7 +170,7 @@ def broadcast_recipients(
     ]
 
 
-@router.post("/broadcasts/{broadcast_id}/{action}", responses=_WRITE_ERRORS)
+@router.post("/broadcasts/{broadcast_id}/{action}", responses=WRITE_ERRORS)
 def broadcast_action(
     actor: ApiActor,
     session: SessionDep,
@@ -229,7 +228,7 @@ def _consultation_out(item: Any) -> ConsultationOut:
     )
 
 
-@router.post("/consultations", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/consultations", status_code=201, responses=WRITE_ERRORS)
 def create_consultation(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, body: ConsultationIn
 ) -> ConsultationOut:
@@ -307,7 +306,7 @@ def _poll_out(item: Any) -> PollOut:
     )
 
 
-@router.post("/polls", status_code=201, responses=_WRITE_ERRORS)
+@router.post("/polls", status_code=201, responses=WRITE_ERRORS)
 def create_poll(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, body: PollIn
 ) -> PollOut:

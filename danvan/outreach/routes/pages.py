@@ -13,8 +13,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from danvan.accounts.actors import Actor
-from danvan.inbox.routes.pages import StaffActor, StaffRoute, _remember_session, page, redirect
-from danvan.inbox.schemas import MAX_DB_INT
 from danvan.kernel import geo
 from danvan.kernel.errors import CoreError, Invalid
 from danvan.kernel.models import utcnow
@@ -23,6 +21,7 @@ from danvan.kernel.text import clean
 from danvan.outreach import broadcasts, consultations, polls
 from danvan.outreach import opinions as consultation_analysis
 from danvan.outreach.routes import api as outreach_api
+from danvan.web.api import MAX_DB_INT
 from danvan.web.deps import (
     CsrfDep,
     SessionDep,
@@ -31,13 +30,14 @@ from danvan.web.deps import (
     client_ip,
     get_settings_dep,
 )
+from danvan.web.pages import StaffActor, StaffRoute, page, redirect, remember_session
 from danvan.web.templating import render
 
 router = APIRouter()
 router.include_router(outreach_api.router)
 
 staff = APIRouter(
-    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(_remember_session)]
+    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
 )
 public = APIRouter(include_in_schema=False)
 

@@ -20,8 +20,6 @@ from starlette.exceptions import HTTPException
 from danvan.accounts.actors import Actor
 from danvan.accounts.models import User
 from danvan.accounts.staff import user_for_token
-from danvan.inbox.routes.api import _ERRORS, _WRITE_ERRORS, ApiRoute
-from danvan.inbox.schemas import MAX_DB_INT
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
@@ -30,6 +28,7 @@ from danvan.training import courses as core
 from danvan.training import quizzes as quizzes
 from danvan.training import reports as reports
 from danvan.training.models import Course, Quiz, QuizAttempt, Trainee, TrainingSession
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute
 from danvan.web.deps import (
     SessionDep,
     SettingsDep,
@@ -37,7 +36,7 @@ from danvan.web.deps import (
 )
 
 router = APIRouter()
-api = APIRouter(prefix="/api/v1", tags=["training"], route_class=ApiRoute, responses=_ERRORS)
+api = APIRouter(prefix="/api/v1", tags=["training"], route_class=ApiRoute, responses=ERRORS)
 
 Id = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
@@ -430,7 +429,7 @@ def _aware(value: datetime) -> datetime:
 # --- API: courses, topics, materials --------------------------------------------------------------
 
 
-@api.post("/courses", status_code=201, responses=_WRITE_ERRORS)
+@api.post("/courses", status_code=201, responses=WRITE_ERRORS)
 def create_course(
     caller: Caller, session: SessionDep, settings: SettingsDep, body: CourseIn
 ) -> CourseOut:
@@ -470,7 +469,7 @@ def get_course(caller: Caller, session: SessionDep, course_id: Id) -> CourseOut:
     return CourseOut.of(core.access_course(session, actor=caller, course_id=course_id))
 
 
-@api.post("/courses/{course_id}/topics", status_code=201, responses=_WRITE_ERRORS)
+@api.post("/courses/{course_id}/topics", status_code=201, responses=WRITE_ERRORS)
 def add_topic(caller: Caller, session: SessionDep, course_id: Id, body: TopicIn) -> TopicOut:
     """Add a topic at the end of the course."""
     actor = _staff(caller)
@@ -487,7 +486,7 @@ def add_topic(caller: Caller, session: SessionDep, course_id: Id, body: TopicIn)
     )
 
 
-@api.post("/topics/{topic_id}/materials", status_code=201, responses=_WRITE_ERRORS)
+@api.post("/topics/{topic_id}/materials", status_code=201, responses=WRITE_ERRORS)
 def add_material(
     caller: Caller, session: SessionDep, topic_id: Id, body: MaterialIn
 ) -> MaterialOut:
@@ -515,7 +514,7 @@ def add_material(
 # --- API: sessions and trainees -------------------------------------------------------------------
 
 
-@api.post("/courses/{course_id}/sessions", status_code=201, responses=_WRITE_ERRORS)
+@api.post("/courses/{course_id}/sessions", status_code=201, responses=WRITE_ERRORS)
 def create_session(
     caller: Caller, session: SessionDep, course_id: Id, body: SessionIn
 ) -> SessionOut:
@@ -550,7 +549,7 @@ def list_course_sessions(caller: Caller, session: SessionDep, course_id: Id) -> 
 @api.post(
     "/courses/{course_id}/trainees/import",
     status_code=201,
-    responses={**_WRITE_ERRORS, 422: {"description": "Bad rows, listed in `errors`; none stored"}},
+    responses={**WRITE_ERRORS, 422: {"description": "Bad rows, listed in `errors`; none stored"}},
 )
 async def import_trainees(
     caller: Caller,
@@ -600,7 +599,7 @@ class EnrolIn(BaseModel):
     phone: str = Field(max_length=40)
 
 
-@api.post("/courses/{course_id}/trainees", status_code=201, responses=_WRITE_ERRORS)
+@api.post("/courses/{course_id}/trainees", status_code=201, responses=WRITE_ERRORS)
 def enrol_staff(caller: Caller, session: SessionDep, course_id: Id, body: EnrolIn) -> TraineeOut:
     """Enrol a staff account (they check in and take quizzes with their own sign-in/token)."""
     actor = _staff(caller)
@@ -620,7 +619,7 @@ def list_course_trainees(caller: Caller, session: SessionDep, course_id: Id) -> 
     return [TraineeOut.of(t) for t in core.list_trainees(session, actor=actor, course=course)]
 
 
-@api.get("/sessions/{session_id}/code", responses=_WRITE_ERRORS)
+@api.get("/sessions/{session_id}/code", responses=WRITE_ERRORS)
 def current_code(
     caller: Caller, session: SessionDep, settings: SettingsDep, session_id: Id
 ) -> CodeOut:
@@ -646,7 +645,7 @@ def checkin_url(settings: Settings, session_id: int, code: str) -> str:
     return f"{settings.base_url.rstrip('/')}/hoc/diem-danh/{session_id}?c={code}"
 
 
-@api.post("/sessions/{session_id}/checkins", status_code=201, responses=_WRITE_ERRORS)
+@api.post("/sessions/{session_id}/checkins", status_code=201, responses=WRITE_ERRORS)
 def check_in(
     caller: Caller,
     session: SessionDep,
@@ -707,7 +706,7 @@ def check_in(
 # --- API: questions, quizzes, attempts ------------------------------------------------------------
 
 
-@api.post("/topics/{topic_id}/questions", status_code=201, responses=_WRITE_ERRORS)
+@api.post("/topics/{topic_id}/questions", status_code=201, responses=WRITE_ERRORS)
 def add_question(
     caller: Caller, session: SessionDep, topic_id: Id, body: QuestionIn
 ) -> QuestionOut:
@@ -726,7 +725,7 @@ def add_question(
     return QuestionOut(id=question.id, topic_id=topic.id, kind=question.kind)
 
 
-@api.post("/courses/{course_id}/quizzes", status_code=201, responses=_WRITE_ERRORS)
+@api.post("/courses/{course_id}/quizzes", status_code=201, responses=WRITE_ERRORS)
 def create_quiz(
     caller: Caller, session: SessionDep, settings: SettingsDep, course_id: Id, body: QuizIn
 ) -> QuizOut:
@@ -860,7 +859,7 @@ def _xlsx(data: bytes, name: str) -> Response:
     )
 
 
-@api.post("/courses/{course_id}/certificates", status_code=201, responses=_WRITE_ERRORS)
+@api.post("/courses/{course_id}/certificates", status_code=201, responses=WRITE_ERRORS)
 def issue_certificates(
     caller: Caller, session: SessionDep, settings: SettingsDep, course_id: Id
 ) -> list[CertificateOut]:

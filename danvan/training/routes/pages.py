@@ -24,7 +24,6 @@ from starlette.exceptions import HTTPException
 
 from danvan.accounts.actors import Actor
 from danvan.accounts.models import User
-from danvan.inbox.routes.pages import StaffActor, StaffRoute, flash, page, redirect
 from danvan.kernel import geo
 from danvan.kernel.errors import CoreError, Invalid, NotFound
 from danvan.kernel.models import utcnow
@@ -44,6 +43,7 @@ from danvan.training.models import (
 )
 from danvan.web.deps import SESSION_USER, CsrfDep, SessionDep, SettingsDep, client_ip
 from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of, translator
+from danvan.web.pages import StaffActor, StaffRoute, flash, page, redirect
 from danvan.web.templating import render, zone
 
 MAX_FORM = 40_000

@@ -8,42 +8,15 @@ what it owns (text limits are measured there, after normalisation).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from danvan.accounts.models import AuditEntry, Role, User
 from danvan.inbox.conversations import MAX_NOTE_CHARS, MAX_REPLY_CHARS
 from danvan.inbox.models import Contact, Conversation, Label, Message, Note
 from danvan.kernel import geo
-from danvan.kernel.text import clean
-
-# Integer columns are 32-bit on PostgreSQL: a larger id is refused with a 422, not a 500.
-MAX_DB_INT = 2_147_483_647
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
-# Decomposed (NFD) Vietnamese takes up to three code points a letter: the core measures the
-# real limit after NFC; this only bounds what is read.
-_RAW_FACTOR = 4
-
-
-def _clean(value: object) -> object:
-    return clean(value) if isinstance(value, str) else value
-
-
-CleanStr = Annotated[str, BeforeValidator(_clean)]
-
-
-class Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# --- errors ---------------------------------------------------------------------------------
-
-
-class ErrorOut(BaseModel):
-    detail: str = Field(description="What went wrong, in Vietnamese")
-    code: str = Field(description="Stable machine-readable code, e.g. not_found, forbidden")
-
+from danvan.web.api import RAW_FACTOR, CleanStr, DbId, Schema
 
 # --- people -----------------------------------------------------------------------------------
 
@@ -213,13 +186,13 @@ class NoteOut(BaseModel):
 
 class ReplyIn(Schema):
     text: str = Field(
-        max_length=MAX_REPLY_CHARS * _RAW_FACTOR,
+        max_length=MAX_REPLY_CHARS * RAW_FACTOR,
         description=f"The reply, at most {MAX_REPLY_CHARS} characters after NFC normalisation",
     )
 
 
 class NoteIn(Schema):
-    text: str = Field(max_length=MAX_NOTE_CHARS * _RAW_FACTOR)
+    text: str = Field(max_length=MAX_NOTE_CHARS * RAW_FACTOR)
 
 
 class AssignIn(Schema):
@@ -238,7 +211,7 @@ class ConversationPatch(Schema):
 
 
 class LabelIn(Schema):
-    name: str = Field(max_length=64 * _RAW_FACTOR)
+    name: str = Field(max_length=64 * RAW_FACTOR)
     color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
 
 
