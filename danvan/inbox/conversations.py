@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image
 from sqlalchemy import Select, and_, func, or_, select
@@ -16,6 +16,8 @@ from danvan.accounts import audit
 from danvan.accounts.actors import Actor
 from danvan.accounts.models import AuditEntry, User
 from danvan.channels.web.inbound import photo_attachment
+from danvan.inbox import communes
+from danvan.inbox.media import Photo, check_photo, save_photo
 from danvan.inbox.models import (
     Contact,
     Conversation,
@@ -32,10 +34,6 @@ from danvan.kernel.db import remove_on_rollback
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean, fold, preview
-from danvan.opinion.rollups import move_commune
-
-if TYPE_CHECKING:
-    from danvan.inbox.webform import Photo
 
 MAX_REPLY_CHARS = 8000  # longer replies are refused; platform limits are met by splitting
 MAX_NOTE_CHARS = 4000
@@ -194,9 +192,6 @@ def check_reply_photo(data: bytes, *, channel: str) -> Photo:
     """A photo staff attach to a reply: verified and stripped of metadata by `check_photo`,
     then, unless it is already a JPEG or PNG of at most 1 MB, re-encoded as a smaller JPEG
     (Zalo's upload takes only JPEG/PNG up to 1 MB). Raises `Invalid`."""
-    # Imported here: webform imports ingest, which imports this module.
-    from danvan.inbox.webform import check_photo
-
     if channel not in PHOTO_CHANNELS:
         raise Invalid("Kênh này chưa gửi được ảnh, vui lòng chỉ gửi chữ", code="photo_channel")
     photo = check_photo(data, max_bytes=MAX_REPLY_PHOTO_BYTES)
@@ -206,8 +201,6 @@ def check_reply_photo(data: bytes, *, channel: str) -> Photo:
 
 
 def _shrink_photo(photo: Photo) -> Photo:
-    from danvan.inbox.webform import Photo  # see check_reply_photo
-
     with Image.open(io.BytesIO(photo.data)) as image:
         image.load()
         if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info:
@@ -251,8 +244,6 @@ def do_reply(
         if media_dir is None:
             raise ValueError("a reply photo needs media_dir")
         checked = check_reply_photo(photo, channel=conversation.channel)
-        from danvan.inbox.webform import save_photo  # see check_reply_photo
-
         path = save_photo(checked, media_dir=media_dir)
         remove_on_rollback(session, path)
         attachments.append(photo_attachment(name=path.name, size=len(checked.data)).as_dict())
@@ -387,11 +378,14 @@ def do_set_commune(
     if not actor.sees_commune(commune_code):
         raise Invalid("Bạn chỉ có thể chuyển cuộc hội thoại tới xã/phường mình phụ trách")
     old = conversation.commune_code
-    conversation.commune_code = commune_code
-    move_commune(session, conversation_id=conversation.id, commune_code=commune_code)
     contact = conversation.contact
-    contact.commune_code = commune_code
-    contact.commune_source = "staff"
+    communes.move_citizen(
+        session,
+        contact=contact,
+        conversation=conversation,
+        commune_code=commune_code,
+        source="staff",
+    )
     if conversation.assignee is not None and not Actor(conversation.assignee).sees_commune(
         commune_code
     ):

@@ -14,10 +14,9 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Select, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
@@ -31,8 +30,9 @@ from danvan.inbox.models import (
     OutboxItem,
     OutboxStatus,
 )
+from danvan.kernel.db import rowcount
 from danvan.kernel.errors import Invalid, NotFound
-from danvan.kernel.models import Lease, RateLimitBucket, utcnow
+from danvan.kernel.models import utcnow
 
 log = logging.getLogger("danvan.delivery")
 
@@ -80,10 +80,6 @@ class Claim:
     template: dict[str, Any] | None = None
     # A broadcast message: sent at most `outreach_rate_per_second` per second (all workers).
     paced: bool = False
-
-
-def _rowcount(result: Any) -> int:
-    return cast(CursorResult[Any], result).rowcount
 
 
 def _due(now: datetime) -> Select[int]:
@@ -289,7 +285,7 @@ def known_platform_ids(session: Session, *, item: OutboxItem) -> frozenset[str]:
 def renew_lease(session: Session, *, claim: Claim, now: datetime | None = None) -> bool:
     """Extend the claim's lease; False if the row is no longer ours."""
     now = now or utcnow()
-    renewed = _rowcount(
+    renewed = rowcount(
         session.execute(
             _ours(claim).values(lease_until=now + LEASE, updated_at=now),
             execution_options={"synchronize_session": False},
@@ -315,7 +311,7 @@ def record_part(
     retry resumes after it. False if the row is no longer ours (nothing is written then)."""
     now = now or utcnow()
     ids = [*claim.platform_message_ids, *([platform_message_id] if platform_message_id else [])]
-    saved = _rowcount(
+    saved = rowcount(
         session.execute(
             _ours(claim).values(
                 parts_sent=claim.parts_sent + 1,
@@ -491,7 +487,7 @@ def record_uncertain(
 
 def release_claim(session: Session, *, claim: Claim) -> None:
     """Give back a row claimed but not tried (the worker is stopping): as if never claimed."""
-    released = _rowcount(
+    released = rowcount(
         session.execute(
             _ours(claim).values(
                 status=OutboxStatus.PENDING,
@@ -563,87 +559,3 @@ def retry_uncertain(session: Session, *, actor: Actor, message: Message) -> Outb
         detail={"outbox_id": item.id, "from": previous, "parts_sent": item.parts_sent},
     )
     return item
-
-
-# --- pacing (broadcasts) ------------------------------------------------------------------------
-
-
-def take_send_slots(
-    session: Session, *, key: str, limit: int, want: int, now: datetime
-) -> tuple[int, datetime]:
-    """Take up to `want` sends in the current wall-clock second of `key` (at most `limit` per
-    second in all): how many were granted, and the second they belong to. Windows are aligned
-    to whole seconds, so that no second of the clock (as the platform counts) sees more than
-    `limit`, whatever the number of workers; a worker drops what it has not used when its
-    second is over."""
-    second = now.replace(microsecond=0)
-    want = max(1, min(want, limit))
-    restarted = _rowcount(
-        session.execute(
-            update(RateLimitBucket)
-            .where(RateLimitBucket.key == key, RateLimitBucket.window_start < second)
-            .values(window_start=second, count=want),
-            execution_options={"synchronize_session": False},
-        )
-    )
-    if restarted:
-        return want, second
-    bucket = session.scalar(
-        select(RateLimitBucket)
-        .where(RateLimitBucket.key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if bucket is None:
-        try:
-            with session.begin_nested():
-                session.add(RateLimitBucket(key=key, window_start=second, count=want))
-        except IntegrityError:
-            return 0, second  # created by another worker this instant: try the next turn
-        return want, second
-    if bucket.window_start != second:
-        return 0, second  # a newer second was started by another worker's clock
-    granted = min(want, limit - bucket.count)
-    if granted <= 0:
-        return 0, second
-    bucket.count += granted
-    return granted, second
-
-
-# --- named leases (the single SQLite worker) ----------------------------------------------------
-
-
-def take_lease(
-    session: Session, *, name: str, holder: str, ttl: timedelta, now: datetime | None = None
-) -> Lease | None:
-    """Take or renew the lease `name` for `holder`; None (with nothing changed) when someone
-    else holds it unexpired. A conditional UPDATE, so it behaves alike on SQLite and PostgreSQL."""
-    now = now or utcnow()
-    taken = _rowcount(
-        session.execute(
-            update(Lease)
-            .where(Lease.name == name, or_(Lease.until < now, Lease.holder == holder))
-            .values(holder=holder, until=now + ttl),
-            execution_options={"synchronize_session": False},
-        )
-    )
-    if not taken:
-        if session.get(Lease, name) is not None:
-            return None
-        try:
-            with session.begin_nested():
-                session.add(Lease(name=name, holder=holder, until=now + ttl))
-        except IntegrityError:
-            return None  # someone created it first
-    return session.get(Lease, name, populate_existing=True)
-
-
-def get_lease(session: Session, *, name: str) -> Lease | None:
-    return session.get(Lease, name, populate_existing=True)
-
-
-def release_lease(session: Session, *, name: str, holder: str) -> None:
-    session.execute(
-        update(Lease).where(Lease.name == name, Lease.holder == holder).values(until=utcnow()),
-        execution_options={"synchronize_session": False},
-    )

@@ -7,7 +7,6 @@ constraint and stores nothing new.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,8 @@ from danvan.channels.base import EventKind, InboundEvent
 from danvan.inbox.conversations import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
 from danvan.inbox.models import InboundEvent as InboundEventRow
-from danvan.kernel import geo
+from danvan.kernel import areas, geo
+from danvan.kernel.errors import CoreError
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean, preview
 
@@ -72,24 +72,14 @@ def ingest_events(
     return result
 
 
-# Areas that act on a citizen's text (votes, opt-outs, staff linking their Zalo...). Each module
-# provides `wants_text(session, text) -> bool` (cheap: asked for every inbound text) and
-# `on_text(session, *, channel, user_id, text) -> bool` (True when it consumed the text, which
-# stops the later ones). The text is already stored as an inbound message when they are called.
-# A module may also provide `on_shared_info(session, contact)`, called after the name, phone or
-# address a citizen shared with the OA (`user_submit_info`) is stored on their contact.
-INBOUND_TEXT_AREAS = ("danvan.outreach.citizens", "danvan.opinion.alerts")
-
-
 def _offer_text(session: Session, event: InboundEvent) -> None:
-    """Offer a citizen's text to each area in turn. A savepoint keeps one area's refusal from
-    touching the rest of the batch; a CoreError is a refusal the area already answered."""
-    from danvan.kernel.errors import CoreError
-
+    """Offer a citizen's text to each area with a `text` hook (kernel/areas.py: votes, opt-outs,
+    staff linking their Zalo…), in turn, until one consumes it. The text is already stored as
+    an inbound message. A savepoint keeps one area's refusal from touching the rest of the
+    batch; a CoreError is a refusal the area already answered."""
     assert event.user_id is not None
     text = event.text or ""
-    for name in INBOUND_TEXT_AREAS:
-        area = importlib.import_module(name)
+    for _name, area in areas.hooked("text"):
         if not area.wants_text(session, text):
             continue
         try:
@@ -389,8 +379,8 @@ def _apply(
     elif event.kind == EventKind.USER_INFO:
         _apply_shared_info(contact, event, province_code=province_code)
         _sync_commune(session, contact)
-        for name in INBOUND_TEXT_AREAS:
-            hook = getattr(importlib.import_module(name), "on_shared_info", None)
+        for _name, area in areas.hooked("text"):
+            hook = getattr(area, "on_shared_info", None)
             if hook is not None:
                 hook(session, contact)
     elif event.kind == EventKind.MESSAGE:

@@ -54,7 +54,7 @@ ERASED_NAME = "(đã xoá)"
 ERASED_ID_PREFIX = "erased:"
 MAX_REASON_CHARS = 500
 CANCELLED_ERROR = "Đã huỷ: dữ liệu của người dân đã được xoá theo yêu cầu"
-# Names the web form gives stored photos (`danvan.inbox.webform.save_photo`).
+# Names the web form gives stored photos (`danvan.inbox.media.save_photo`).
 _MEDIA_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|webp)")
 
 # Said in every export: internal notes are not part of it.

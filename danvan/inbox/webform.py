@@ -7,54 +7,55 @@ tracking code (`GY-7K3M-9QPX-W4TR`) that is both their contact's `external_id` a
 their thread page. Refusals raise `CoreError`s carrying a code the page translates; nothing is
 written before every check has passed (rate-limit counters aside, which must survive refusals).
 
-Photos are verified and re-encoded with Pillow (EXIF, GPS and any trailing bytes are dropped),
-then stored under `media_dir` with a random name.
+Limits and refusals are in `refusals`, photos in `media`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from PIL import Image, ImageOps
-from sqlalchemy import ColumnElement, Text, and_, cast, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from danvan.accounts.actors import Actor
 from danvan.channels.web.inbound import CHANNEL, MEDIA_PREFIX, message_event, photo_attachment
 from danvan.inbox.ingest import ingest_events
+from danvan.inbox.media import (
+    MEDIA_NAME,
+    MediaFile,
+    Photo,
+    check_photo,
+    has_media,
+    media_file,
+    messages_with_media,
+    save_photo,
+)
 from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
+from danvan.inbox.refusals import (
+    DUPLICATE_WINDOW,
+    GLOBAL_PER_HOUR,
+    LOOKUP_FAILURES_PER_HOUR,
+    MAX_FORM_AGE,
+    MAX_LINKS,
+    MAX_NAME,
+    MIN_FILL_SECONDS,
+    RATE_WINDOW,
+    FormInvalid,
+    Refused,
+)
 from danvan.kernel import geo
 from danvan.kernel.db import remove_on_rollback
-from danvan.kernel.errors import CoreError, Invalid, NotFound
+from danvan.kernel.errors import NotFound
 from danvan.kernel.models import RateLimitBucket
 from danvan.kernel.models import utcnow as _utcnow
 from danvan.kernel.ratelimit import hit
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean, fold
-
-# --- Limits -----------------------------------------------------------------------------------
-
-MIN_FILL_SECONDS = 3  # a person needs longer than this to fill the form
-MAX_FORM_AGE = timedelta(days=1)
-MAX_LINKS = 2
-MAX_NAME = 100
-DUPLICATE_WINDOW = timedelta(minutes=15)
-RATE_WINDOW = timedelta(hours=1)
-# All IPs together; protects the commune inboxes from a flood spread over many addresses.
-GLOBAL_PER_HOUR = 600
-# Failed tracking-code lookups per IP and hour before every lookup from that IP is refused.
-LOOKUP_FAILURES_PER_HOUR = 20
-MAX_PHOTO_PIXELS = 40_000_000  # the declared size is checked before any pixel is decoded
-MAX_PHOTO_SIDE = 2560  # stored photos are scaled down to this
 
 # --- Tracking codes ---------------------------------------------------------------------------
 
@@ -79,48 +80,6 @@ def normalize_code(text: str) -> str | None:
     if len(raw) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in raw):
         return None
     return f"{CODE_PREFIX}-{raw[:4]}-{raw[4:8]}-{raw[8:]}"
-
-
-# --- Errors -----------------------------------------------------------------------------------
-
-# Vietnamese messages for every refusal code; the page shows `public.error.<code>` instead.
-MESSAGES = {
-    "honeypot": "Không thể gửi biểu mẫu này. Vui lòng tải lại trang và thử lại.",
-    "bad_token": "Biểu mẫu không hợp lệ. Vui lòng tải lại trang và gửi lại.",
-    "expired": "Biểu mẫu đã mở quá lâu. Vui lòng kiểm tra nội dung và bấm gửi lại.",
-    "too_fast": "Bạn gửi quá nhanh. Vui lòng kiểm tra nội dung và bấm gửi lại sau vài giây.",
-    "rate_limited": "Bạn đã gửi nhiều lần trong một giờ. Vui lòng thử lại sau.",
-    "busy": "Hệ thống đang nhận quá nhiều phản ánh. Vui lòng thử lại sau ít phút.",
-    "duplicate": "Bạn vừa gửi nội dung này. Cán bộ sẽ xem và trả lời, không cần gửi lại.",
-    "lookup_limited": "Bạn đã tra cứu sai mã quá nhiều lần. Vui lòng thử lại sau một giờ.",
-    "commune_required": "Vui lòng chọn xã/phường nơi bạn phản ánh.",
-    "commune_unknown": "Không tìm thấy xã/phường này trong tỉnh. Vui lòng chọn trong danh sách.",
-    "name_too_long": f"Họ tên dài quá {MAX_NAME} ký tự.",
-    "phone_invalid": "Số điện thoại không hợp lệ (ví dụ: 0912 345 678).",
-    "phone_needs_consent": "Để lưu số điện thoại, vui lòng đánh dấu ô đồng ý.",
-    "text_required": "Vui lòng nhập nội dung phản ánh.",
-    "text_too_long": "Nội dung quá dài.",
-    "too_many_links": f"Nội dung chứa quá nhiều đường link (tối đa {MAX_LINKS}).",
-    "photo_too_big": "Ảnh quá lớn.",
-    "photo_invalid": "Tệp đính kèm không phải ảnh JPEG, PNG hoặc WebP hợp lệ.",
-    "photo_dimensions": "Kích thước ảnh quá lớn. Vui lòng chọn ảnh nhỏ hơn.",
-}
-
-
-class Refused(CoreError):
-    """The whole submission is refused (spam, limits, duplicate); the form is kept."""
-
-    def __init__(self, code: str, status: int = 400) -> None:
-        super().__init__(MESSAGES[code], code=code)
-        self.status = status
-
-
-class FormInvalid(Invalid):
-    """One or more fields are wrong: `errors` maps each field to its refusal code."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(MESSAGES[c] for c in errors.values()), code="form_invalid")
-        self.errors = errors
 
 
 # --- Form token -------------------------------------------------------------------------------
@@ -263,70 +222,6 @@ def check_message_text(text: str, *, max_text: int) -> str:
     if len(_LINK.findall(text)) > MAX_LINKS:
         raise FormInvalid({"text": "too_many_links"})
     return text
-
-
-@dataclass(frozen=True)
-class Photo:
-    """A verified photo, re-encoded without metadata."""
-
-    data: bytes
-    extension: str  # jpg | png | webp
-    content_type: str
-
-
-_FORMATS = {
-    "JPEG": ("jpg", "image/jpeg"),
-    "PNG": ("png", "image/png"),
-    "WEBP": ("webp", "image/webp"),
-}
-
-
-def check_photo(data: bytes, *, max_bytes: int) -> Photo:
-    """Verify an uploaded photo and re-encode it, dropping EXIF/GPS, comments and anything
-    appended after the image. The declared size is checked before decoding (no pixel bombs)."""
-    if len(data) > max_bytes:
-        raise FormInvalid({"photo": "photo_too_big"})
-    try:
-        with Image.open(io.BytesIO(data), formats=list(_FORMATS)) as probe:
-            image_format = str(probe.format)
-            width, height = probe.size
-            if width < 1 or height < 1 or width * height > MAX_PHOTO_PIXELS:
-                raise FormInvalid({"photo": "photo_dimensions"})
-            probe.verify()
-        with Image.open(io.BytesIO(data), formats=[image_format]) as image:
-            image.load()
-            encoded = _reencode(image, image_format)
-    except FormInvalid:
-        raise
-    except Image.DecompressionBombError:
-        raise FormInvalid({"photo": "photo_dimensions"}) from None
-    except Exception:  # untrusted bytes: any decoder failure means "not a photo"
-        raise FormInvalid({"photo": "photo_invalid"}) from None
-    extension, content_type = _FORMATS[image_format]
-    return Photo(data=encoded, extension=extension, content_type=content_type)
-
-
-def _reencode(image: Image.Image, image_format: str) -> bytes:
-    # Turn the pixels upright first: the orientation tag goes away with the rest of EXIF.
-    upright = ImageOps.exif_transpose(image) or image
-    has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-    if image_format == "JPEG":
-        mode = "L" if upright.mode in ("L", "1") else "RGB"
-    else:
-        grey = upright.mode in ("L", "LA", "1")
-        mode = ("LA" if grey else "RGBA") if has_alpha else ("L" if grey else "RGB")
-    upright = upright.convert(mode) if upright.mode != mode else upright
-    upright.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
-    # A new image from raw pixels carries no `info` at all: no EXIF, XMP, ICC or comments.
-    bare = Image.frombytes(mode, upright.size, upright.tobytes())
-    out = io.BytesIO()
-    if image_format == "JPEG":
-        bare.save(out, format="JPEG", quality=85, optimize=True)
-    elif image_format == "PNG":
-        bare.save(out, format="PNG", optimize=False)
-    else:
-        bare.save(out, format="WEBP", quality=85)
-    return out.getvalue()
 
 
 # --- Submissions ------------------------------------------------------------------------------
@@ -493,70 +388,6 @@ def _store_message(
     return message
 
 
-# --- Media ------------------------------------------------------------------------------------
-
-_MEDIA_NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp)")
-CONTENT_TYPES = {ext: content_type for ext, content_type in _FORMATS.values()}
-
-
-def save_photo(photo: Photo, *, media_dir: str) -> Path:
-    """Write the photo under a random name, atomically (a reader never sees half a file)."""
-    folder = Path(media_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{secrets.token_hex(16)}.{photo.extension}"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(photo.data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-@dataclass(frozen=True)
-class MediaFile:
-    path: Path
-    content_type: str
-
-
-def _media_file(media_dir: str, name: str) -> MediaFile:
-    match = _MEDIA_NAME.fullmatch(name)
-    if match is None:
-        raise NotFound("Không tìm thấy ảnh")
-    path = Path(media_dir) / name
-    if not path.is_file():
-        raise NotFound("Không tìm thấy ảnh")
-    return MediaFile(path=path, content_type=CONTENT_TYPES[match.group(1)])
-
-
-def _messages_with_media(name: str) -> list[ColumnElement[bool]]:
-    # Names are 32 hex digits (checked before this runs), so LIKE has nothing to escape; the
-    # exact url is compared in Python. Any channel: staff reply photos go out on Zalo OA too.
-    return [cast(Message.attachments, Text).contains(MEDIA_PREFIX + name, autoescape=True)]
-
-
-def _has_media(message: Message, name: str) -> bool:
-    return any(a.get("url") == MEDIA_PREFIX + name for a in message.attachments)
-
-
-def access_media(session: Session, *, actor: Actor, media_dir: str, name: str) -> MediaFile:
-    """A stored photo (a web-form citizen's, or one attached to a staff reply on any channel),
-    for staff who see the conversation it belongs to (else 404)."""
-    if _MEDIA_NAME.fullmatch(name) is None:
-        raise NotFound("Không tìm thấy ảnh")
-    stmt = (
-        select(Message, Conversation.commune_code)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(*_messages_with_media(name))
-    )
-    for message, commune_code in session.execute(stmt):
-        if _has_media(message, name) and actor.sees_commune(commune_code):
-            return _media_file(media_dir, name)
-    raise NotFound("Không tìm thấy ảnh")
-
-
 # --- The citizen's thread ---------------------------------------------------------------------
 
 
@@ -632,17 +463,17 @@ def access_thread_media(
     session: Session, *, conversation: Conversation, media_dir: str, name: str
 ) -> MediaFile:
     """A photo shown on the citizen's own thread page (404 for any other)."""
-    if _MEDIA_NAME.fullmatch(name) is None:
+    if MEDIA_NAME.fullmatch(name) is None:
         raise NotFound("Không tìm thấy ảnh")
     messages = session.scalars(
         select(Message).where(
             Message.conversation_id == conversation.id,
             _citizen_visible(),
-            *_messages_with_media(name),
+            *messages_with_media(name),
         )
     )
-    if any(_has_media(message, name) for message in messages):
-        return _media_file(media_dir, name)
+    if any(has_media(message, name) for message in messages):
+        return media_file(media_dir, name)
     raise NotFound("Không tìm thấy ảnh")
 
 

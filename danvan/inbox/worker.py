@@ -26,6 +26,7 @@ from danvan.channels.http import SentState
 from danvan.channels.registry import Sender, build_senders
 from danvan.inbox import delivery
 from danvan.inbox.delivery import Claim
+from danvan.kernel import leases, ratelimit
 from danvan.kernel.db import Database, supports_skip_locked
 from danvan.kernel.jobs import JobRunner
 from danvan.kernel.models import utcnow
@@ -140,7 +141,7 @@ class Worker:
         finally:
             if not self.skip_locked:
                 with self.database.session() as session:
-                    delivery.release_lease(session, name=SQLITE_LEASE, holder=self.id)
+                    leases.release_lease(session, name=SQLITE_LEASE, holder=self.id)
         total = len(processed) if once else count
         log.info("worker %s stopped after %d item(s)", self.id, total)
         return total
@@ -382,7 +383,7 @@ class Worker:
                 self._slots -= 1
                 return
             with self.database.session() as session:
-                granted, second = delivery.take_send_slots(
+                granted, second = ratelimit.take_send_slots(
                     session, key=PACE_KEY, limit=limit, want=max(1, self._paced_left), now=now
                 )
             self._slots, self._slots_second = granted, second
@@ -403,11 +404,11 @@ class Worker:
 
     def _take_sqlite_lease(self) -> None:
         with self.database.session() as session:
-            lease = delivery.take_lease(
+            lease = leases.take_lease(
                 session, name=SQLITE_LEASE, holder=self.id, ttl=SQLITE_LEASE_TTL
             )
             if lease is None:
-                held = delivery.get_lease(session, name=SQLITE_LEASE)
+                held = leases.get_lease(session, name=SQLITE_LEASE)
                 holder = held.holder if held else "?"
                 until = f"{held.until:%H:%M:%S}" if held else "?"
                 raise WorkerAlreadyRunning(holder, until)

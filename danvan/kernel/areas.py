@@ -1,9 +1,32 @@
 """The one list of danvan's capabilities and what each plugs into the product.
 
 A newcomer reads this file to know where everything lives: each `Area` is one package
-(`danvan/<name>/`) holding its tables, logic, routes, jobs, CLI, demo data and templates. The
-kernel knows the areas only as dotted paths, loaded when first needed, so that importing the
-kernel (or taking a webhook) never imports a capability, nor the NLP stack behind one.
+(`danvan/<name>/`) holding its tables, logic, routes, jobs, CLI, demo data and templates, and
+each field below is one way an area plugs into the rest. The kernel names the areas' code only
+as dotted paths ("package.module:attribute"), imported when first used, so that importing the
+kernel (or taking a webhook) imports no capability, nor the NLP stack behind one; and so that
+what must go upward or sideways (a commune changed, a report's sections, a citizen's text) goes
+through a hook here instead of an import.
+
+The hooks, with the signature each dotted path must have:
+- models: a module of tables (registered on `kernel.models.Base` when imported).
+- routers: FastAPI routers, included by the app factory in this order.
+- jobs: a `list[kernel.jobs.Job]` the worker runs.
+- cli: `register(app: typer.Typer) -> None`, adding the area's commands to `danvan`.
+- seed: `seed(session, *, settings, users: dict[str, User]) -> None`, the area's demo data, run
+  in this order (accounts fills `users`).
+- nav: links of the staff menu (`NavLink`), with an optional badge `(session, actor) -> int`.
+- panels: templates the conversation page includes (each loads its own data with htmx).
+- text: a module with `wants_text(session, text) -> bool` (cheap: asked for every inbound text)
+  and `on_text(session, *, channel, user_id, text) -> bool` (True: consumed, stop there), and
+  optionally `on_shared_info(session, contact)` (after a citizen shared name/phone/address).
+- on_commune_changed: `(session, *, conversation_id, commune_code) -> None`, called in the
+  transaction that moves a conversation to another commune (`inbox.communes`).
+- personal_data: a module with `export_contact_data(session, contact) -> dict` (JSON-ready) and
+  `erase_contact_data(session, contact) -> dict[str, int]` (counts, never data). Every table
+  holding citizen text or identity must be covered by one.
+- report_sections: `(session, *, actor, start, end, commune_code) -> dict`, figures an area adds
+  to the situation report (keyed by the area's name).
 """
 
 from __future__ import annotations
@@ -17,17 +40,30 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class NavLink:
+    key: str  # i18n key of the label ("nav.cases")
+    href: str
+    nav: str  # the `nav` a page passes to mark its link as the current one
+    admin_only: bool = False
+    badge: str | None = None  # "module:function" -> int shown beside the label (0: none)
+
+
+@dataclass(frozen=True)
 class Area:
     # The area's name: its package under danvan/, and the key of what it holds in a citizen's
-    # data export (Decree 13).
+    # data export (Decree 13) and in the situation report's sections.
     name: str
-    # The module holding its tables (registered on kernel.models.Base when imported).
     models: str | None = None
-    # A module holding citizen data besides the inbox's, providing
-    #   export_contact_data(session, contact) -> dict[str, Any]  (JSON-ready, for the export)
-    #   erase_contact_data(session, contact) -> dict[str, int]   (erases; counts, never data)
-    # Every table holding citizen text or identity must be covered by one of them.
+    routers: tuple[str, ...] = ()
+    jobs: str | None = None
+    cli: str | None = None
+    seed: str | None = None
+    nav: tuple[NavLink, ...] = ()
+    panels: tuple[str, ...] = ()
+    text: str | None = None
+    on_commune_changed: str | None = None
     personal_data: str | None = None
+    report_sections: str | None = None
 
     @property
     def package(self) -> str:
@@ -38,18 +74,79 @@ class Area:
         return Path(__file__).resolve().parent.parent / self.name / "templates"
 
 
-# In layer order: each area may use those above it, never those below (see ARCHITECTURE.md).
+# In layer order: an area may use those above it, never those below (ARCHITECTURE.md).
 AREAS: tuple[Area, ...] = (
-    Area("accounts", models="danvan.accounts.models"),
-    Area("inbox", models="danvan.inbox.models"),
-    Area("opinion", models="danvan.opinion.models"),
-    Area("cases", models="danvan.cases.models", personal_data="danvan.cases.cases"),
+    Area(
+        "accounts",
+        models="danvan.accounts.models",
+        routers=("danvan.accounts.routes.pages:router", "danvan.accounts.routes.api:router"),
+        cli="danvan.accounts.cli:register",
+        seed="danvan.accounts.demo:seed",
+        nav=(
+            NavLink("nav.users", "/admin/users", "users", admin_only=True),
+            NavLink("nav.audit", "/admin/audit", "audit", admin_only=True),
+        ),
+    ),
+    Area(
+        "inbox",
+        models="danvan.inbox.models",
+        routers=(
+            "danvan.inbox.routes.webhooks:router",
+            "danvan.inbox.routes.api:router",
+            "danvan.inbox.routes.public:router",
+            "danvan.inbox.routes.pages:router",
+        ),
+        cli="danvan.inbox.cli:register",
+        seed="danvan.inbox.demo:seed",
+        nav=(
+            NavLink("nav.inbox", "/inbox", "inbox", badge="danvan.inbox.conversations:nav_unread"),
+        ),
+    ),
+    Area(
+        "opinion",
+        models="danvan.opinion.models",
+        routers=(
+            "danvan.opinion.routes.dashboard:router",
+            "danvan.opinion.routes.labels:router",
+            "danvan.opinion.routes.account:router",
+        ),
+        jobs="danvan.opinion.jobs:JOBS",
+        cli="danvan.opinion.cli:register",
+        seed="danvan.opinion.demo:seed",
+        nav=(NavLink("nav.dashboard", "/dashboard", "dashboard"),),
+        panels=("partials/conversation_analysis.html",),
+        text="danvan.opinion.alerts",
+        on_commune_changed="danvan.opinion.rollups:move_commune",
+    ),
+    Area(
+        "cases",
+        models="danvan.cases.models",
+        routers=("danvan.cases.routes.pages:router", "danvan.cases.routes.open311:router"),
+        jobs="danvan.cases.jobs:JOBS",
+        cli="danvan.cases.cli:register",
+        seed="danvan.cases.demo:seed",
+        nav=(NavLink("nav.cases", "/cases", "cases"),),
+        panels=("partials/conversation_cases.html",),
+        personal_data="danvan.cases.cases",
+        report_sections="danvan.cases.cases:report_figures",
+    ),
     Area(
         "outreach",
         models="danvan.outreach.models",
+        routers=("danvan.outreach.routes.pages:router",),
+        jobs="danvan.outreach.jobs:JOBS",
+        seed="danvan.outreach.demo:seed",
+        nav=(NavLink("nav.outreach", "/outreach", "outreach"),),
+        text="danvan.outreach.citizens",
         personal_data="danvan.outreach.citizens",
     ),
-    Area("training", models="danvan.training.models"),
+    Area(
+        "training",
+        models="danvan.training.models",
+        routers=("danvan.training.routes.api:router",),
+        seed="danvan.training.demo:seed",
+        nav=(NavLink("nav.training", "/training", "training"),),
+    ),
 )
 
 # Tables that belong to no capability: leases, rate limits (kernel), platform tokens (channels).
@@ -74,11 +171,26 @@ def load_models() -> None:
 
 
 def hooked(hook: str) -> Iterator[tuple[Area, Any]]:
-    """Each area that fills `hook`, with what the hook's dotted path names (loaded now)."""
+    """Each area that fills the single-valued `hook`, with what its dotted path names."""
     for area in AREAS:
         path = getattr(area, hook)
         if path:
             yield area, load(path)
+
+
+def routers() -> Iterator[Any]:
+    for area in AREAS:
+        for path in area.routers:
+            yield load(path)
+
+
+def nav_links() -> Iterator[NavLink]:
+    for area in AREAS:
+        yield from area.nav
+
+
+def panels() -> tuple[str, ...]:
+    return tuple(p for area in AREAS for p in area.panels)
 
 
 def template_dirs() -> Iterator[Path]:

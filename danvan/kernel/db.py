@@ -12,9 +12,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -157,3 +157,8 @@ def get_database() -> Database:
 def set_database(database: Database | None) -> None:
     global _database
     _database = database
+
+
+def rowcount(result: Any) -> int:
+    """The rows an UPDATE or DELETE touched (the conditional-UPDATE claims and leases read it)."""
+    return cast(CursorResult[Any], result).rowcount

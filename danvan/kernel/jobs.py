@@ -1,10 +1,11 @@
 """Background jobs the worker runs besides delivering the outbox.
 
-Each area declares its jobs here. A job is a plain function `(database, settings, now) -> int`
-that does a bounded batch of work and returns how much it did (0 when nothing was due); it opens
-its own transactions. The worker runs each job at most once per `every`, and a named lease in
-the database makes sure that only one worker process at a time runs a given job, so any number
-of workers on any number of machines can run side by side (no other coordination exists).
+Each area declares its jobs in its `jobs` hook (kernel/areas.py). A job is a plain function
+`(database, settings, now) -> int` that does a bounded batch of work and returns how much it did
+(0 when nothing was due); it opens its own transactions. The worker runs each job at most once
+per `every`, and a named lease in the database makes sure that only one worker process at a
+time runs a given job, so any number of workers on any number of machines can run side by side
+(no other coordination exists).
 
 `danvan worker --once` runs every job until it returns 0, then drains the outbox, and repeats
 until neither has anything left: jobs that enqueue messages (case notices, broadcasts) are
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from danvan.kernel import areas, leases
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
 
@@ -36,18 +38,9 @@ class Job:
 
 
 def registry() -> list[Job]:
-    """Every background job, in the order they run within a cycle."""
-    from danvan.cases import jobs as cases_jobs
-    from danvan.opinion import jobs as analytics_jobs
-    from danvan.opinion import label_jobs as analysis_jobs
-    from danvan.outreach import jobs as outreach_jobs
-
-    return [
-        *analysis_jobs.JOBS,
-        *analytics_jobs.JOBS,
-        *cases_jobs.JOBS,
-        *outreach_jobs.JOBS,
-    ]
+    """Every background job, in the order they run within a cycle: each area's `jobs` hook, in
+    the order of `kernel.areas.AREAS`."""
+    return [job for _area, jobs in areas.hooked("jobs") for job in jobs]
 
 
 class JobRunner:
@@ -69,7 +62,6 @@ class JobRunner:
 
     def run_due(self, now: datetime, *, force: bool = False) -> int:
         """Run the jobs whose interval has passed (all of them when `force`); work done."""
-        from danvan.inbox import delivery
 
         total = 0
         for job in self.jobs:
@@ -78,7 +70,7 @@ class JobRunner:
                 continue
             name = f"job:{job.name}"
             with self.database.session() as session:
-                lease = delivery.take_lease(session, name=name, holder=self.holder, ttl=job.lease)
+                lease = leases.take_lease(session, name=name, holder=self.holder, ttl=job.lease)
             if lease is None:
                 continue  # another worker runs it now
             try:
@@ -88,7 +80,7 @@ class JobRunner:
                 done = 0
             finally:
                 with self.database.session() as session:
-                    delivery.release_lease(session, name=name, holder=self.holder)
+                    leases.release_lease(session, name=name, holder=self.holder)
             self._last[job.name] = now
             if done:
                 log.info("job %s: %d", job.name, done)

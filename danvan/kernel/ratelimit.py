@@ -1,13 +1,15 @@
-"""Fixed-window rate limits kept in the database, so every web process shares them."""
+"""Rate limits kept in the database, so every web process and worker shares them: fixed windows
+(`hit`) and per-second pacing of sends (`take_send_slots`)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from danvan.kernel.db import rowcount
 from danvan.kernel.models import RateLimitBucket, utcnow
 
 
@@ -43,3 +45,45 @@ def hit(session: Session, *, key: str, limit: int, window: timedelta) -> bool:
         # Another process created the bucket first: count against it.
         return hit(session, key=key, limit=limit, window=window)
     return True
+
+
+def take_send_slots(
+    session: Session, *, key: str, limit: int, want: int, now: datetime
+) -> tuple[int, datetime]:
+    """Take up to `want` sends in the current wall-clock second of `key` (at most `limit` per
+    second in all): how many were granted, and the second they belong to. Windows are aligned
+    to whole seconds, so that no second of the clock (as the platform counts) sees more than
+    `limit`, whatever the number of workers; a worker drops what it has not used when its
+    second is over."""
+    second = now.replace(microsecond=0)
+    want = max(1, min(want, limit))
+    restarted = rowcount(
+        session.execute(
+            update(RateLimitBucket)
+            .where(RateLimitBucket.key == key, RateLimitBucket.window_start < second)
+            .values(window_start=second, count=want),
+            execution_options={"synchronize_session": False},
+        )
+    )
+    if restarted:
+        return want, second
+    bucket = session.scalar(
+        select(RateLimitBucket)
+        .where(RateLimitBucket.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if bucket is None:
+        try:
+            with session.begin_nested():
+                session.add(RateLimitBucket(key=key, window_start=second, count=want))
+        except IntegrityError:
+            return 0, second  # created by another worker this instant: try the next turn
+        return want, second
+    if bucket.window_start != second:
+        return 0, second  # a newer second was started by another worker's clock
+    granted = min(want, limit - bucket.count)
+    if granted <= 0:
+        return 0, second
+    bucket.count += granted
+    return granted, second

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
+from danvan.inbox import communes
 from danvan.inbox.models import Contact, ContactTag, Conversation, Delivery, Direction, Message
 from danvan.inbox.outbox import enqueue
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean, fold
-from danvan.opinion.rollups import move_commune
 from danvan.outreach import flow as consultation_flow
 from danvan.outreach import polls
 from danvan.outreach.broadcasts import normalize_tag
@@ -197,14 +197,7 @@ def do_update_contact(
                 "Bạn chỉ có thể chuyển người dân tới xã/phường mình phụ trách", code="out_of_scope"
             )
         changes["commune_code"] = [contact.commune_code, commune_code]
-        contact.commune_code = commune_code
-        contact.commune_source = "staff"
-        conversation = session.scalar(
-            select(Conversation).where(Conversation.contact_id == contact.id)
-        )
-        if conversation is not None:
-            conversation.commune_code = commune_code
-            move_commune(session, conversation_id=conversation.id, commune_code=commune_code)
+        communes.move_citizen(session, contact=contact, commune_code=commune_code, source="staff")
     if tags is not None:
         values = sorted({normalize_tag(t) for t in tags if normalize_tag(t)})
         if len(values) > MAX_CONTACT_TAGS:

@@ -35,13 +35,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from danvan.inbox import communes
 from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
 from danvan.inbox.outbox import enqueue
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean, fold, preview
-from danvan.opinion.rollups import move_commune
 from danvan.outreach import consultations, polls
 from danvan.outreach.models import (
     Consultation,
@@ -543,12 +543,9 @@ def _drop_flow(session: Session, contact: Contact) -> None:
 def _set_commune(session: Session, contact: Contact, code: int) -> None:
     """The citizen named their commune: it becomes theirs (as the ask-commune answer does);
     a conversation without a commune is routed there."""
-    contact.commune_code = code
-    contact.commune_source = "citizen"
-    conversation = session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
-    if conversation is not None and conversation.commune_code is None:
-        conversation.commune_code = code
-        move_commune(session, conversation_id=conversation.id, commune_code=code)
+    communes.move_citizen(
+        session, contact=contact, commune_code=code, source="citizen", only_unrouted=True
+    )
 
 
 def _participant(contact: Contact) -> str:

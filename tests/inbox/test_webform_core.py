@@ -13,7 +13,7 @@ from PIL import ExifTags, Image
 from sqlalchemy import func, select
 
 from danvan.inbox import conversations as inbox
-from danvan.inbox import webform
+from danvan.inbox import media, refusals, webform
 from danvan.inbox.models import Contact, Conversation, InboundEvent, Message, Note
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
@@ -90,7 +90,7 @@ def test_vietnamese_phone_numbers_are_accepted_and_normalised(typed: str, stored
     "typed", ["12345", "0112345678", "091234567", "0912-abc-678", "+1 202 555 0100"]
 )
 def test_other_phone_numbers_are_refused(typed: str) -> None:
-    with pytest.raises(webform.FormInvalid) as caught:
+    with pytest.raises(refusals.FormInvalid) as caught:
         webform.check_phone(typed)
     assert caught.value.errors == {"phone": "phone_invalid"}
 
@@ -111,7 +111,7 @@ def test_a_commune_is_found_in_the_list_or_by_its_name_without_diacritics() -> N
     ],
 )
 def test_a_missing_or_foreign_commune_is_refused(code: str, text: str, error: str) -> None:
-    with pytest.raises(webform.FormInvalid) as caught:
+    with pytest.raises(refusals.FormInvalid) as caught:
         webform.check_commune(province_code=8, commune_code=code, commune_text=text)
     assert caught.value.errors == {"commune": error}
 
@@ -120,7 +120,7 @@ def test_the_length_limit_is_measured_after_nfc() -> None:
     decomposed = unicodedata.normalize("NFD", "ệ") * 10  # 30 code points, 10 characters
     assert len(decomposed) == 30
     assert webform.check_message_text(decomposed, max_text=10) == "ệ" * 10
-    with pytest.raises(webform.FormInvalid) as caught:
+    with pytest.raises(refusals.FormInvalid) as caught:
         webform.check_message_text(decomposed + "a", max_text=10)
     assert caught.value.errors == {"text": "text_too_long"}
 
@@ -128,7 +128,7 @@ def test_the_length_limit_is_measured_after_nfc() -> None:
 def test_more_links_than_allowed_are_refused() -> None:
     two = "xem https://a.vn và www.b.vn"
     assert webform.check_message_text(two, max_text=100) == two
-    with pytest.raises(webform.FormInvalid):
+    with pytest.raises(refusals.FormInvalid):
         webform.check_message_text(two + " http://c.vn", max_text=100)
 
 
@@ -138,7 +138,7 @@ def test_more_links_than_allowed_are_refused() -> None:
 def test_a_photo_is_reencoded_without_exif_or_gps() -> None:
     original = jpeg_with_gps()
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
-    photo = webform.check_photo(original, max_bytes=1_000_000)
+    photo = media.check_photo(original, max_bytes=1_000_000)
     assert (photo.extension, photo.content_type) == ("jpg", "image/jpeg")
     stored = Image.open(io.BytesIO(photo.data))
     assert stored.size == (64, 48)
@@ -149,7 +149,7 @@ def test_a_photo_is_reencoded_without_exif_or_gps() -> None:
 
 def test_bytes_appended_after_a_photo_are_dropped() -> None:
     payload = b"<?php system($_GET['c']); ?>"
-    photo = webform.check_photo(jpeg_with_gps() + payload, max_bytes=1_000_000)
+    photo = media.check_photo(jpeg_with_gps() + payload, max_bytes=1_000_000)
     assert payload not in photo.data
 
 
@@ -157,7 +157,7 @@ def test_bytes_appended_after_a_photo_are_dropped() -> None:
 def test_png_and_webp_photos_keep_their_format(image_format: str) -> None:
     out = io.BytesIO()
     Image.new("RGBA", (10, 10), (0, 0, 255, 128)).save(out, format=image_format)
-    photo = webform.check_photo(out.getvalue(), max_bytes=1_000_000)
+    photo = media.check_photo(out.getvalue(), max_bytes=1_000_000)
     assert Image.open(io.BytesIO(photo.data)).format == image_format
 
 
@@ -174,8 +174,8 @@ def test_png_and_webp_photos_keep_their_format(image_format: str) -> None:
     ids=["executable", "gif", "truncated", "png-bomb", "png-too-many-pixels", "oversize"],
 )
 def test_what_is_not_an_acceptable_photo_is_refused(data: bytes, error: str) -> None:
-    with pytest.raises(webform.FormInvalid) as caught:
-        webform.check_photo(data, max_bytes=1000 if error == "photo_too_big" else 1_000_000)
+    with pytest.raises(refusals.FormInvalid) as caught:
+        media.check_photo(data, max_bytes=1000 if error == "photo_too_big" else 1_000_000)
     assert caught.value.errors == {"photo": error}
 
 
@@ -194,7 +194,7 @@ def test_the_form_token_refuses_bots_that_are_too_fast_late_or_forge_it() -> Non
         "honeypot": (rendered, "http://spam.example"),
     }
     for code, (token, honeypot) in cases.items():
-        with pytest.raises(webform.Refused) as caught:
+        with pytest.raises(refusals.Refused) as caught:
             webform.check_spam(secret_key=key, token=token, honeypot=honeypot, now=now)
         assert caught.value.code == code
 
@@ -252,7 +252,7 @@ def test_name_and_phone_are_not_kept_without_consent(
 def test_a_phone_without_consent_is_refused_and_stores_nothing(
     database: Database, settings: Settings
 ) -> None:
-    with database.session() as session, pytest.raises(webform.FormInvalid) as caught:
+    with database.session() as session, pytest.raises(refusals.FormInvalid) as caught:
         webform.do_submit(
             session, settings=settings, form=_form(settings, phone="0912345678"), ip="1.2.3.4"
         )
@@ -336,11 +336,11 @@ def test_unknown_codes_are_counted_and_lookups_stop_past_the_limit(
 ) -> None:
     with database.session() as session:
         code = webform.do_submit(session, settings=settings, form=_form(settings), ip="1.2.3.4")
-    for _ in range(webform.LOOKUP_FAILURES_PER_HOUR):
+    for _ in range(refusals.LOOKUP_FAILURES_PER_HOUR):
         with database.session() as session, pytest.raises(webform.NotFound):
             webform.access_thread(session, code=webform.new_tracking_code(), ip="6.6.6.6")
     with database.session() as session:
-        with pytest.raises(webform.Refused) as caught:
+        with pytest.raises(refusals.Refused) as caught:
             webform.access_thread(session, code=code, ip="6.6.6.6")
         assert caught.value.status == 429
         # Another address is not affected.

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from danvan.inbox import delivery
+from danvan.kernel import leases
 from danvan.kernel.db import Database
 from danvan.kernel.jobs import Job, JobRunner, registry
 from danvan.kernel.models import utcnow
@@ -52,7 +52,7 @@ def test_a_job_leased_by_another_worker_is_skipped(database: Database, settings:
     work = Counter(left=10)
     jobs = [Job("count", timedelta(seconds=1), work)]
     with database.session() as session:
-        assert delivery.take_lease(
+        assert leases.take_lease(
             session, name="job:count", holder="other-worker", ttl=timedelta(minutes=5)
         )
     runner = JobRunner(database, settings, holder="w1", jobs=jobs)
@@ -60,10 +60,10 @@ def test_a_job_leased_by_another_worker_is_skipped(database: Database, settings:
     assert work.calls == 0
     # Once the other worker lets go, this one takes over (and lets go after its run).
     with database.session() as session:
-        delivery.release_lease(session, name="job:count", holder="other-worker")
+        leases.release_lease(session, name="job:count", holder="other-worker")
     assert runner.run_due(utcnow(), force=True) == 2
     with database.session() as session:
-        lease = delivery.get_lease(session, name="job:count")
+        lease = leases.get_lease(session, name="job:count")
         assert lease is not None
         assert lease.until <= utcnow()
 
@@ -87,7 +87,7 @@ def test_a_failing_job_does_not_stop_the_others(
     assert runner.run_due(utcnow()) == 2
     assert "job broken failed" in caplog.text
     with database.session() as session:
-        lease = delivery.get_lease(session, name="job:broken")
+        lease = leases.get_lease(session, name="job:broken")
         assert lease is not None
         assert lease.until <= utcnow()
 

@@ -15,7 +15,7 @@ from danvan.devtools.zalo_standin import StandinState
 from danvan.inbox import delivery
 from danvan.inbox.models import Contact, OutboxItem, OutboxStatus
 from danvan.inbox.worker import SQLITE_LEASE, Worker
-from danvan.kernel import clock
+from danvan.kernel import clock, leases
 from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
@@ -257,7 +257,7 @@ def test_pause_and_cancel_mid_send_lose_nothing_and_send_nothing_twice(
     worker = _worker(database, settings)
     worker.cycle(force_jobs=True)  # queues 10 and sends them
     with database.session() as session:
-        delivery.release_lease(session, name=SQLITE_LEASE, holder=worker.id)
+        leases.release_lease(session, name=SQLITE_LEASE, holder=worker.id)
     assert len(zalo.messages()) == 10
     with database.session() as session:
         item = session.get(Broadcast, broadcast_id)

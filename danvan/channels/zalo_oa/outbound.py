@@ -34,7 +34,7 @@ log = logging.getLogger("danvan.channels.zalo_oa")
 
 MAX_TEXT = 2000
 MAX_IMAGE_BYTES = 1024 * 1024
-# Photos danvan stores have random names (see `danvan.inbox.webform.save_photo`).
+# Photos danvan stores have random names (see `danvan.inbox.media.save_photo`).
 _MEDIA_NAME = re.compile(r"[0-9A-Za-z_-]{1,64}\.(?:jpg|jpeg|png|webp)")
 # Refresh the token once and retry once on these.
 TOKEN_ERRORS = {-216, -220}

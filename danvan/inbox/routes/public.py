@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from danvan.inbox import webform
+from danvan.inbox import media, refusals, webform
 from danvan.inbox.models import Conversation
 from danvan.kernel import geo
 from danvan.kernel.db import Database
@@ -106,8 +106,8 @@ def _limits(settings: Settings) -> dict[str, Any]:
         "max_text": settings.webform_max_text,
         "max_photo_bytes": settings.webform_max_photo_bytes,
         "max_photo_mb": f"{settings.webform_max_photo_bytes / 1024 / 1024:g}",
-        "max_links": webform.MAX_LINKS,
-        "max_name": webform.MAX_NAME,
+        "max_links": refusals.MAX_LINKS,
+        "max_name": refusals.MAX_NAME,
     }
 
 
@@ -194,7 +194,7 @@ def _kept(fields: webform.FormInput) -> dict[str, Any]:
 
 def _refusal(exc: CoreError) -> tuple[dict[str, str], str | None]:
     """Field errors, or the code of a refusal of the whole form."""
-    if isinstance(exc, webform.FormInvalid):
+    if isinstance(exc, refusals.FormInvalid):
         return exc.errors, None
     return {}, exc.code
 
@@ -381,7 +381,7 @@ async def thread_reply(request: Request, code: str) -> Response:
 # --- Stored photos ----------------------------------------------------------------------------
 
 
-def _media_response(media: webform.MediaFile) -> Response:
+def _media_response(media: media.MediaFile) -> Response:
     return FileResponse(media.path, media_type=media.content_type, headers=MEDIA_HEADERS)
 
 
@@ -391,7 +391,7 @@ def thread_media(request: Request, code: str, name: str) -> Response:
     settings = _settings(request)
     ip = client_ip(request)
 
-    def work(session: Session) -> webform.MediaFile:
+    def work(session: Session) -> media.MediaFile:
         conversation = webform.access_thread(session, code=code, ip=ip)
         return webform.access_thread_media(
             session, conversation=conversation, media_dir=settings.media_dir, name=name
@@ -409,7 +409,7 @@ def staff_media(name: str, actor: WebActor, session: SessionDep, settings: Setti
     staff who see its conversation. Anonymous visitors are sent to the login page; out-of-scope
     photos are 404."""
     try:
-        media = webform.access_media(session, actor=actor, media_dir=settings.media_dir, name=name)
+        found = media.access_media(session, actor=actor, media_dir=settings.media_dir, name=name)
     except NotFound:
         return Response("Not found", status_code=404, media_type="text/plain")
-    return _media_response(media)
+    return _media_response(found)

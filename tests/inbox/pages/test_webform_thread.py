@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from danvan.channels.web.outbound import WebSender
 from danvan.inbox import conversations as inbox
-from danvan.inbox import webform
+from danvan.inbox import refusals, webform
 from danvan.inbox.models import Conversation, Message
 from danvan.inbox.worker import run as run_worker
 from danvan.kernel.db import Database
@@ -227,7 +227,7 @@ def test_guessing_codes_is_stopped_after_a_few_wrong_ones(
     client: TestClient, settings: Settings
 ) -> None:
     code = submit(client, settings, "Phản ánh")
-    for _ in range(webform.LOOKUP_FAILURES_PER_HOUR):
+    for _ in range(refusals.LOOKUP_FAILURES_PER_HOUR):
         guess = webform.new_tracking_code()
         assert client.get("/gop-y/tra-cuu", params={"ma": guess}).status_code == 404
     # From now on even the right code is refused from this address: no more guesses to test.

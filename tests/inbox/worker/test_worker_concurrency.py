@@ -14,9 +14,9 @@ import pytest
 from outbox_helpers import delivered
 
 from danvan.devtools.zalo_standin import MESSAGE_CS, StandinState
-from danvan.inbox.delivery import get_lease, take_lease
 from danvan.inbox.worker import SQLITE_LEASE, WorkerAlreadyRunning, run
 from danvan.kernel.db import Database
+from danvan.kernel.leases import get_lease, take_lease
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 
