@@ -1,34 +1,24 @@
-"""The `danvan` command line. Thin: parses arguments and calls the core."""
+"""The `danvan` command line. Thin: parses arguments and calls the core. The commands of no
+single area live here (db, zalo, serve, worker, demo, standin); each area adds its own."""
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 
-from danvan.cases.cli import cases_app
-from danvan.inbox.cli import contact_app
+from danvan.kernel import areas
 from danvan.kernel.settings import get_settings
-from danvan.opinion.cli_analyze import analyze
-from danvan.opinion.cli_model import model_app
-from danvan.opinion.cli_report import report_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dân Vận")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema")
-user_app = typer.Typer(no_args_is_help=True, help="Staff accounts")
-token_app = typer.Typer(no_args_is_help=True, help="Personal API tokens")
 zalo_app = typer.Typer(no_args_is_help=True, help="Zalo Official Account")
 app.add_typer(db_app, name="db")
-app.add_typer(user_app, name="user")
-app.add_typer(token_app, name="token")
 app.add_typer(zalo_app, name="zalo")
-app.add_typer(model_app, name="model")
-app.add_typer(contact_app, name="contact")
-app.add_typer(report_app, name="report")
-app.add_typer(cases_app, name="cases")
-app.command()(analyze)
+# Each area adds its own commands (its `cli` hook in kernel/areas.py).
+for _area, register in areas.hooked("cli"):
+    register(app)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -45,56 +35,6 @@ def db_upgrade(revision: str = "head") -> None:
     typer.echo(f"Migrating {settings.masked_database_url()} to {revision}")
     upgrade(settings.database_url, revision)
     typer.echo("Done.")
-
-
-@user_app.command("create")
-def user_create(
-    email: str,
-    role: Annotated[str, typer.Option(help="admin | officer | viewer")],
-    commune: Annotated[
-        list[int] | None, typer.Option("--commune", help="Commune code (repeat for several)")
-    ] = None,
-    full_name: Annotated[str, typer.Option("--name")] = "",
-) -> None:
-    """Create a staff account. The password is read from standard input."""
-    from danvan.accounts.staff import do_create_user
-    from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
-
-    password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else ""
-    if not password:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with get_database().session() as session:
-            user = do_create_user(
-                session,
-                actor=None,
-                email=email,
-                password=password,
-                role=role,
-                communes=commune or [],
-                full_name=full_name,
-            )
-            typer.echo(f"Created {user.role} {user.email} (id {user.id})")
-    except CoreError as exc:
-        _fail(exc.message)
-
-
-@token_app.command("create")
-def token_create(email: str, name: str = "cli") -> None:
-    """Create a personal API token for EMAIL; the token alone is printed on the last line."""
-    from danvan.accounts.staff import do_create_token, get_user_by_email
-    from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
-
-    try:
-        with get_database().session() as session:
-            user = get_user_by_email(session, email)
-            token = do_create_token(session, user=user, name=name)
-    except CoreError as exc:
-        _fail(exc.message)
-    typer.echo(f"Token for {email} (shown once, keep it secret):", err=True)
-    typer.echo(token)
 
 
 @zalo_app.command("set-tokens")

@@ -61,3 +61,8 @@ def unit_create(
             typer.echo(f"{unit.id}\t{unit.name}")
     except CoreError as exc:
         _fail(exc.message)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `danvan cases …` to the command line."""
+    app.add_typer(cases_app, name="cases")

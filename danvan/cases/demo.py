@@ -14,6 +14,7 @@ from danvan.accounts.models import User
 from danvan.cases import cases as core
 from danvan.cases import rules as rules
 from danvan.cases.models import Case
+from danvan.inbox.demo import mark_sent
 from danvan.inbox.models import Conversation, Direction, Message
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
@@ -182,9 +183,7 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         )
     session.flush()
     # The notices these steps queued are history, as the seeded replies are: delivered.
-    from danvan.demo.seed import _mark_sent
-
     for notice in session.scalars(
         select(Message).where(Message.id >= first_new, Message.source == "system")
     ):
-        _mark_sent(session, notice, notice.created_at)
+        mark_sent(session, notice, notice.created_at)

@@ -134,7 +134,7 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
 def _print_banner(
     host: str, port: int, standin_url: str, logins: list[tuple[str, str, str]] | None
 ) -> None:
-    from danvan.demo.data import PASSWORD, STAFF
+    from danvan.accounts.demo import PASSWORD, STAFF
 
     rows = logins or [(email, PASSWORD, role) for email, _n, role, _c in STAFF]
     print()

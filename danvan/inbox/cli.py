@@ -81,3 +81,8 @@ def _active(user: User) -> User:
     if not user.is_active:
         raise Forbidden("Tài khoản {email} đã bị khoá", email=user.email)
     return user
+
+
+def register(app: typer.Typer) -> None:
+    """Add `danvan contact …` to the command line."""
+    app.add_typer(contact_app, name="contact")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
-from danvan.accounts.models import AuditEntry, User
+from danvan.accounts.models import User
 from danvan.channels.web.inbound import photo_attachment
 from danvan.inbox import communes
 from danvan.inbox.media import Photo, check_photo, save_photo
@@ -134,6 +134,11 @@ def count_unread(session: Session, *, actor: Actor) -> int:
         )
         or 0
     )
+
+
+def nav_unread(session: Session, actor: Actor) -> int:
+    """The staff menu's badge beside "Hộp thư": conversations with unread messages."""
+    return count_unread(session, actor=actor)
 
 
 def access_conversation(
@@ -495,46 +500,3 @@ def access_message(
     if message is None or message.conversation_id != conversation.id:
         raise NotFound("Không tìm thấy tin nhắn")
     return message
-
-
-# --- Admin pages --------------------------------------------------------------------------------
-
-
-def list_users(session: Session, *, actor: Actor) -> list[User]:
-    actor.require_admin()
-    return list(session.scalars(select(User).order_by(User.role, User.full_name, User.email)))
-
-
-def access_user(session: Session, *, actor: Actor, user_id: int) -> User:
-    actor.require_admin()
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("Không tìm thấy tài khoản")
-    return user
-
-
-def list_audit(
-    session: Session,
-    *,
-    actor: Actor,
-    action: str | None = None,
-    actor_id: int | None = None,
-    before_id: int | None = None,
-    limit: int = 100,
-) -> list[AuditEntry]:
-    """Recent audit entries, newest first (admins only)."""
-    actor.require_admin()
-    stmt = select(AuditEntry)
-    if action:
-        stmt = stmt.where(AuditEntry.action == action)
-    if actor_id is not None:
-        stmt = stmt.where(AuditEntry.actor_id == actor_id)
-    if before_id is not None:
-        stmt = stmt.where(AuditEntry.id < before_id)
-    stmt = stmt.order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 500)))
-    return list(session.scalars(stmt))
-
-
-def audit_actions(session: Session, *, actor: Actor) -> list[str]:
-    actor.require_admin()
-    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

@@ -44,8 +44,12 @@ class NavLink:
     key: str  # i18n key of the label ("nav.cases")
     href: str
     nav: str  # the `nav` a page passes to mark its link as the current one
+    position: int  # place in the menu, left to right
     admin_only: bool = False
-    badge: str | None = None  # "module:function" -> int shown beside the label (0: none)
+    # "module:function", `(session, actor) -> int`, shown beside the label (0: nothing), with
+    # `badge_title` (an i18n key taking `n`) as its tooltip.
+    badge: str | None = None
+    badge_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,8 @@ AREAS: tuple[Area, ...] = (
         cli="danvan.accounts.cli:register",
         seed="danvan.accounts.demo:seed",
         nav=(
-            NavLink("nav.users", "/admin/users", "users", admin_only=True),
-            NavLink("nav.audit", "/admin/audit", "audit", admin_only=True),
+            NavLink("nav.users", "/admin/users", "users", 90, admin_only=True),
+            NavLink("nav.audit", "/admin/audit", "audit", 91, admin_only=True),
         ),
     ),
     Area(
@@ -99,7 +103,14 @@ AREAS: tuple[Area, ...] = (
         cli="danvan.inbox.cli:register",
         seed="danvan.inbox.demo:seed",
         nav=(
-            NavLink("nav.inbox", "/inbox", "inbox", badge="danvan.inbox.conversations:nav_unread"),
+            NavLink(
+                "nav.inbox",
+                "/inbox",
+                "inbox",
+                10,
+                badge="danvan.inbox.conversations:nav_unread",
+                badge_title="inbox.unread_total",
+            ),
         ),
     ),
     Area(
@@ -113,7 +124,7 @@ AREAS: tuple[Area, ...] = (
         jobs="danvan.opinion.jobs:JOBS",
         cli="danvan.opinion.cli:register",
         seed="danvan.opinion.demo:seed",
-        nav=(NavLink("nav.dashboard", "/dashboard", "dashboard"),),
+        nav=(NavLink("nav.dashboard", "/dashboard", "dashboard", 30),),
         panels=("partials/conversation_analysis.html",),
         text="danvan.opinion.alerts",
         on_commune_changed="danvan.opinion.rollups:move_commune",
@@ -125,7 +136,7 @@ AREAS: tuple[Area, ...] = (
         jobs="danvan.cases.jobs:JOBS",
         cli="danvan.cases.cli:register",
         seed="danvan.cases.demo:seed",
-        nav=(NavLink("nav.cases", "/cases", "cases"),),
+        nav=(NavLink("nav.cases", "/cases", "cases", 20),),
         panels=("partials/conversation_cases.html",),
         personal_data="danvan.cases.cases",
         report_sections="danvan.cases.cases:report_figures",
@@ -136,7 +147,7 @@ AREAS: tuple[Area, ...] = (
         routers=("danvan.outreach.routes.pages:router",),
         jobs="danvan.outreach.jobs:JOBS",
         seed="danvan.outreach.demo:seed",
-        nav=(NavLink("nav.outreach", "/outreach", "outreach"),),
+        nav=(NavLink("nav.outreach", "/outreach", "outreach", 40),),
         text="danvan.outreach.citizens",
         personal_data="danvan.outreach.citizens",
     ),
@@ -145,7 +156,7 @@ AREAS: tuple[Area, ...] = (
         models="danvan.training.models",
         routers=("danvan.training.routes.api:router",),
         seed="danvan.training.demo:seed",
-        nav=(NavLink("nav.training", "/training", "training"),),
+        nav=(NavLink("nav.training", "/training", "training", 50),),
     ),
 )
 
@@ -184,9 +195,10 @@ def routers() -> Iterator[Any]:
             yield load(path)
 
 
-def nav_links() -> Iterator[NavLink]:
-    for area in AREAS:
-        yield from area.nav
+def nav_links(*, admin: bool) -> list[NavLink]:
+    """The staff menu's links for an admin or not, in menu order."""
+    links = [link for area in AREAS for link in area.nav if admin or not link.admin_only]
+    return sorted(links, key=lambda link: link.position)
 
 
 def panels() -> tuple[str, ...]:

@@ -45,7 +45,7 @@ def situation(
     from danvan.kernel.db import get_database
     from danvan.kernel.errors import CoreError
     from danvan.kernel.settings import get_settings
-    from danvan.opinion.situation import do_situation_report
+    from danvan.opinion.report import do_situation_report
 
     settings = get_settings()
     try:

@@ -44,7 +44,7 @@ from danvan.opinion.models import (
     OpinionAlert,
     OpinionRollup,
 )
-from danvan.opinion.rollups import _cursor, local_day, new_analyses, zone
+from danvan.opinion.rollups import job_cursor, local_day, new_analyses, zone
 
 CURSOR = "emerging"
 BATCH = 5000
@@ -520,7 +520,7 @@ def run_emerging(database: Database, settings: Settings, now: datetime) -> int:
     """The worker job: re-examine the pairs touched by new analyses; analyses read."""
     with database.session() as session:
         fade(session, now=now)
-        cursor = _cursor(session, CURSOR)
+        cursor = job_cursor(session, CURSOR)
         rows = new_analyses(session, cursor=cursor, limit=BATCH)
         if not rows:
             return 0

@@ -118,7 +118,8 @@ def recompute_day(session: Session, *, day: date, tz: ZoneInfo) -> int:
     return len(counts)
 
 
-def _cursor(session: Session, name: str) -> AnalyticsCursor:
+def job_cursor(session: Session, name: str) -> AnalyticsCursor:
+    """The named cursor of an analytics job (created at zero the first time)."""
     cursor = session.get(AnalyticsCursor, name)
     if cursor is None:
         cursor = AnalyticsCursor(
@@ -153,7 +154,7 @@ def _corrections(session: Session, tz: ZoneInfo) -> tuple[set[date], int]:
     corrected_at = getattr(MessageAnalysis, "corrected_at", None)
     if corrected_at is None:
         return set(), 0
-    cursor = _cursor(session, CORRECTIONS)
+    cursor = job_cursor(session, CORRECTIONS)
     ma = MessageAnalysis
     rows = session.execute(
         select(ma.message_id, corrected_at, ma.received_at)
@@ -176,7 +177,7 @@ def run_rollups(database: Database, settings: Settings, now: datetime) -> int:
     tz = zone(settings.timezone)
     with database.session() as session:
         corrected_days, corrected = _corrections(session, tz)
-        cursor = _cursor(session, CURSOR)
+        cursor = job_cursor(session, CURSOR)
         rows = new_analyses(session, cursor=cursor, limit=BATCH)
         if not rows:
             for day in sorted(corrected_days):

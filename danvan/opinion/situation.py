@@ -16,10 +16,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from danvan.accounts import audit
 from danvan.accounts.actors import Actor
 from danvan.inbox.models import Message
-from danvan.kernel import geo, taxonomy
+from danvan.kernel import areas, geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.nlp.pipeline import mask_pii
@@ -252,12 +251,15 @@ def build_situation(
     start_utc, _ = day_bounds(period.start, tz)
     end_utc, _ = day_bounds(period.end, tz)
 
-    cases_module: Any
-    from danvan.cases import cases as cases_module
-
-    cases = cases_module.report_figures(
-        session, actor=view.actor, start=start_utc, end=end_utc, commune_code=view.commune_code
-    )
+    # What other areas add (cases: received, open, overdue, by commune), through their
+    # `report_sections` hook (kernel/areas.py).
+    sections = {
+        area.name: figures(
+            session, actor=view.actor, start=start_utc, end=end_utc, commune_code=view.commune_code
+        )
+        for area, figures in areas.hooked("report_sections")
+    }
+    cases: dict[str, Any] = sections.get("cases", {})
     raw: list[tuple[str, int | None, int | None, None]] = [
         ("Tổng số ý kiến, tin nhắn tiếp nhận", c(total), c(total_prev), None),
         ("Ý kiến mang sắc thái tiêu cực", c(negative), c(prev_t[("sentiment", "negative")]), None),
@@ -458,51 +460,3 @@ def _quotes(
                 )
             )
     return quotes
-
-
-def do_situation_report(
-    session: Session,
-    *,
-    actor: Actor,
-    province_code: int,
-    tz_name: str,
-    period: str,
-    fmt: str,
-    commune_code: int | None = None,
-    wide: bool = False,
-    public: bool = False,
-    record: bool = True,
-) -> tuple[bytes, str]:
-    """The report file's bytes and a file name; the audit log records who made which."""
-    from danvan.opinion import render
-
-    view, parsed = access_situation(
-        actor,
-        province_code=province_code,
-        period=period,
-        fmt=fmt,
-        commune_code=commune_code,
-        wide=wide,
-        public=public,
-    )
-    situation = build_situation(
-        session, view=view, period=parsed, province_code=province_code, tz_name=tz_name
-    )
-    data = render.RENDERERS[fmt](situation)
-    if record:
-        audit.record(
-            session,
-            actor=actor if actor.user.id is not None else None,
-            action="report.situation",
-            object_type="report",
-            detail={
-                "period": period,
-                "format": fmt,
-                "commune": commune_code,
-                "wide": wide,
-                "public": public,
-            },
-            via=actor.via,
-        )
-    suffix = f"-{commune_code}" if commune_code else ""
-    return data, f"bao-cao-tinh-hinh-{parsed.key}{suffix}.{fmt}"

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
+from danvan.accounts.demo import STAFF
 from danvan.accounts.models import User
-from danvan.demo.data import MINH_QUANG, STAFF, THUONG_LAM, TRUNG_HA
+from danvan.inbox.demo_data import MINH_QUANG, THUONG_LAM, TRUNG_HA
 from danvan.inbox.models import Contact, ContactTag, Delivery, Message, OutboxItem, OutboxStatus
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings

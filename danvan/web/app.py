@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from danvan import __version__
-from danvan.kernel import clock
+from danvan.kernel import areas, clock
 from danvan.kernel.db import Database, get_database
 from danvan.kernel.errors import CoreError
 from danvan.kernel.settings import Settings, get_settings
@@ -54,22 +54,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    from danvan.accounts.routes import account
-    from danvan.cases.routes import open311
-    from danvan.cases.routes import pages as cases
-    from danvan.inbox.routes import api, public, webhooks
-    from danvan.inbox.routes import pages as staff
-    from danvan.opinion.routes import dashboard
-    from danvan.opinion.routes import labels as analysis
-    from danvan.outreach.routes import pages as outreach
-    from danvan.training.routes import api as training
-
-    app.include_router(webhooks.router)
-    app.include_router(api.router)
-    app.include_router(public.router)
-    app.include_router(staff.router)
-    for area in (cases, open311, outreach, training, dashboard, analysis, account):
-        app.include_router(area.router)
+    # Every area's routers, in the order of kernel/areas.py (their `routers` hook).
+    for router in areas.routers():
+        app.include_router(router)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:

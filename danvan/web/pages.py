@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from danvan.accounts.actors import Actor
-from danvan.inbox import conversations as inbox
+from danvan.kernel.areas import load, nav_links
 from danvan.kernel.errors import CoreError, Invalid, NotFound
 from danvan.web.deps import SessionDep, WebActor
 from danvan.web.i18n import locale_of, translate_error, translator
@@ -138,7 +138,10 @@ def page(
 ) -> Response:
     """A full staff page: the nav's unread count and the flash message come with it."""
     full = {
-        "unread_total": inbox.count_unread(session, actor=actor),
+        "nav_links": [
+            (link, load(link.badge)(session, actor) if link.badge else 0)
+            for link in nav_links(admin=actor.is_admin)
+        ],
         "flash": request.session.pop(FLASH, None),
         "channel_keys": CHANNEL_KEYS,
         **context,

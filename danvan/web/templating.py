@@ -24,7 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from danvan.accounts.models import User
 from danvan.kernel import geo
-from danvan.kernel.areas import template_dirs
+from danvan.kernel.areas import nav_links, template_dirs
 from danvan.kernel.models import utcnow
 from danvan.web.deps import csrf_token
 from danvan.web.i18n import DEFAULT_LOCALE, LOCALE_NAMES, locale_of, translator
@@ -205,6 +205,10 @@ def render(
         "current_user": current_user,
         "timezone": zone(getattr(settings, "timezone", DEFAULT_TIMEZONE)),
     }
+    if current_user is not None:
+        # The menu; `web.pages.page` adds the links' badges (it has the database session).
+        admin = bool(getattr(current_user, "is_admin", False))
+        full["nav_links"] = [(link, 0) for link in nav_links(admin=admin)]
     full.update(context or {})
     all_headers = dict(headers or {})
     if full.get("current_user") is not None:

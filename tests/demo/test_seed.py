@@ -1,7 +1,8 @@
 from sqlalchemy import func, select
 
-from danvan.demo.data import CONVERSATIONS, STAFF
+from danvan.accounts.demo import STAFF
 from danvan.demo.seed import is_seeded, seed
+from danvan.inbox.demo_data import CONVERSATIONS
 from danvan.inbox.models import Conversation, Delivery, Message, OutboxItem, OutboxStatus
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings

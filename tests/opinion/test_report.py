@@ -14,8 +14,9 @@ from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.settings import Settings
 from danvan.opinion import emerging
+from danvan.opinion.report import do_situation_report
 from danvan.opinion.rollups import run_rollups
-from danvan.opinion.situation import do_situation_report, parse_period
+from danvan.opinion.situation import parse_period
 
 A, B = 2302, 2269
 NOV = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)

@@ -12,20 +12,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Response
-from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from danvan.accounts import audit
-from danvan.accounts.models import AuditEntry, Role, User
-from danvan.accounts.staff import do_create_user, do_set_role
 from danvan.inbox import conversations as inbox
 from danvan.inbox import privacy
 from danvan.inbox.routes.schemas import (
     AssignIn,
-    AuditOut,
-    AuditPage,
     CommuneOut,
-    CommuneRef,
     ContactDetail,
     ContactExport,
     ConversationOut,
@@ -35,16 +28,12 @@ from danvan.inbox.routes.schemas import (
     LabelIn,
     LabelOut,
     LabelsIn,
-    MeOut,
     MessageOut,
     NoteIn,
     NoteOut,
     ProvinceOut,
     ProvinceSummary,
     ReplyIn,
-    UserCreate,
-    UserOut,
-    UserPatch,
 )
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
@@ -365,101 +354,6 @@ def list_provinces(_actor: ApiActor) -> list[ProvinceSummary]:
     ]
 
 
-# --- me, users, audit -----------------------------------------------------------------------------
-
-
-@router.get("/me")
-def me(actor: ApiActor) -> MeOut:
-    """The token's user: role and communes."""
-    user = actor.user
-    return MeOut(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        role=Role(user.role),
-        locale=user.locale,
-        communes=CommuneRef.of_codes(user.commune_codes),
-    )
-
-
-@router.get("/users", responses=WRITE_ERRORS)
-def list_users(actor: ApiActor, session: SessionDep) -> list[UserOut]:
-    """Every staff account (admins only)."""
-    return [UserOut.of(u) for u in inbox.list_users(session, actor=actor)]
-
-
-@router.post("/users", status_code=201, responses=WRITE_ERRORS)
-def create_user(actor: ApiActor, session: SessionDep, body: UserCreate) -> UserOut:
-    """Create a staff account (admins only). Officers and viewers need at least one commune."""
-    user = do_create_user(
-        session,
-        actor=actor,
-        email=body.email,
-        password=body.password,
-        role=body.role.value,
-        communes=body.communes,
-        full_name=body.full_name,
-    )
-    return UserOut.of(user)
-
-
-@router.patch("/users/{user_id}", responses=WRITE_ERRORS)
-def patch_user(actor: ApiActor, session: SessionDep, user_id: UserId, body: UserPatch) -> UserOut:
-    """Change a staff member's role and/or communes (admins only)."""
-    user = inbox.access_user(session, actor=actor, user_id=user_id)
-    role = body.role.value if body.role is not None else user.role
-    communes = body.communes if body.communes is not None else sorted(user.commune_codes)
-    do_set_role(session, actor=actor, user=user, role=role, communes=communes)
-    session.flush()
-    return UserOut.of(user)
-
-
-@router.get("/audit", responses=WRITE_ERRORS)
-def list_audit(
-    actor: ApiActor,
-    session: SessionDep,
-    actor_id: OptionalDbInt = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    object_type: Annotated[str | None, Query(max_length=32)] = None,
-    object_id: Annotated[str | None, Query(max_length=64)] = None,
-    via: Annotated[str | None, Query(max_length=16)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    before_id: OptionalDbInt = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> AuditPage:
-    """The audit log, newest first (admins only). Follow `next_before_id` for older entries."""
-    actor.require_admin()
-    stmt = select(AuditEntry)
-    if actor_id is not None:
-        stmt = stmt.where(AuditEntry.actor_id == actor_id)
-    for column, value in (
-        (AuditEntry.action, action),
-        (AuditEntry.object_type, object_type),
-        (AuditEntry.object_id, object_id),
-        (AuditEntry.via, via),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == clean(value))
-    if (start := utc(since)) is not None:
-        stmt = stmt.where(AuditEntry.at >= start)
-    if (end := utc(until)) is not None:
-        stmt = stmt.where(AuditEntry.at < end)
-    if before_id is not None:
-        stmt = stmt.where(AuditEntry.id < before_id)
-    entries = list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit)))
-    actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
-    users = (
-        {u.id: u for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
-        if actor_ids
-        else {}
-    )
-    return AuditPage(
-        items=[AuditOut.of(e, users.get(e.actor_id) if e.actor_id else None) for e in entries],
-        next_before_id=entries[-1].id if len(entries) == limit else None,
-    )
-
-
 # --- personal data (Decree 13/2023) ---------------------------------------------------------------
 
 
@@ -472,59 +366,6 @@ def get_contact(actor: ApiActor, session: SessionDep, contact_id: ContactId) -> 
         contact,
         conversation_id=conversation.id if conversation is not None else None,
         erased=privacy.is_erased(contact),
-    )
-
-
-class ContactPatch(BaseModel):
-    """Outreach fields staff may set; absent fields are left as they are."""
-
-    commune_code: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
-    tags: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=20)
-    language: str | None = Field(default=None, max_length=8)
-    broadcast_opt_out: bool | None = None
-
-
-class ContactPatched(ContactDetail):
-    tags: list[str]
-    language: str | None
-    broadcast_opt_out: bool
-
-
-@router.patch("/contacts/{contact_id}", responses=WRITE_ERRORS)
-def patch_contact(
-    actor: ApiActor,
-    session: SessionDep,
-    settings: SettingsDep,
-    contact_id: ContactId,
-    body: ContactPatch,
-) -> ContactPatched:
-    """Set a citizen's commune (`null` sends them back to triage), broadcast tags (replacing
-    the old ones), language, or broadcast opt-out (an opted-out citizen never gets one)."""
-    from danvan.outreach import citizens as outreach
-
-    contact = privacy.access_contact(session, actor=actor, contact_id=contact_id)
-    outreach.do_update_contact(
-        session,
-        actor=actor,
-        contact=contact,
-        province_code=settings.province,
-        commune_code=body.commune_code,
-        set_commune="commune_code" in body.model_fields_set,
-        tags=body.tags,
-        language=body.language,
-        broadcast_opt_out=body.broadcast_opt_out,
-    )
-    conversation = privacy.conversation_of(session, contact)
-    detail = ContactDetail.build(
-        contact,
-        conversation_id=conversation.id if conversation is not None else None,
-        erased=privacy.is_erased(contact),
-    )
-    return ContactPatched(
-        **detail.model_dump(),
-        tags=outreach.contact_tags(session, contact),
-        language=contact.language,
-        broadcast_opt_out=contact.broadcast_opt_out_at is not None,
     )
 
 

@@ -16,9 +16,10 @@ from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.opinion import dashboard as data
 from danvan.opinion import situation as report
+from danvan.opinion.report import do_situation_report
 from danvan.opinion.rollups import local_day, zone
 from danvan.opinion.scope import view_for
-from danvan.opinion.situation import FORMATS, Period, do_situation_report
+from danvan.opinion.situation import FORMATS, Period
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep
 from danvan.web.pages import StaffActor, StaffRoute, optional_int, page, remember_session
 

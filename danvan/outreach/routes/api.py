@@ -12,8 +12,11 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from danvan.accounts.actors import Actor
+from danvan.inbox import privacy
+from danvan.inbox.routes.schemas import ContactDetail
 from danvan.kernel.errors import Invalid
 from danvan.outreach import broadcasts, consultations, polls
+from danvan.outreach import citizens as outreach
 from danvan.outreach import opinions as consultation_analysis
 from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
@@ -329,3 +332,59 @@ def poll_results(actor: ApiActor, session: SessionDep, poll_id: ObjectId) -> dic
     """Live counts per option, overall and per commune (exact for staff)."""
     item = polls.access_poll(session, actor=actor, poll_id=poll_id)
     return scoped_results(actor, polls.results(session, poll=item))
+
+
+# --- a citizen's outreach fields (and commune) ------------------------------------------------
+
+ContactId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+
+
+class ContactPatch(BaseModel):
+    """Outreach fields staff may set; absent fields are left as they are."""
+
+    commune_code: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
+    tags: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=20)
+    language: str | None = Field(default=None, max_length=8)
+    broadcast_opt_out: bool | None = None
+
+
+class ContactPatched(ContactDetail):
+    tags: list[str]
+    language: str | None
+    broadcast_opt_out: bool
+
+
+@router.patch("/contacts/{contact_id}", responses=WRITE_ERRORS)
+def patch_contact(
+    actor: ApiActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    contact_id: ContactId,
+    body: ContactPatch,
+) -> ContactPatched:
+    """Set a citizen's commune (`null` sends them back to triage), broadcast tags (replacing
+    the old ones), language, or broadcast opt-out (an opted-out citizen never gets one)."""
+    contact = privacy.access_contact(session, actor=actor, contact_id=contact_id)
+    outreach.do_update_contact(
+        session,
+        actor=actor,
+        contact=contact,
+        province_code=settings.province,
+        commune_code=body.commune_code,
+        set_commune="commune_code" in body.model_fields_set,
+        tags=body.tags,
+        language=body.language,
+        broadcast_opt_out=body.broadcast_opt_out,
+    )
+    conversation = privacy.conversation_of(session, contact)
+    detail = ContactDetail.build(
+        contact,
+        conversation_id=conversation.id if conversation is not None else None,
+        erased=privacy.is_erased(contact),
+    )
+    return ContactPatched(
+        **detail.model_dump(),
+        tags=outreach.contact_tags(session, contact),
+        language=contact.language,
+        broadcast_opt_out=contact.broadcast_opt_out_at is not None,
+    )

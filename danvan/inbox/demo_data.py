@@ -1,4 +1,4 @@
-"""Demo content: staff of Tuyên Quang and a few dozen realistic citizen conversations.
+"""Demo content of the inbox: a few dozen realistic citizen conversations in Tuyên Quang.
 
 Written for the demo by the project (names and situations are invented). Each conversation is
 (channel, commune code or None for triage, display name, [(who, text, hours ago, extra)]).
@@ -8,17 +8,6 @@ Media in `extra` are files under danvan/web/static/demo/, served by the app itse
 from __future__ import annotations
 
 from typing import Any
-
-PASSWORD = "danvan-demo"  # noqa: S105 (demo only; printed at start)
-
-# email, full name, role, communes
-STAFF: list[tuple[str, str, str, list[int]]] = [
-    ("admin@demo.danvan.vn", "Hoàng Thị Lan (Ban Tuyên giáo và Dân vận)", "admin", []),
-    ("minhquang@demo.danvan.vn", "Nguyễn Văn An", "officer", [2302, 2305]),
-    ("minhquang2@demo.danvan.vn", "Trần Thị Bình", "officer", [2302]),
-    ("thuonglam@demo.danvan.vn", "Phạm Văn Cường", "officer", [2269, 2266]),
-    ("xem@demo.danvan.vn", "Lê Thu Hà", "viewer", [2302, 2269]),
-]
 
 Turn = tuple[str, str, float, dict[str, Any]]
 Conv = tuple[str, int | None, str, list[Turn]]
