@@ -99,6 +99,7 @@ AREAS: tuple[Area, ...] = (
             "danvan.inbox.routes.api:router",
             "danvan.inbox.routes.public:router",
             "danvan.inbox.routes.pages:router",
+            "danvan.inbox.routes.actions:router",
         ),
         cli="danvan.inbox.cli:register",
         seed="danvan.inbox.demo:seed",
