@@ -11,7 +11,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,14 +22,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from danvan.accounts.actors import Actor
-from danvan.accounts.models import User
-from danvan.accounts.staff import do_create_token, do_create_user
 from danvan.kernel import clock, security
 from danvan.kernel.db import Database, set_database
 from danvan.kernel.models import Base
 from danvan.kernel.settings import Settings
 from danvan.migrations import upgrade
+from danvan.testing.personas import (
+    Personas,
+    make_personas,
+)
 from danvan.testing.servers import ThreadedServer, serve_in_thread
 from danvan.web.app import create_app
 
@@ -45,10 +45,6 @@ os.environ["DANVAN_CLOCK_START"] = CLOCK_START.isoformat()
 PG_URL = os.environ.get("DANVAN_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
-# Communes of Tuyên Quang (province 8) used by the personas.
-COMMUNE_A = 2302  # Xã Minh Quang
-COMMUNE_B = 2269  # Xã Thượng Lâm
-PASSWORD = "correct horse battery"
 
 OA_APP_ID = "4321987654321"
 OA_SECRET = "oa-secret-key-for-tests"
@@ -161,50 +157,6 @@ def live_server(app: FastAPI) -> Iterator[ThreadedServer]:
         yield server
 
 
-@dataclass
-class Persona:
-    user: User
-    token: str
-    password: str = PASSWORD
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(self.user, via="test")
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-@dataclass
-class Personas:
-    admin: Persona
-    officer_a: Persona  # Xã Minh Quang
-    colleague_a: Persona  # also Xã Minh Quang
-    viewer_a: Persona  # read-only, Xã Minh Quang
-    officer_b: Persona  # Xã Thượng Lâm: must see nothing of A
-
-
 @pytest.fixture
 def personas(database: Database) -> Personas:
-    def make(email: str, role: str, communes: list[int], name: str) -> Persona:
-        with database.session() as session:
-            user = do_create_user(
-                session,
-                actor=None,
-                email=email,
-                password=PASSWORD,
-                role=role,
-                communes=communes,
-                full_name=name,
-            )
-            token = do_create_token(session, user=user, name="test")
-        return Persona(user=user, token=token)
-
-    return Personas(
-        admin=make("admin@tq.gov.vn", "admin", [], "Quản trị Tỉnh"),
-        officer_a=make("an@minhquang.tq.gov.vn", "officer", [COMMUNE_A], "Nguyễn Văn An"),
-        colleague_a=make("binh@minhquang.tq.gov.vn", "officer", [COMMUNE_A], "Trần Thị Bình"),
-        viewer_a=make("xem@minhquang.tq.gov.vn", "viewer", [COMMUNE_A], "Lê Văn Xem"),
-        officer_b=make("cuong@thuonglam.tq.gov.vn", "officer", [COMMUNE_B], "Phạm Văn Cường"),
-    )
+    return make_personas(database)

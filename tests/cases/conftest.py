@@ -1,27 +1,21 @@
-"""Fixtures of the cases tests: citizens writing through the ingest core, stored Zalo OA
+"""Fixtures of the cases tests: citizens writing (danvan.testing.citizens), stored Zalo OA
 tokens, and a factory of cases made through the core."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, Writes
+from cases.case_helpers import COMMUNE_A, MakeCase, Writes
 from danvan.cases import cases as core
-from danvan.channels.base import EventKind, InboundEvent
 from danvan.channels.tokens import store_tokens
-from danvan.inbox.ingest import ingest_events
-from danvan.inbox.models import Contact, Conversation
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-
-WORDS = {COMMUNE_A: "Tôi ở xã Minh Quang", COMMUNE_B: "Tôi ở xã Thượng Lâm"}
+from danvan.testing import citizens
 
 
 @pytest.fixture
@@ -39,8 +33,7 @@ def oa_tokens(database: Database) -> None:
 @pytest.fixture
 def writes(database: Database) -> Writes:
     """`writes(text, commune=..., user_id=..., channel=...)`: a citizen's message (after naming
-    their commune); returns the conversation id."""
-    counter = itertools.count(1)
+    their commune, `danvan.testing.citizens`); returns the conversation id."""
 
     def make(
         text: str = "Đường liên thôn bị sạt lở, xe không qua được",
@@ -50,35 +43,14 @@ def writes(database: Database) -> Writes:
         channel: str = "zalo_oa",
         name: str = "Hoàng Thị Lan",
     ) -> int:
-        user_id = user_id or f"84{uuid.uuid4().int % 10**15:015d}"
-        events = []
-        now = utcnow()
-        texts = ([WORDS[commune]] if commune is not None else []) + [text]
-        for i, body in enumerate(texts):
-            n = next(counter)
-            events.append(
-                InboundEvent(
-                    channel=channel,
-                    kind=EventKind.MESSAGE,
-                    event_name="user_send_text",
-                    dedupe_key=f"case-{user_id}-{n}",
-                    occurred_at=now - timedelta(milliseconds=len(texts) - i),
-                    user_id=user_id,
-                    display_name=name,
-                    message_id=f"case-{user_id}-{n}",
-                    text=body,
-                    raw="{}",
-                )
-            )
-        with database.session() as session:
-            ingest_events(session, events=events, province_code=8)
-            conversation_id = session.scalar(
-                select(Conversation.id)
-                .join(Contact, Contact.id == Conversation.contact_id)
-                .where(Contact.channel == channel, Contact.external_id == user_id)
-            )
-        assert conversation_id is not None
-        return conversation_id
+        return citizens.citizen_writes(
+            database,
+            text=text,
+            commune=commune,
+            user_id=user_id or f"84{uuid.uuid4().int % 10**15:015d}",
+            channel=channel,
+            name=name,
+        )
 
     return make
 

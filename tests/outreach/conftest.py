@@ -23,6 +23,7 @@ from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.outreach.models import Broadcast, BroadcastStatus
+from danvan.testing import citizens
 from danvan.testing.servers import ThreadedServer
 
 COMMUNE_A = 2302  # Xã Minh Quang
@@ -141,31 +142,9 @@ def drain(database: Database, settings: Settings) -> Drain:
     return go
 
 
-_texts = iter(range(1, 10**9))
-
-
 def citizen_writes(database: Database, user_id: str, text: str) -> None:
-    """A Zalo OA text message from `user_id`, ingested as the webhook does."""
-    n = next(_texts)
-    at = utcnow()
-    with database.session() as session:
-        ingest_events(
-            session,
-            events=[
-                InboundEvent(
-                    channel="zalo_oa",
-                    kind=EventKind.MESSAGE,
-                    event_name="user_send_text",
-                    dedupe_key=f"msg-{user_id}-{n}",
-                    occurred_at=at,
-                    user_id=user_id,
-                    message_id=f"msg-{user_id}-{n}",
-                    text=text,
-                    raw=json.dumps({"text": text}),
-                )
-            ],
-            province_code=8,
-        )
+    """A Zalo OA text message from `user_id` (`danvan.testing.citizens`)."""
+    citizens.citizen_writes(database, user_id=user_id, text=text, name=None)
 
 
 class StaffBrowser:

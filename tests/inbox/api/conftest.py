@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from danvan.channels.base import EventKind, InboundEvent, SharedInfo
 from danvan.inbox.ingest import ingest_events
-from danvan.inbox.models import Contact, Conversation
+from danvan.inbox.models import Conversation
 from danvan.kernel.db import Database
+from danvan.testing.citizens import citizen_writes as arrives
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 PROVINCE = 8
@@ -33,37 +33,15 @@ def citizen_writes(
     msg_id: str | None = None,
     name: str = "",
 ) -> int:
-    """A Zalo OA text from `user_id`, ingested as the webhook would; the conversation's id."""
-    msg_id = msg_id or f"msg-{user_id}-{at.timestamp():.0f}"
-    raw = {
-        "app_id": "4321987654321",
-        "event_name": "user_send_text",
-        "timestamp": str(int(at.timestamp() * 1000)),
-        "sender": {"id": user_id},
-        "recipient": {"id": "oa-1"},
-        "message": {"msg_id": msg_id, "text": text},
-    }
-    event = InboundEvent(
-        channel="zalo_oa",
-        kind=EventKind.MESSAGE,
-        event_name="user_send_text",
-        dedupe_key=msg_id,
-        occurred_at=at,
+    """A Zalo OA text from `user_id` (`danvan.testing.citizens`); the conversation's id."""
+    return arrives(
+        database,
         user_id=user_id,
-        display_name=name or None,
-        message_id=msg_id,
         text=text,
-        raw=json.dumps(raw, ensure_ascii=False),
+        at=at,
+        msg_id=msg_id or f"msg-{user_id}-{at.timestamp():.0f}",
+        name=name,
     )
-    with database.session() as session:
-        ingest_events(session, events=[event], province_code=PROVINCE)
-        found = session.scalar(
-            select(Conversation.id)
-            .join(Contact, Contact.id == Conversation.contact_id)
-            .where(Contact.channel == "zalo_oa", Contact.external_id == user_id)
-        )
-    assert found is not None
-    return found
 
 
 def citizen_shares(database: Database, *, user_id: str, phone: str, at: datetime) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from staff_helpers import Staff, citizen_writes, conversation, poll_url
+from staff_helpers import Staff, conversation, poll_url
 
 from danvan.accounts.models import AuditEntry
 from danvan.channels.base import Attachment, EventKind, InboundEvent
@@ -16,6 +16,7 @@ from danvan.inbox.ingest import ingest_events
 from danvan.inbox.models import Delivery, Message, Note, OutboxItem, OutboxStatus
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
+from danvan.testing.citizens import citizen_writes
 
 A, B = 2302, 2269
 

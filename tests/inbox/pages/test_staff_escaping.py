@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from staff_helpers import Staff, citizen_writes, poll_url
+from staff_helpers import Staff, poll_url
 
 from danvan.channels.base import Attachment
 from danvan.kernel.db import Database
+from danvan.testing.citizens import citizen_writes
 
 SCRIPT = '<script>alert("x")</script>'
 BREAKOUT = '"><img src=x onerror=alert(1)>'

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import select
-from staff_helpers import Staff, citizen_writes
+from staff_helpers import Staff
 
 from danvan.channels.web.inbound import MEDIA_PREFIX
 from danvan.inbox.models import Direction, Message, OutboxItem
 from danvan.inbox.worker import run as run_worker
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
+from danvan.testing.citizens import citizen_writes
 
 A = 2302
 B = 2269

@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
-from staff_helpers import Staff, citizen_writes, conversation, listed
+from staff_helpers import Staff, conversation, listed
 
 from danvan.accounts.models import AuditEntry
 from danvan.inbox.models import Label, Message, Note, OutboxItem
 from danvan.kernel.db import Database
+from danvan.testing.citizens import citizen_writes
 
 A = 2302
 

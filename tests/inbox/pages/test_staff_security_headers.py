@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from staff_helpers import Staff, citizen_writes
+from staff_helpers import Staff
 
 from danvan.kernel.db import Database
+from danvan.testing.citizens import citizen_writes
 from danvan.web.security_headers import CSP
 
 
