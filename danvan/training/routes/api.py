@@ -27,7 +27,26 @@ from danvan.kernel.settings import Settings
 from danvan.training import courses as core
 from danvan.training import quizzes as quizzes
 from danvan.training import reports as reports
+from danvan.training.actors import Learner
+from danvan.training.attendance import (
+    attendance_of_session,
+    checkin_code,
+    do_check_in,
+    do_mark_attendance,
+    seconds_left,
+)
 from danvan.training.models import Course, Quiz, QuizAttempt, Trainee, TrainingSession
+from danvan.training.trainees import (
+    KEY_PREFIX,
+    MAX_IMPORT_BYTES,
+    ImportRejected,
+    access_trainee,
+    do_enrol_user,
+    do_import_trainees,
+    learner_for_key,
+    learner_in_course,
+    list_trainees,
+)
 from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute
 from danvan.web.deps import (
     SessionDep,
@@ -55,12 +74,12 @@ def _bearer(authorization: str | None) -> str:
 
 def api_caller(
     request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
-) -> Actor | core.Learner:
+) -> Actor | Learner:
     """A staff account (personal API token) or a trainee (personal key)."""
     token = _bearer(authorization)
     ip = client_ip(request)
-    if token.startswith(core.KEY_PREFIX):
-        learner = core.learner_for_key(session, token, via="api", ip=ip)
+    if token.startswith(KEY_PREFIX):
+        learner = learner_for_key(session, token, via="api", ip=ip)
         if learner is not None:
             return learner
     else:
@@ -72,23 +91,23 @@ def api_caller(
     )
 
 
-Caller = Annotated[Actor | core.Learner, Depends(api_caller)]
+Caller = Annotated[Actor | Learner, Depends(api_caller)]
 
 
-def _staff(caller: Actor | core.Learner) -> Actor:
-    if isinstance(caller, core.Learner):
+def _staff(caller: Actor | Learner) -> Actor:
+    if isinstance(caller, Learner):
         # A trainee's key opens their own training, nothing else: as if the rest did not exist.
         raise NotFound()
     return caller
 
 
-def _learner(session: Session, caller: Actor | core.Learner, course_id: int) -> core.Learner:
+def _learner(session: Session, caller: Actor | Learner, course_id: int) -> Learner:
     """The trainee acting: their key, or a staff account enrolled in that course."""
-    if isinstance(caller, core.Learner):
+    if isinstance(caller, Learner):
         if caller.trainee.course_id != course_id:
             raise NotFound()
         return caller
-    learner = core.learner_in_course(
+    learner = learner_in_course(
         session, user=caller.user, course_id=course_id, via="api", ip=caller.ip
     )
     if learner is None:
@@ -461,7 +480,7 @@ def list_courses(caller: Caller, session: SessionDep) -> list[CourseOut]:
 @api.get("/courses/{course_id}")
 def get_course(caller: Caller, session: SessionDep, course_id: Id) -> CourseOut:
     """One course, with its topics and their materials."""
-    if isinstance(caller, core.Learner):
+    if isinstance(caller, Learner):
         _learner(session, caller, course_id)
         course = session.get(Course, course_id)
         assert course is not None
@@ -537,7 +556,7 @@ def create_session(
 @api.get("/courses/{course_id}/sessions")
 def list_course_sessions(caller: Caller, session: SessionDep, course_id: Id) -> list[SessionOut]:
     """The course's sessions in time order."""
-    if isinstance(caller, core.Learner):
+    if isinstance(caller, Learner):
         _learner(session, caller, course_id)
         course = session.get(Course, course_id)
         assert course is not None
@@ -564,12 +583,12 @@ async def import_trainees(
     listed by row in `errors` and nobody is enrolled. Each new trainee's personal key (their
     sign-in link) is returned once."""
     actor = _staff(caller)
-    data = await file.read(core.MAX_IMPORT_BYTES + 1)
+    data = await file.read(MAX_IMPORT_BYTES + 1)
 
     def work() -> Any:
         course = core.access_course(session, actor=actor, course_id=course_id, write=True)
         try:
-            result = core.do_import_trainees(
+            result = do_import_trainees(
                 session,
                 actor=actor,
                 course=course,
@@ -577,7 +596,7 @@ async def import_trainees(
                 province_code=settings.province,
                 max_rows=settings.training_import_max_rows,
             )
-        except core.ImportRejected as exc:
+        except ImportRejected as exc:
             return JSONResponse(
                 {
                     "detail": exc.message,
@@ -607,7 +626,7 @@ def enrol_staff(caller: Caller, session: SessionDep, course_id: Id, body: EnrolI
     user = session.get(User, body.user_id)
     if user is None or not user.is_active:
         raise NotFound("Không tìm thấy tài khoản")
-    trainee = core.do_enrol_user(session, actor=actor, course=course, user=user, phone=body.phone)
+    trainee = do_enrol_user(session, actor=actor, course=course, user=user, phone=body.phone)
     return TraineeOut.of(trainee)
 
 
@@ -616,7 +635,7 @@ def list_course_trainees(caller: Caller, session: SessionDep, course_id: Id) -> 
     """The course's trainees (other staff than organisers: of their communes only)."""
     actor = _staff(caller)
     course = core.access_course(session, actor=actor, course_id=course_id)
-    return [TraineeOut.of(t) for t in core.list_trainees(session, actor=actor, course=course)]
+    return [TraineeOut.of(t) for t in list_trainees(session, actor=actor, course=course)]
 
 
 @api.get("/sessions/{session_id}/code", responses=WRITE_ERRORS)
@@ -628,7 +647,7 @@ def current_code(
     actor = _staff(caller)
     row, _course = core.access_session(session, actor=actor, session_id=session_id, write=True)
     now = utcnow()
-    code = core.checkin_code(
+    code = checkin_code(
         secret_key=_secret(settings),
         session_id=row.id,
         now=now,
@@ -637,7 +656,7 @@ def current_code(
     return CodeOut(
         code=code,
         url=checkin_url(settings, row.id, code),
-        expires_in=core.seconds_left(now, settings.training_qr_seconds),
+        expires_in=seconds_left(now, settings.training_qr_seconds),
     )
 
 
@@ -664,9 +683,9 @@ def check_in(
     if body.trainee_id is not None:
         actor = _staff(caller)
         row, _course = core.access_session(session, actor=actor, session_id=session_id, write=True)
-        trainee = core.access_trainee(session, actor=actor, trainee_id=body.trainee_id)
-        existed = trainee.id in core.attendance_of_session(session, training_session=row)
-        attendance = core.do_mark_attendance(
+        trainee = access_trainee(session, actor=actor, trainee_id=body.trainee_id)
+        existed = trainee.id in attendance_of_session(session, training_session=row)
+        attendance = do_mark_attendance(
             session, actor=actor, training_session=row, trainee=trainee, present=body.present
         )
         if attendance is None or existed:
@@ -682,7 +701,7 @@ def check_in(
     learner = _learner(session, caller, row.course_id)
     if not body.code:
         raise Invalid("Thiếu mã điểm danh: hãy quét mã QR trong hội trường", code="qr_missing")
-    attendance, created = core.do_check_in(
+    attendance, created = do_check_in(
         session,
         learner=learner,
         training_session=row,
@@ -751,7 +770,7 @@ def create_quiz(
 @api.get("/courses/{course_id}/quizzes")
 def list_course_quizzes(caller: Caller, session: SessionDep, course_id: Id) -> list[QuizOut]:
     """The course's quizzes."""
-    if isinstance(caller, core.Learner):
+    if isinstance(caller, Learner):
         _learner(session, caller, course_id)
     else:
         core.access_course(session, actor=caller, course_id=course_id)

@@ -31,6 +31,14 @@ from danvan.kernel.settings import Settings
 from danvan.training import courses as core
 from danvan.training import quizzes as quizzes
 from danvan.training import reports as reports
+from danvan.training.actors import Learner, sees_course
+from danvan.training.attendance import (
+    attendance_of_session,
+    checkin_code,
+    do_check_in,
+    do_mark_attendance,
+    seconds_left,
+)
 from danvan.training.models import (
     Certificate,
     Course,
@@ -40,6 +48,16 @@ from danvan.training.models import (
     TopicMaterial,
     Trainee,
     TrainingSession,
+)
+from danvan.training.trainees import (
+    MAX_IMPORT_BYTES,
+    ImportRejected,
+    access_trainee,
+    do_import_trainees,
+    do_issue_keys,
+    learner_for_key,
+    learners_of_user,
+    list_trainees,
 )
 from danvan.web.deps import SESSION_USER, CsrfDep, SessionDep, SettingsDep, client_ip
 from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of, translator
@@ -182,7 +200,7 @@ def create_course(
 
 
 def _course_context(session: Session, actor: Actor, course: Course) -> dict[str, Any]:
-    trainees = core.list_trainees(session, actor=actor, course=course)
+    trainees = list_trainees(session, actor=actor, course=course)
     return {
         "nav": "training",
         "course": course,
@@ -281,7 +299,7 @@ def _can_read_course(request: Request, session: Session, course: Course) -> bool
     user_id = request.session.get(SESSION_USER)
     if user_id:
         user = session.get(User, int(user_id))
-        if user is not None and user.is_active and core.sees_course(Actor(user), course):
+        if user is not None and user.is_active and sees_course(Actor(user), course):
             return True
     trainee_id = request.session.get(SESSION_TRAINEE)
     if trainee_id:
@@ -322,16 +340,16 @@ def add_session(
 async def import_trainees(
     request: Request, session: SessionDep, settings: SettingsDep, actor: StaffActor, course_id: int
 ) -> Response:
-    form = await request.form(max_part_size=core.MAX_IMPORT_BYTES + 1024)
+    form = await request.form(max_part_size=MAX_IMPORT_BYTES + 1024)
     upload = form.get("file")
     data = b""
     if upload is not None and not isinstance(upload, str):
-        data = await upload.read(core.MAX_IMPORT_BYTES + 1)
+        data = await upload.read(MAX_IMPORT_BYTES + 1)
 
     def work() -> Response:
         course = core.access_course(session, actor=actor, course_id=course_id, write=True)
         try:
-            result = core.do_import_trainees(
+            result = do_import_trainees(
                 session,
                 actor=actor,
                 course=course,
@@ -339,7 +357,7 @@ async def import_trainees(
                 province_code=settings.province,
                 max_rows=settings.training_import_max_rows,
             )
-        except core.ImportRejected as exc:
+        except ImportRejected as exc:
             return page(
                 request,
                 session,
@@ -388,10 +406,10 @@ def issue_cards(
     course = core.access_course(session, actor=actor, course_id=course_id, write=True)
     waiting = [
         t
-        for t in core.list_trainees(session, actor=actor, course=course)
+        for t in list_trainees(session, actor=actor, course=course)
         if t.activated_at is None and t.user_id is None
     ]
-    issued = core.do_issue_keys(session, actor=actor, trainees=waiting)
+    issued = do_issue_keys(session, actor=actor, trainees=waiting)
     return _cards(request, session, settings, actor, course, [(t, k) for t, k in issued])
 
 
@@ -400,8 +418,8 @@ def session_page(
     request: Request, session: SessionDep, actor: StaffActor, session_id: int
 ) -> Response:
     row, course = core.access_session(session, actor=actor, session_id=session_id)
-    present = core.attendance_of_session(session, training_session=row)
-    trainees = core.list_trainees(session, actor=actor, course=course)
+    present = attendance_of_session(session, training_session=row)
+    trainees = list_trainees(session, actor=actor, course=course)
     by_commune: dict[str, list[int]] = {}
     for trainee in trainees:
         name = geo.commune_name(trainee.commune_code) or "—"
@@ -435,8 +453,8 @@ def mark_attendance(
     present: Annotated[str, Form(max_length=5)] = "1",
 ) -> Response:
     row, _course = core.access_session(session, actor=actor, session_id=session_id, write=True)
-    trainee = core.access_trainee(session, actor=actor, trainee_id=trainee_id)
-    core.do_mark_attendance(
+    trainee = access_trainee(session, actor=actor, trainee_id=trainee_id)
+    do_mark_attendance(
         session, actor=actor, training_session=row, trainee=trainee, present=present == "1"
     )
     return redirect(f"/training/sessions/{row.id}#t{trainee.id}")
@@ -463,7 +481,7 @@ def qr_svg(
 
     row, _course = core.access_session(session, actor=actor, session_id=session_id, write=True)
     now = utcnow()
-    code = core.checkin_code(
+    code = checkin_code(
         secret_key=settings.resolve_secret_key(),
         session_id=row.id,
         now=now,
@@ -477,7 +495,7 @@ def qr_svg(
         media_type="image/svg+xml",
         headers={
             "Cache-Control": "no-store",
-            "X-Refresh-In": str(core.seconds_left(now, settings.training_qr_seconds)),
+            "X-Refresh-In": str(seconds_left(now, settings.training_qr_seconds)),
         },
     )
 
@@ -571,7 +589,7 @@ def quiz_page(request: Request, session: SessionDep, actor: StaffActor, quiz_id:
     course = session.get(Course, quiz.course_id)
     assert course is not None
     per_question, per_topic = quizzes.question_stats(session, course=course, quiz=quiz)
-    visible = {t.id: t for t in core.list_trainees(session, actor=actor, course=course)}
+    visible = {t.id: t for t in list_trainees(session, actor=actor, course=course)}
     attempts = [
         a
         for a in session.scalars(
@@ -667,7 +685,7 @@ def summary_page(request: Request, session: SessionDep, actor: StaffActor) -> Re
 # --- Trainees on their phones: /hoc ---------------------------------------------------------------
 
 
-def _learners(request: Request, session: Session) -> list[core.Learner]:
+def _learners(request: Request, session: Session) -> list[Learner]:
     """Who is learning on this phone: the trainee signed in with a personal link, or the
     enrolments of the signed-in staff member."""
     ip = client_ip(request)
@@ -676,19 +694,17 @@ def _learners(request: Request, session: Session) -> list[core.Learner]:
         trainee = session.get(Trainee, int(trainee_id))
         # A new link (lost phone, reissued cards) signs the old one out everywhere.
         if trainee is not None and (trainee.key_hash or "")[:16] == request.session.get("tkh"):
-            return [core.Learner(trainee, via="web", ip=ip)]
+            return [Learner(trainee, via="web", ip=ip)]
         request.session.pop(SESSION_TRAINEE, None)
     user_id = request.session.get(SESSION_USER)
     if user_id:
         user = session.get(User, int(user_id))
         if user is not None and user.is_active:
-            return [
-                core.Learner(t, via="web", ip=ip) for t in core.learners_of_user(session, user=user)
-            ]
+            return [Learner(t, via="web", ip=ip) for t in learners_of_user(session, user=user)]
     return []
 
 
-def _learner(request: Request, session: Session, course_id: int) -> core.Learner:
+def _learner(request: Request, session: Session, course_id: int) -> Learner:
     for learner in _learners(request, session):
         if learner.trainee.course_id == course_id:
             return learner
@@ -699,7 +715,7 @@ def _learner(request: Request, session: Session, course_id: int) -> core.Learner
 def sign_in(request: Request, session: SessionDep, key: str) -> Response:
     """Open a personal link: from now on this phone is the trainee's (first time: their account
     is activated)."""
-    learner = core.learner_for_key(session, key[:100], via="web", ip=client_ip(request))
+    learner = learner_for_key(session, key[:100], via="web", ip=client_ip(request))
     if learner is None:
         raise NotFound("Đường link không đúng hoặc đã được thay bằng link mới")
     locale = request.session.get("locale")
@@ -759,7 +775,7 @@ def checkin_page(request: Request, session: SessionDep, session_id: int, c: str 
         raise NotFound("Không tìm thấy buổi học")
     learner = _learner(request, session, row.course_id)
     course = session.get(Course, row.course_id)
-    done = learner.trainee.id in core.attendance_of_session(session, training_session=row)
+    done = learner.trainee.id in attendance_of_session(session, training_session=row)
     return render(
         request,
         "training/m_checkin.html",
@@ -779,7 +795,7 @@ def checkin(
     if row is None:
         raise NotFound("Không tìm thấy buổi học")
     learner = _learner(request, session, row.course_id)
-    core.do_check_in(
+    do_check_in(
         session,
         learner=learner,
         training_session=row,
@@ -819,7 +835,7 @@ def start_quiz(
 
 def _attempt(
     request: Request, session: Session, attempt_id: int
-) -> tuple[QuizAttempt, Quiz, core.Learner]:
+) -> tuple[QuizAttempt, Quiz, Learner]:
     attempt = session.get(QuizAttempt, attempt_id)
     if attempt is None:
         raise NotFound("Không tìm thấy bài làm")
