@@ -20,8 +20,6 @@ from danvan.kernel.models import utcnow
 from danvan.training.actors import Learner, audit, require_organiser
 from danvan.training.models import Attendance, Course, Trainee, TrainingSession
 
-# --- Attendance: rotating QR codes ----------------------------------------------------------------
-
 
 def _code_mac(secret_key: str, session_id: int, window: int) -> str:
     message = f"danvan-training-checkin:{session_id}:{window}".encode()

@@ -36,6 +36,8 @@ from danvan.training.attendance import (
     seconds_left,
 )
 from danvan.training.models import Course, Quiz, QuizAttempt, Trainee, TrainingSession
+from danvan.training.routes import learner as learner_pages
+from danvan.training.routes import pages, pages_assessment, public
 from danvan.training.trainees import (
     KEY_PREFIX,
     MAX_IMPORT_BYTES,
@@ -48,11 +50,7 @@ from danvan.training.trainees import (
     list_trainees,
 )
 from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute
-from danvan.web.deps import (
-    SessionDep,
-    SettingsDep,
-    client_ip,
-)
+from danvan.web.deps import SessionDep, SettingsDep, client_ip
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["training"], route_class=ApiRoute, responses=ERRORS)
@@ -935,6 +933,7 @@ def feedback_summary(caller: Caller, session: SessionDep, course_id: Id) -> dict
 router.include_router(api)
 
 # The pages (organisers, trainees' phones, the public certificate check) share this router.
-from danvan.training.routes import pages as training_pages  # noqa: E402
-
-router.include_router(training_pages.router)
+router.include_router(pages.router)
+router.include_router(pages_assessment.router)
+router.include_router(learner_pages.router)
+router.include_router(public.router)
