@@ -16,15 +16,9 @@ from danvan.accounts.actors import Actor
 from danvan.accounts.models import User
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.training.courses import (
-    CourseInput,
-    Learner,
-    do_create_course,
-    do_create_session,
-    do_enrol_user,
-    do_import_trainees,
-    do_mark_attendance,
-)
+from danvan.training.actors import Learner
+from danvan.training.attendance import do_mark_attendance
+from danvan.training.courses import CourseInput, do_create_course, do_create_session
 from danvan.training.quizzes import (
     OptionInput,
     do_add_question,
@@ -34,6 +28,7 @@ from danvan.training.quizzes import (
     list_questions,
 )
 from danvan.training.reports import do_issue_certificates, do_submit_feedback
+from danvan.training.trainees import do_enrol_user, do_import_trainees
 
 TOPICS = [
     "Công tác dân vận của Đảng trong tình hình mới",

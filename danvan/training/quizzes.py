@@ -17,13 +17,9 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
 from danvan.kernel.errors import Invalid, NotFound
-from danvan.training.courses import (
-    Learner,
-    _audit,
-    access_course,
-    check_text,
-    require_organiser,
-)
+from danvan.training.actors import Learner, audit, require_organiser
+from danvan.training.checks import check_text
+from danvan.training.courses import access_course
 from danvan.training.models import (
     AttemptAnswer,
     Course,
@@ -89,7 +85,7 @@ def do_add_question(
         )
     session.add(question)
     session.flush()
-    _audit(session, actor, "training_question_add", "topic", topic.id, {"question_id": question.id})
+    audit(session, actor, "training_question_add", "topic", topic.id, {"question_id": question.id})
     return question
 
 
@@ -151,7 +147,7 @@ def do_create_quiz(
     )
     session.add(quiz)
     session.flush()
-    _audit(session, actor, "training_quiz_create", "quiz", quiz.id)
+    audit(session, actor, "training_quiz_create", "quiz", quiz.id)
     return quiz
 
 
@@ -257,7 +253,7 @@ def do_start_attempt(
             if running.status == "open" and not is_expired(running, now=now, grace=grace):
                 return running
         raise
-    _audit(session, learner, "training_attempt_start", "quiz", quiz.id, {"attempt_id": attempt.id})
+    audit(session, learner, "training_attempt_start", "quiz", quiz.id, {"attempt_id": attempt.id})
     return attempt
 
 
@@ -335,7 +331,7 @@ def do_submit_attempt(
     attempt.percent = round(100 * total / len(shown), 1) if shown else 0.0
     attempt.passed = attempt.percent >= quiz.pass_percent
     session.flush()
-    _audit(
+    audit(
         session,
         learner,
         "training_attempt_submit",

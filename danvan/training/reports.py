@@ -20,15 +20,10 @@ from danvan.accounts.actors import Actor
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
-from danvan.training.courses import (
-    Learner,
-    _audit,
-    attended_counts,
-    check_text,
-    list_sessions,
-    list_trainees,
-    require_organiser,
-)
+from danvan.training.actors import Learner, audit, require_organiser
+from danvan.training.attendance import attended_counts
+from danvan.training.checks import check_text
+from danvan.training.courses import list_sessions
 from danvan.training.models import (
     Attendance,
     Certificate,
@@ -39,6 +34,7 @@ from danvan.training.models import (
     TrainingSession,
 )
 from danvan.training.quizzes import list_quizzes
+from danvan.training.trainees import list_trainees
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 RATING_KEYS = ("content", "trainers", "organisation")
@@ -337,7 +333,7 @@ def do_issue_certificates(session: Session, *, actor: Actor, course: Course) -> 
         if person.certificate is None and is_eligible(person, course=course, quiz_ids=quiz_ids):
             issued.append(_issue(session, course, person.trainee, now))
     if issued:
-        _audit(
+        audit(
             session,
             actor,
             "training_certificates_issue",
@@ -363,7 +359,7 @@ def do_claim_certificate(session: Session, *, learner: Learner) -> Certificate:
             code="not_eligible",
         )
     certificate = _issue(session, course, learner.trainee, utcnow())
-    _audit(session, learner, "training_certificate_claim", "course", course.id)
+    audit(session, learner, "training_certificate_claim", "course", course.id)
     return certificate
 
 
@@ -451,7 +447,7 @@ def do_submit_feedback(
     feedback.text = body
     feedback.at = utcnow()
     session.flush()
-    _audit(session, learner, "training_feedback", "course", learner.trainee.course_id)
+    audit(session, learner, "training_feedback", "course", learner.trainee.course_id)
     return feedback
 
 

@@ -93,8 +93,8 @@ def test_a_trainee_signed_in_on_a_phone_is_not_staff(
 def test_a_reissued_link_signs_the_old_phone_out(
     app: FastAPI, client: TestClient, database: Database, personas: Personas
 ) -> None:
-    from danvan.training.courses import do_issue_keys
     from danvan.training.models import Trainee
+    from danvan.training.trainees import do_issue_keys
 
     course = create_course(client, personas.admin.headers)
     trainee = upload(client, course["id"], xlsx(PEOPLE), personas.admin.headers).json()["trainees"][

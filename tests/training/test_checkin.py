@@ -12,7 +12,7 @@ from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.training.courses import check_checkin_code, checkin_code
+from danvan.training.attendance import check_checkin_code, checkin_code
 from training.training_helpers import (
     API,
     PEOPLE,
@@ -161,7 +161,8 @@ def test_two_simultaneous_check_ins_of_one_trainee_record_one_attendance(
 
     from sqlalchemy import func, select
 
-    from danvan.training.courses import Learner, do_check_in
+    from danvan.training.actors import Learner
+    from danvan.training.attendance import do_check_in
     from danvan.training.models import Attendance, Trainee, TrainingSession
 
     if settings.is_sqlite:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.training.courses import checkin_code
+from danvan.training.attendance import checkin_code
 from training.training_helpers import (
     API,
     PEOPLE,
