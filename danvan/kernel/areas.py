@@ -43,7 +43,7 @@ AREAS: tuple[Area, ...] = (
     Area("accounts", models="danvan.accounts.models"),
     Area("inbox", models="danvan.inbox.models"),
     Area("opinion", models="danvan.opinion.models"),
-    Area("cases", models="danvan.cases.models", personal_data="danvan.cases.cases"),
+    Area("cases", models="danvan.cases.models", personal_data="danvan.cases.privacy"),
     Area(
         "outreach",
         models="danvan.outreach.models",

@@ -253,7 +253,7 @@ def build_situation(
     end_utc, _ = day_bounds(period.end, tz)
 
     cases_module: Any
-    from danvan.cases import cases as cases_module
+    from danvan.cases import reports as cases_module
 
     cases = cases_module.report_figures(
         session, actor=view.actor, start=start_utc, end=end_utc, commune_code=view.commune_code

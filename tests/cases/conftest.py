@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, Writes
-from danvan.cases import cases as core
+from danvan.cases import intake as core
 from danvan.channels.base import EventKind, InboundEvent
 from danvan.channels.tokens import store_tokens
 from danvan.inbox.ingest import ingest_events

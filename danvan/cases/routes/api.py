@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from danvan.cases import cases as core
+from danvan.cases import access, intake, lifecycle, reports, routing, similarity, units
 from danvan.cases import open311 as case_open311
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
@@ -43,24 +43,24 @@ class CaseIn(Schema):
         "topic of the citizen's messages, else `other`",
     )
     commune_code: DbId | None = None
-    title: CleanStr = Field(max_length=core.MAX_TITLE * _RAW)
-    description: CleanStr = Field(default="", max_length=core.MAX_DESCRIPTION * _RAW)
+    title: CleanStr = Field(max_length=intake.MAX_TITLE * _RAW)
+    description: CleanStr = Field(default="", max_length=intake.MAX_DESCRIPTION * _RAW)
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
-    location: CleanStr = Field(default="", max_length=core.MAX_LOCATION * _RAW)
+    location: CleanStr = Field(default="", max_length=intake.MAX_LOCATION * _RAW)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
 
 
 class CasePatch(Schema):
     status: str | None = Field(default=None, max_length=32)
-    public_answer: CleanStr = Field(default="", max_length=core.MAX_ANSWER * _RAW)
-    reason: CleanStr = Field(default="", max_length=core.MAX_REASON * _RAW)
+    public_answer: CleanStr = Field(default="", max_length=lifecycle.MAX_ANSWER * _RAW)
+    reason: CleanStr = Field(default="", max_length=lifecycle.MAX_REASON * _RAW)
     assignee_id: DbId | None = None
     unit_id: DbId | None = Field(default=None, description="Transfer to this unit (reason needed)")
 
 
 class ReasonIn(Schema):
-    reason: CleanStr = Field(max_length=core.MAX_REASON * _RAW)
+    reason: CleanStr = Field(max_length=lifecycle.MAX_REASON * _RAW)
 
 
 class MergeIn(Schema):
@@ -68,7 +68,7 @@ class MergeIn(Schema):
 
 
 class TextIn(Schema):
-    text: CleanStr = Field(max_length=core.MAX_NOTE * _RAW)
+    text: CleanStr = Field(max_length=lifecycle.MAX_NOTE * _RAW)
 
 
 class CaseOut(BaseModel):
@@ -127,7 +127,7 @@ class CaseOut(BaseModel):
             received_at=case.received_at,
             ack_due_at=case.ack_due_at,
             due_at=case.due_at,
-            overdue=core.is_overdue(case),
+            overdue=access.is_overdue(case),
             first_response_at=case.first_response_at,
             answered_at=case.answered_at,
             closed_at=case.closed_at,
@@ -234,7 +234,7 @@ class RuleOut(BaseModel):
 
 class CannedIn(Schema):
     title: CleanStr = Field(max_length=200 * _RAW)
-    text: CleanStr = Field(max_length=core.MAX_ANSWER * _RAW)
+    text: CleanStr = Field(max_length=lifecycle.MAX_ANSWER * _RAW)
 
 
 class CannedOut(BaseModel):
@@ -259,7 +259,7 @@ def _unit_out(session: SessionDep, unit: Unit) -> UnitOut:
         name=unit.name,
         commune_code=unit.commune_code,
         head_id=unit.head_id,
-        member_ids=core.unit_members(session, unit_id=unit.id),
+        member_ids=units.unit_members(session, unit_id=unit.id),
     )
 
 
@@ -272,7 +272,7 @@ def create_case(
 ) -> CaseOut:
     """Open a case: from a conversation (its messages not yet in a case), or on behalf of a
     citizen met in person (no conversation). Returns its code and deadlines (working days)."""
-    case = core.do_create_case(
+    case = intake.do_create_case(
         session,
         actor=actor,
         settings=settings,
@@ -306,7 +306,7 @@ def list_cases(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CasePage:
     """The cases you may see, newest first (filters: status, commune, unit, overdue…)."""
-    filters = core.CaseFilter(
+    filters = access.CaseFilter(
         status=status,
         commune_code=commune_code,
         unit_id=unit_id,
@@ -317,10 +317,10 @@ def list_cases(
         limit=limit,
         offset=offset,
     )
-    items = core.list_cases(session, actor=actor, filters=filters)
+    items = access.list_cases(session, actor=actor, filters=filters)
     return CasePage(
         items=[CaseOut.of(c, settings) for c in items],
-        total=core.count_cases(session, actor=actor, filters=filters),
+        total=access.count_cases(session, actor=actor, filters=filters),
     )
 
 
@@ -329,7 +329,7 @@ def get_case(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId
 ) -> CaseOut:
     """One case."""
-    return CaseOut.of(core.access_case(session, actor=actor, case_id=case_id), settings)
+    return CaseOut.of(access.access_case(session, actor=actor, case_id=case_id), settings)
 
 
 @router.patch("/cases/{case_id}", responses=WRITE_ERRORS)
@@ -339,12 +339,12 @@ def patch_case(
     """Transfer (unit_id + reason), assign (assignee_id, null to unassign) and/or change the
     status (with `public_answer` for an answer, `reason` where the status needs one). A public
     status sends the citizen a notice with the case code on their channel."""
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
     fields = body.model_fields_set
     if not fields & {"status", "assignee_id", "unit_id"}:
         raise Invalid("Không có gì để thay đổi (status, assignee_id, unit_id)", code="empty")
     if body.unit_id is not None:
-        core.do_transfer(
+        routing.do_transfer(
             session,
             actor=actor,
             settings=settings,
@@ -353,11 +353,11 @@ def patch_case(
             reason=body.reason,
         )
     if "assignee_id" in fields:
-        core.do_assign(
+        routing.do_assign(
             session, actor=actor, settings=settings, case=case, assignee_id=body.assignee_id
         )
     if body.status is not None:
-        core.do_change_status(
+        lifecycle.do_change_status(
             session,
             actor=actor,
             settings=settings,
@@ -372,8 +372,8 @@ def patch_case(
 @router.get("/cases/{case_id}/timeline")
 def case_timeline(actor: ApiActor, session: SessionDep, case_id: CaseId) -> list[EventOut]:
     """Every event of the case, oldest first (internal notes included: staff only)."""
-    case = core.access_case(session, actor=actor, case_id=case_id)
-    return [EventOut.of(e) for e in core.timeline(session, case=case)]
+    case = access.access_case(session, actor=actor, case_id=case_id)
+    return [EventOut.of(e) for e in access.timeline(session, case=case)]
 
 
 @router.post("/cases/{case_id}/reopen", responses=WRITE_ERRORS)
@@ -381,8 +381,8 @@ def reopen_case(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId, body: ReasonIn
 ) -> CaseOut:
     """Reopen an answered or ended case (a new answer deadline is counted from now)."""
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_reopen(session, actor=actor, settings=settings, case=case, reason=body.reason)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_reopen(session, actor=actor, settings=settings, case=case, reason=body.reason)
     return CaseOut.of(case, settings)
 
 
@@ -391,17 +391,17 @@ def merge_case(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId, body: MergeIn
 ) -> CaseOut:
     """Mark this case a duplicate of `into_id`: its messages and citizens join that case."""
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    into = core.access_case(session, actor=actor, case_id=body.into_id, write=True)
-    core.do_merge(session, actor=actor, settings=settings, case=case, into=into)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    into = access.access_case(session, actor=actor, case_id=body.into_id, write=True)
+    routing.do_merge(session, actor=actor, settings=settings, case=case, into=into)
     return CaseOut.of(into, settings)
 
 
 @router.post("/cases/{case_id}/notes", status_code=201, responses=WRITE_ERRORS)
 def add_note(actor: ApiActor, session: SessionDep, case_id: CaseId, body: TextIn) -> EventOut:
     """An internal note (never shown to the citizen)."""
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    return EventOut.of(core.do_add_note(session, actor=actor, case=case, text=body.text))
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    return EventOut.of(lifecycle.do_add_note(session, actor=actor, case=case, text=body.text))
 
 
 @router.post("/cases/{case_id}/replies", status_code=201, responses=WRITE_ERRORS)
@@ -409,8 +409,8 @@ def reply(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId, body: TextIn
 ) -> dict[str, list[int]]:
     """A message to the case's citizens (prefixed with the code); the status is unchanged."""
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    ids = core.do_reply(session, actor=actor, settings=settings, case=case, text=body.text)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    ids = lifecycle.do_reply(session, actor=actor, settings=settings, case=case, text=body.text)
     return {"message_ids": ids}
 
 
@@ -420,14 +420,15 @@ def similar(
 ) -> dict[str, list[CaseOut]]:
     """Open look-alike cases of the same commune (merge candidates) and answered look-alikes
     (their answers are a starting point)."""
-    case = core.access_case(session, actor=actor, case_id=case_id)
+    case = access.access_case(session, actor=actor, case_id=case_id)
     return {
         "open": [
             CaseOut.of(c, settings)
-            for c in core.similar_open_cases(session, actor=actor, case=case)
+            for c in similarity.similar_open_cases(session, actor=actor, case=case)
         ],
         "answered": [
-            CaseOut.of(c, settings) for c in core.similar_answers(session, actor=actor, case=case)
+            CaseOut.of(c, settings)
+            for c in similarity.similar_answers(session, actor=actor, case=case)
         ],
     }
 
@@ -458,13 +459,13 @@ def list_categories(_actor: ApiActor, settings: SettingsDep) -> list[CategoryOut
 @router.get("/case-units")
 def list_units(_actor: ApiActor, session: SessionDep) -> list[UnitOut]:
     """Responsible units (commune offices and provincial departments)."""
-    return [_unit_out(session, u) for u in core.list_units(session)]
+    return [_unit_out(session, u) for u in units.list_units(session)]
 
 
 @router.post("/case-units", status_code=201, responses=WRITE_ERRORS)
 def create_unit(actor: ApiActor, session: SessionDep, body: UnitIn) -> UnitOut:
     """Create a unit (admins)."""
-    unit = core.do_create_unit(
+    unit = units.do_create_unit(
         session, actor=actor, name=body.name, commune_code=body.commune_code, head_id=body.head_id
     )
     return _unit_out(session, unit)
@@ -478,7 +479,7 @@ def add_member(
     body: MemberIn,
 ) -> UnitOut:
     """Add a staff member to a unit (admins): they see the cases that pass through it."""
-    core.do_add_member(session, actor=actor, unit_id=unit_id, user_id=body.user_id)
+    units.do_add_member(session, actor=actor, unit_id=unit_id, user_id=body.user_id)
     unit = session.get(Unit, unit_id)
     assert unit is not None
     return _unit_out(session, unit)
@@ -487,13 +488,13 @@ def add_member(
 @router.get("/case-routing-rules")
 def list_rules(_actor: ApiActor, session: SessionDep) -> list[RuleOut]:
     """Routing rules: (category, commune) → unit and assignee; null matches any."""
-    return [RuleOut.of(r) for r in core.list_rules(session)]
+    return [RuleOut.of(r) for r in units.list_rules(session)]
 
 
 @router.put("/case-routing-rules", responses=WRITE_ERRORS)
 def set_rule(actor: ApiActor, session: SessionDep, body: RuleIn) -> RuleOut:
     """Create or replace the rule of (category, commune) (admins)."""
-    rule = core.do_set_rule(
+    rule = units.do_set_rule(
         session,
         actor=actor,
         category=body.category,
@@ -507,13 +508,13 @@ def set_rule(actor: ApiActor, session: SessionDep, body: RuleIn) -> RuleOut:
 @router.get("/case-canned-replies")
 def list_canned(_actor: ApiActor, session: SessionDep) -> list[CannedOut]:
     """Canned replies; variables {ten} {ma} {xa} {han} are filled per case."""
-    return [CannedOut(id=c.id, title=c.title, text=c.text) for c in core.list_canned(session)]
+    return [CannedOut(id=c.id, title=c.title, text=c.text) for c in units.list_canned(session)]
 
 
 @router.post("/case-canned-replies", status_code=201, responses=WRITE_ERRORS)
 def create_canned(actor: ApiActor, session: SessionDep, body: CannedIn) -> CannedOut:
     """Add a canned reply (officers and admins)."""
-    reply_ = core.do_create_canned(session, actor=actor, title=body.title, text=body.text)
+    reply_ = units.do_create_canned(session, actor=actor, title=body.title, text=body.text)
     return CannedOut(id=reply_.id, title=reply_.title, text=reply_.text)
 
 
@@ -565,11 +566,11 @@ def figures(
     answer, satisfaction — over [start, end) (default: the last 30 days), optionally per
     commune, unit or category."""
     start, end = _period(start, end)
-    totals = core.report_figures(
+    totals = reports.report_figures(
         session, actor=actor, start=start, end=end, commune_code=commune_code
     )
     rows = (
-        core.report_breakdown(
+        reports.report_breakdown(
             session,
             actor=actor,
             start=start,

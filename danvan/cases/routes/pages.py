@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from danvan.cases import cases as core
+from danvan.cases import access, intake, lifecycle, reports, routing, similarity, tracking, units
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
 from danvan.cases.routes import api as case_api
@@ -66,7 +66,7 @@ def _public_page(
 def lookup(request: Request, ma: str = "") -> Response:
     """The search box: a case code (any case, with or without spaces)."""
     _choose_locale(request)
-    code = core.normalize_code(ma[:64]) if ma.strip() else None
+    code = tracking.normalize_code(ma[:64]) if ma.strip() else None
     if not ma.strip():
         return _public_page(request, "public/case_lookup.html", {"value": "", "error": None})
     if code is None:
@@ -83,7 +83,7 @@ def _read(request: Request, code: str, work: Any) -> Any:
     with request.app.state.database.session() as session:
         if not _lookup_allowed(session, ip):
             return "limited"
-        case = core.find_by_code(session, code)
+        case = tracking.find_by_code(session, code)
         if case is None:
             return None
         return work(session, case)
@@ -97,7 +97,7 @@ def case_status(request: Request, code: str, settings: SettingsDep) -> Response:
     view = _read(
         request,
         code,
-        lambda session, case: core.public_view(
+        lambda session, case: tracking.public_view(
             session, settings=settings, case=case, locale=locale
         ),
     )
@@ -115,11 +115,11 @@ def case_status(request: Request, code: str, settings: SettingsDep) -> Response:
 def _feedback_context(
     session: Session, settings: Settings, case: Any, token: str, locale: str
 ) -> dict[str, Any]:
-    if token != core.rating_token(settings, case):
+    if token != tracking.rating_token(settings, case):
         raise NotFound()
-    until = core.reopen_allowed_until(settings, case)
+    until = lifecycle.reopen_allowed_until(settings, case)
     return {
-        "case": core.public_view(session, settings=settings, case=case, locale=locale),
+        "case": tracking.public_view(session, settings=settings, case=case, locale=locale),
         "token": token,
         "can_rate": case.status_kind != rules.OPEN
         and case.rating is None
@@ -171,12 +171,12 @@ async def feedback_submit(request: Request, code: str, settings: SettingsDep) ->
         try:
             _feedback_context(session, settings, case, token, locale)  # checks the token
             if action == "reopen":
-                core.do_reopen(
+                lifecycle.do_reopen(
                     session, actor=None, settings=settings, case=case, reason=text("reason")
                 )
             else:
                 score = text("rating", 2)
-                core.do_rate(
+                tracking.do_rate(
                     session,
                     settings=settings,
                     case=case,
@@ -228,7 +228,7 @@ def cases_page(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
 ) -> Response:
     params = request.query_params
-    filters = core.CaseFilter(
+    filters = access.CaseFilter(
         status=params.get("status") or None,
         commune_code=_int(params.get("commune")),
         unit_id=_int(params.get("unit")),
@@ -241,12 +241,12 @@ def cases_page(
         offset=max(0, _int(params.get("offset")) or 0),
     )
     now = utcnow()
-    items = core.list_cases(session, actor=actor, filters=filters, now=now)
-    escalated = core.list_cases(
-        session, actor=actor, filters=core.CaseFilter(overdue=True, limit=20), now=now
+    items = access.list_cases(session, actor=actor, filters=filters, now=now)
+    escalated = access.list_cases(
+        session, actor=actor, filters=access.CaseFilter(overdue=True, limit=20), now=now
     )
-    my_units = core.my_unit_ids(session, actor)
-    heads = {u.id for u in core.list_units(session) if u.head_id == actor.user.id}
+    my_units = access.my_unit_ids(session, actor)
+    heads = {u.id for u in units.list_units(session) if u.head_id == actor.user.id}
     return page(
         request,
         session,
@@ -255,11 +255,11 @@ def cases_page(
         {
             "nav": "cases",
             "items": items,
-            "total": core.count_cases(session, actor=actor, filters=filters, now=now),
+            "total": access.count_cases(session, actor=actor, filters=filters, now=now),
             "filters": dict(params),
             "statuses": rules.statuses(settings),
             "topics": taxonomy.topics(),
-            "units": core.list_units(session),
+            "units": units.list_units(session),
             "communes": _commune_choices(actor, settings.province),
             "escalated": [
                 c for c in escalated if c.escalated_at and (c.unit_id in heads or actor.is_admin)
@@ -317,8 +317,8 @@ def report_page(
             "nav": "cases",
             "days": days,
             "by": by,
-            "totals": core.report_figures(session, actor=actor, start=start, end=end),
-            "rows": core.report_breakdown(session, actor=actor, start=start, end=end, by=by),
+            "totals": reports.report_figures(session, actor=actor, start=start, end=end),
+            "rows": reports.report_breakdown(session, actor=actor, start=start, end=end, by=by),
         },
     )
 
@@ -342,8 +342,8 @@ def _admin_page(
         "cases/admin.html",
         {
             "nav": "cases",
-            "units": core.list_units(session),
-            "rules": core.list_rules(session),
+            "units": units.list_units(session),
+            "rules": units.list_rules(session),
             "keys": list(session.scalars(select(Open311Key).order_by(Open311Key.id))),
             "users": list(
                 session.scalars(
@@ -370,7 +370,7 @@ async def admin_unit(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
 ) -> Response:
     form = await _form(request)
-    core.do_create_unit(
+    units.do_create_unit(
         session,
         actor=actor,
         name=form.get("name", ""),
@@ -386,14 +386,14 @@ async def admin_member(request: Request, session: SessionDep, actor: StaffActor)
     unit_id, user_id = _int(form.get("unit_id")), _int(form.get("user_id"))
     if unit_id is None or user_id is None:
         raise Invalid("Cần chọn đơn vị và cán bộ", code="member")
-    core.do_add_member(session, actor=actor, unit_id=unit_id, user_id=user_id)
+    units.do_add_member(session, actor=actor, unit_id=unit_id, user_id=user_id)
     return redirect("/cases/admin")
 
 
 @staff.post("/cases/admin/rules", dependencies=[CsrfDep])
 async def admin_rule(request: Request, session: SessionDep, actor: StaffActor) -> Response:
     form = await _form(request)
-    core.do_set_rule(
+    units.do_set_rule(
         session,
         actor=actor,
         category=form.get("category") or None,
@@ -450,7 +450,7 @@ def new_case_page(
             "communes": _commune_choices(actor, settings.province),
             "selected_commune": conversation.commune_code if conversation else None,
             "suggested_category": _suggested_category(session, conversation),
-            "priorities": core.PRIORITIES,
+            "priorities": intake.PRIORITIES,
         },
     )
 
@@ -483,7 +483,7 @@ async def new_case_submit(
         value = form.get(name)
         return value[:limit] if isinstance(value, str) else ""
 
-    case = core.do_create_case(
+    case = intake.do_create_case(
         session,
         actor=actor,
         settings=settings,
@@ -506,9 +506,9 @@ async def new_case_submit(
 def case_page(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
-    case = core.access_case(session, actor=actor, case_id=case_id)
+    case = access.access_case(session, actor=actor, case_id=case_id)
     locale = locale_of(request.session)
-    canned = core.list_canned(session)
+    canned = units.list_canned(session)
     return page(
         request,
         session,
@@ -517,20 +517,20 @@ def case_page(
         {
             "nav": "cases",
             "case": case,
-            "events": core.timeline(session, case=case),
-            "messages": core.case_messages(session, case=case),
+            "events": access.timeline(session, case=case),
+            "messages": access.case_messages(session, case=case),
             "statuses": rules.statuses(settings),
             "status_name": lambda code: rules.status_name(settings, code, locale),
             "topic_name": lambda code: taxonomy.topic_name(code, locale),
-            "units": core.list_units(session),
-            "handlers": core.handlers(session, case=case) if actor.can_write else [],
-            "similar": core.similar_open_cases(session, actor=actor, case=case),
-            "answers": core.similar_answers(session, actor=actor, case=case),
+            "units": units.list_units(session),
+            "handlers": routing.handlers(session, case=case) if actor.can_write else [],
+            "similar": similarity.similar_open_cases(session, actor=actor, case=case),
+            "answers": similarity.similar_answers(session, actor=actor, case=case),
             "canned": [
-                (c.title, core.fill_canned(session, settings=settings, text=c.text, case=case))
+                (c.title, units.fill_canned(session, settings=settings, text=c.text, case=case))
                 for c in canned
             ],
-            "overdue": core.is_overdue(case),
+            "overdue": access.is_overdue(case),
             "can_write": actor.can_write,
             "merged_into": session.get(type(case), case.merged_into_id)
             if case.merged_into_id
@@ -550,8 +550,8 @@ async def case_status_change(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
     form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_change_status(
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_change_status(
         session,
         actor=actor,
         settings=settings,
@@ -569,8 +569,8 @@ async def case_assign(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
     form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_assign(
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    routing.do_assign(
         session,
         actor=actor,
         settings=settings,
@@ -586,11 +586,11 @@ async def case_transfer(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
     form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
     unit_id = _int(form.get("unit_id"))
     if unit_id is None:
         raise Invalid("Cần chọn đơn vị", code="unit")
-    core.do_transfer(
+    routing.do_transfer(
         session,
         actor=actor,
         settings=settings,
@@ -608,8 +608,8 @@ async def case_note(
     request: Request, session: SessionDep, actor: StaffActor, case_id: int
 ) -> Response:
     form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_add_note(session, actor=actor, case=case, text=form.get("text", ""))
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_add_note(session, actor=actor, case=case, text=form.get("text", ""))
     return redirect(f"/cases/{case.id}#timeline")
 
 
@@ -618,8 +618,10 @@ async def case_reply(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
     form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_reply(session, actor=actor, settings=settings, case=case, text=form.get("text", ""))
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_reply(
+        session, actor=actor, settings=settings, case=case, text=form.get("text", "")
+    )
     flash(request, "cases.flash.replied")
     return redirect(f"/cases/{case.id}#timeline")
 
@@ -629,8 +631,8 @@ async def case_reopen(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
     form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_reopen(
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_reopen(
         session, actor=actor, settings=settings, case=case, reason=form.get("reason", "")
     )
     flash(request, "cases.flash.reopened")
@@ -642,12 +644,12 @@ async def case_merge(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
     form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
     into_id = _int(form.get("into_id"))
     if into_id is None:
         raise Invalid("Cần chọn phản ánh để gộp vào", code="into")
-    into = core.access_case(session, actor=actor, case_id=into_id, write=True)
-    core.do_merge(session, actor=actor, settings=settings, case=case, into=into)
+    into = access.access_case(session, actor=actor, case_id=into_id, write=True)
+    routing.do_merge(session, actor=actor, settings=settings, case=case, into=into)
     flash(request, "cases.flash.merged")
     return redirect(f"/cases/{into.id}")
 
@@ -655,7 +657,7 @@ async def case_merge(
 @staff.post("/cases/canned", dependencies=[CsrfDep])
 async def canned_create(request: Request, session: SessionDep, actor: StaffActor) -> Response:
     form = await _form(request)
-    core.do_create_canned(
+    units.do_create_canned(
         session, actor=actor, title=form.get("title", ""), text=form.get("text", "")
     )
     flash(request, "cases.flash.canned")
@@ -679,7 +681,7 @@ def conversation_panel(
         "cases/conversation_panel.html",
         {
             "conversation": conversation,
-            "cases": core.cases_of_conversation(session, actor=actor, conversation=conversation),
+            "cases": access.cases_of_conversation(session, actor=actor, conversation=conversation),
             "status_name": lambda code: rules.status_name(settings, code, locale),
             "can_write": actor.can_write,
             "now": clock.now(),
