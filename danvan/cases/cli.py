@@ -47,7 +47,7 @@ def unit_create(
     """Create a responsible unit (a commune office or a provincial department)."""
     from danvan.accounts.actors import Actor
     from danvan.accounts.staff import get_user_by_email
-    from danvan.cases.cases import do_create_unit
+    from danvan.cases.units import do_create_unit
     from danvan.kernel.db import get_database
     from danvan.kernel.errors import CoreError
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
 from danvan.accounts.models import User
-from danvan.cases import cases as core
+from danvan.cases import intake, lifecycle, routing, similarity, units
 from danvan.cases import rules as rules
 from danvan.cases.models import Case
 from danvan.inbox.demo import mark_sent
@@ -65,14 +65,14 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
     admin = Actor(users[ADMIN], via="cli")
     mq = Actor(users[MINH_QUANG_OFFICER], via="cli")
     tl = Actor(users[THUONG_LAM_OFFICER], via="cli")
-    mq_unit = core.do_create_unit(
+    mq_unit = units.do_create_unit(
         session, actor=admin, name="UBND xã Minh Quang", commune_code=2302, head_id=mq.user.id
     )
-    core.do_create_unit(
+    units.do_create_unit(
         session, actor=admin, name="UBND xã Thượng Lâm", commune_code=2269, head_id=tl.user.id
     )
-    department = core.do_create_unit(session, actor=admin, name="Sở Xây dựng tỉnh Tuyên Quang")
-    core.do_set_rule(
+    department = units.do_create_unit(session, actor=admin, name="Sở Xây dựng tỉnh Tuyên Quang")
+    units.do_set_rule(
         session,
         actor=admin,
         category="roads",
@@ -81,7 +81,7 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         assignee_id=users[MINH_QUANG_COLLEAGUE].id,
     )
     for title, text in CANNED:
-        core.do_create_canned(session, actor=admin, title=title, text=text)
+        units.do_create_canned(session, actor=admin, title=title, text=text)
 
     # The first inbound message of each conversation in a commune, oldest conversations first.
     firsts = session.execute(
@@ -106,7 +106,7 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
             actor = admin
         title = message.text.split(".")[0][:90].strip() or "Phản ánh của người dân"
         made.append(
-            core.do_create_case(
+            intake.do_create_case(
                 session,
                 actor=actor,
                 settings=settings,
@@ -131,7 +131,7 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
     # 0: answered; 1: closed and rated 5; 2: in progress; 3: declined with a reason;
     # 4: transferred to the provincial department; 5 merged into 0 when alike, else assigned;
     # 6, 7: overdue (received three weeks ago); the rest stay "received".
-    core.do_change_status(
+    lifecycle.do_change_status(
         session,
         actor=as_actor(made[0]),
         settings=settings,
@@ -140,7 +140,7 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         answer="Xã đã cử tổ công tác kiểm tra, cắm biển cảnh báo và đề nghị tỉnh hỗ trợ "
         "kinh phí khắc phục; dự kiến thông xe trong 10 ngày.",
     )
-    core.do_change_status(
+    lifecycle.do_change_status(
         session,
         actor=as_actor(made[1]),
         settings=settings,
@@ -148,15 +148,15 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         status="answered",
         answer="Đã hướng dẫn người dân thủ tục tại bộ phận một cửa.",
     )
-    core.do_change_status(
+    lifecycle.do_change_status(
         session, actor=as_actor(made[1]), settings=settings, case=made[1], status="closed"
     )
     made[1].rating, made[1].rating_comment, made[1].rated_at = 5, "Cán bộ hướng dẫn tận tình", now
     made[1].rating_requested_at = now
-    core.do_change_status(
+    lifecycle.do_change_status(
         session, actor=as_actor(made[2]), settings=settings, case=made[2], status="in_progress"
     )
-    core.do_change_status(
+    lifecycle.do_change_status(
         session,
         actor=as_actor(made[3]),
         settings=settings,
@@ -165,7 +165,7 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         reason="Nội dung thuộc thẩm quyền giải quyết của Toà án nhân dân; đã hướng dẫn người "
         "dân gửi đơn đến Toà án khu vực.",
     )
-    core.do_transfer(
+    routing.do_transfer(
         session,
         actor=as_actor(made[4]),
         settings=settings,
@@ -173,9 +173,9 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         unit_id=department.id,
         reason="Công trình do tỉnh làm chủ đầu tư, chuyển Sở Xây dựng xem xét.",
     )
-    alike = core.similar_open_cases(session, actor=admin, case=made[5])
+    alike = similarity.similar_open_cases(session, actor=admin, case=made[5])
     if alike:
-        core.do_merge(session, actor=admin, settings=settings, case=made[5], into=alike[0])
+        routing.do_merge(session, actor=admin, settings=settings, case=made[5], into=alike[0])
     for case in made[6:8]:
         case.received_at = now - timedelta(days=21)
         case.ack_due_at, case.due_at = rules.due_dates(

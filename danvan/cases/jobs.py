@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from danvan.cases import cases as core
+from danvan.cases import events, tracking
 from danvan.cases import rules as rules
 from danvan.cases.models import Case
 from danvan.inbox.models import Direction, Message
@@ -40,7 +40,7 @@ def remind(database: Database, settings: Settings, now: datetime) -> int:
         ).all()
         for case in cases:
             case.reminded_at = now
-            core.record_event(
+            events.record_event(
                 session,
                 case,
                 kind="reminded",
@@ -64,7 +64,7 @@ def escalate(database: Database, settings: Settings, now: datetime) -> int:
         ).all()
         for case in cases:
             case.escalated_at = now
-            core.record_event(
+            events.record_event(
                 session,
                 case,
                 kind="escalated",
@@ -91,11 +91,11 @@ def request_ratings(database: Database, settings: Settings, now: datetime) -> in
         ).all()
         for case in cases:
             case.rating_requested_at = now
-            link = core.rating_link(settings, case)
-            ids = core.notify_citizens(
+            link = tracking.rating_link(settings, case)
+            ids = events.notify_citizens(
                 session, case, rules.rating_notice(settings, code=case.code, link=link)
             )
-            core.record_event(
+            events.record_event(
                 session, case, kind="rating_requested", public=False, detail={"message_ids": ids}
             )
         return len(cases)
@@ -140,7 +140,7 @@ def collect_ratings(database: Database, settings: Settings, now: datetime) -> in
             if found is None:
                 case.rating_reply_done_at = now  # not a rating: stop reading replies as one
                 continue
-            core.record_rating(
+            tracking.record_rating(
                 session, case, rating=int(found.group(1)), comment=found.group(2), via="zalo"
             )
             case.rating_reply_done_at = now

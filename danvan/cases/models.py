@@ -3,7 +3,7 @@ that handle them, routing rules, canned replies and the Open311 keys of partner 
 
 A case refers to its citizen only through its conversation (and so its contact): it stores no
 name or phone of its own. Free text written by citizens (description) and by staff (notes, the
-public answer) is exported and erased with the citizen (danvan.cases.cases).
+public answer) is exported and erased with the citizen (danvan.cases.privacy).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
-from danvan.cases import cases as core
+from danvan.cases import intake
 from danvan.cases import rules as rules
 from danvan.cases.models import Case, Open311Key
 from danvan.inbox.conversations import check_text
@@ -195,7 +195,7 @@ def do_post_request(
     latitude = _coordinate(fields.get("lat"), 90)
     longitude = _coordinate(fields.get("long"), 180)
     try:
-        return core.do_create_case(
+        return intake.do_create_case(
             session,
             actor=None,
             settings=settings,

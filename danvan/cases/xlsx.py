@@ -11,7 +11,7 @@ from openpyxl.styles import Font  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
-from danvan.cases import cases as core
+from danvan.cases import reports
 from danvan.cases import rules as rules
 from danvan.kernel import geo, taxonomy
 from danvan.kernel.settings import Settings
@@ -61,7 +61,7 @@ def workbook(
         sheet.append(
             [title.removeprefix("Theo ").capitalize(), *(label for _, label in FIGURE_COLUMNS)]
         )
-        for row in core.report_breakdown(
+        for row in reports.report_breakdown(
             session,
             actor=actor,
             start=start,
@@ -74,7 +74,7 @@ def workbook(
             sheet.append([_safe(row["label"]), *(row[key] for key, _ in FIGURE_COLUMNS)])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-    cases = core.report_cases(
+    cases = reports.report_cases(
         session,
         actor=actor,
         start=start,

@@ -139,8 +139,8 @@ AREAS: tuple[Area, ...] = (
         seed="danvan.cases.demo:seed",
         nav=(NavLink("nav.cases", "/cases", "cases", 20),),
         panels=("partials/conversation_cases.html",),
-        personal_data="danvan.cases.cases",
-        report_sections="danvan.cases.cases:report_figures",
+        personal_data="danvan.cases.privacy",
+        report_sections="danvan.cases.reports:report_figures",
     ),
     Area(
         "outreach",

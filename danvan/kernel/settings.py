@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     # The topic taxonomy (danvan.kernel.taxonomy): a JSON file replacing the default, or "".
     topics_file: str = ""
 
-    # --- Cases (danvan.cases.cases) ---
+    # --- Cases (danvan.cases) ---
     # Case codes: <prefix>-<yymm>-<sequence>, e.g. TQ-2611-0042 (the province's abbreviation).
     case_code_prefix: str = "TQ"
     # The status lifecycle, as JSON: [{"code", "vi", "en", "kind": open|answered|closed,

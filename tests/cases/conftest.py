@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cases.case_helpers import COMMUNE_A, MakeCase, Writes
-from danvan.cases import cases as core
+from danvan.cases import intake as core
 from danvan.channels.tokens import store_tokens
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow

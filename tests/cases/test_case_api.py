@@ -3,6 +3,7 @@ role isolation between communes and between units, reopen, merge and transfer.""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,13 +13,14 @@ from sqlalchemy import select
 
 from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, Writes
 from danvan.accounts.staff import do_create_token, do_create_user
-from danvan.cases import cases as core
+from danvan.cases import access, lifecycle, tracking
 from danvan.cases.models import Case
 from danvan.devtools.zalo_standin import state_of
 from danvan.inbox import worker
 from danvan.inbox.models import Message
 from danvan.kernel import geo
 from danvan.kernel.db import Database
+from danvan.kernel.errors import Invalid
 from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
 
@@ -295,7 +297,7 @@ def test_reopen_by_staff_and_by_the_citizen_within_the_allowed_days(
     with database.session() as session:
         row = session.get(Case, case)
         assert row is not None
-        token = core.rating_token(settings, row)
+        token = tracking.rating_token(settings, row)
         code = row.code
     page = client.get(f"/tra-cuu/{code}/phan-hoi?t={token}")
     assert "reopen" in page.text
@@ -320,9 +322,11 @@ def test_reopen_by_staff_and_by_the_citizen_within_the_allowed_days(
         row = session.get(Case, case)
         assert row is not None
         assert row.answered_at is not None
-        later = row.answered_at + core.timedelta(days=settings.case_reopen_days, minutes=1)
-        with pytest.raises(core.Invalid) as refused:
-            core.do_reopen(session, actor=None, settings=settings, case=row, reason="x", now=later)
+        later = row.answered_at + timedelta(days=settings.case_reopen_days, minutes=1)
+        with pytest.raises(Invalid) as refused:
+            lifecycle.do_reopen(
+                session, actor=None, settings=settings, case=row, reason="x", now=later
+            )
         assert refused.value.code == "reopen_closed"
     client.patch(url, json={"status": "closed"}, headers=h)
     staff = client.post(f"{url}/reopen", json={"reason": "Kiểm tra lại"}, headers=h)
@@ -370,7 +374,7 @@ def test_merging_duplicates_brings_their_messages_and_notifies_every_citizen(
     with database.session() as session:
         linked = {
             m.conversation_id
-            for m in core.case_messages(session, case=session.get(Case, first["id"]))
+            for m in access.case_messages(session, case=session.get(Case, first["id"]))
         }  # type: ignore[arg-type]
     assert linked == {first_conv, second_conv}
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from danvan.accounts.actors import Actor
 from danvan.accounts.models import User
-from danvan.cases import cases as core
+from danvan.cases import access as core
 from danvan.cases.models import Case
 from danvan.demo.seed import seed
 from danvan.kernel.db import Database

@@ -11,7 +11,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import select
 
 from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase
-from danvan.cases import cases as core
+from danvan.cases import intake, lifecycle, reports
 from danvan.cases import jobs as cases_jobs
 from danvan.cases.models import Case, CaseEvent
 from danvan.inbox import privacy
@@ -75,7 +75,7 @@ def test_export_and_erasure_cover_the_citizens_cases(
     with database.session() as session:
         row = session.get(Case, case)
         assert row is not None
-        core.do_add_note(
+        lifecycle.do_add_note(
             session, actor=personas.officer_a.actor, case=row, text="Bà Lan 0912000111"
         )
         contact = session.get(Contact, session.get(Conversation, row.conversation_id).contact_id)  # type: ignore[union-attr]
@@ -117,8 +117,10 @@ def test_figures_per_commune_and_the_xlsx_export(
         overdue.due_at = utcnow() - timedelta(hours=1)
     start, end = utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1)
     with database.session() as session:
-        mine = core.report_figures(session, actor=personas.officer_a.actor, start=start, end=end)
-        everything = core.report_figures(session, actor=personas.admin.actor, start=start, end=end)
+        mine = reports.report_figures(session, actor=personas.officer_a.actor, start=start, end=end)
+        everything = reports.report_figures(
+            session, actor=personas.admin.actor, start=start, end=end
+        )
     assert mine["received"] == 2
     assert mine["answered"] == 1
     assert mine["answered_on_time"] == 1
@@ -149,7 +151,7 @@ def test_a_citizen_rates_by_answering_the_rating_request_on_zalo(
     for user_id in ("84100", "84200"):
         conversation = writes("Đường thôn bị sạt lở", user_id=user_id)
         with database.session() as session:
-            case = core.do_create_case(
+            case = intake.do_create_case(
                 session,
                 actor=officer,
                 settings=settings,
@@ -158,7 +160,7 @@ def test_a_citizen_rates_by_answering_the_rating_request_on_zalo(
                 commune_code=COMMUNE_A,
                 conversation_id=conversation,
             )
-            core.do_change_status(
+            lifecycle.do_change_status(
                 session,
                 actor=officer,
                 settings=settings,
@@ -166,7 +168,7 @@ def test_a_citizen_rates_by_answering_the_rating_request_on_zalo(
                 status="answered",
                 answer="Đã sửa",
             )
-            core.do_change_status(
+            lifecycle.do_change_status(
                 session, actor=officer, settings=settings, case=case, status="closed"
             )
             made[user_id] = case.id

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from danvan.cases import cases
+from danvan.cases import intake as cases
 from danvan.channels.base import EventKind, InboundEvent, SharedInfo
 from danvan.inbox import privacy
 from danvan.inbox.ingest import ingest_events

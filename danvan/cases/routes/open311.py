@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from danvan.cases import open311 as o311
-from danvan.cases.cases import find_by_code
+from danvan.cases.tracking import find_by_code
 from danvan.kernel import taxonomy
 from danvan.web.deps import SessionDep, SettingsDep
 

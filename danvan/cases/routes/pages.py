@@ -1,5 +1,6 @@
-"""Routes of the cases area: the public status page (/tra-cuu), the staff pages (/cases) and,
-included from `case_api`, the JSON API. Thin over `danvan.cases.cases`."""
+"""Routes of the cases area: the staff pages (/cases) and, included here so that the app
+includes one router, the public pages (`public`), the administration pages (`admin`) and the
+JSON API (`api`). Thin over the cases logic (`danvan.cases.access`, `intake`, `lifecycle`…)."""
 
 from __future__ import annotations
 
@@ -8,214 +9,33 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from danvan.cases import cases as core
+from danvan.cases import access, intake, lifecycle, reports, routing, similarity, units
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
+from danvan.cases.routes import admin, public
 from danvan.cases.routes import api as case_api
+from danvan.cases.routes.forms import int_or_none, read_form
 from danvan.inbox.conversations import access_conversation
 from danvan.kernel import clock, geo, taxonomy
-from danvan.kernel.errors import CoreError, Invalid, NotFound
+from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
-from danvan.kernel.ratelimit import hit
-from danvan.kernel.settings import Settings
-from danvan.web.deps import CsrfDep, SessionDep, SettingsDep, client_ip
-from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of
+from danvan.web.deps import CsrfDep, SessionDep, SettingsDep
+from danvan.web.i18n import locale_of
 from danvan.web.pages import StaffActor, StaffRoute, flash, page, redirect, remember_session
 from danvan.web.templating import render
 
 router = APIRouter()
 router.include_router(case_api.router)
 
-public = APIRouter(include_in_schema=False)
 staff = APIRouter(
     route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
 )
 
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-LOOKUPS_PER_WINDOW = 60  # lookups per IP per window, found or not (codes are sequential)
-LOOKUP_WINDOW = timedelta(minutes=10)
-
-
-# --- Public: status page, rating, reopening ---------------------------------------------------
-
-
-def _choose_locale(request: Request) -> str:
-    lang = request.query_params.get("lang")
-    if lang in LOCALES:
-        request.session[SESSION_KEY] = lang
-    return locale_of(request.session)
-
-
-def _lookup_allowed(session: Session, ip: str) -> bool:
-    return hit(
-        session, key=f"case_lookup:{ip[:64]}", limit=LOOKUPS_PER_WINDOW, window=LOOKUP_WINDOW
-    )
-
-
-def _public_page(
-    request: Request, name: str, context: dict[str, Any], status: int = 200
-) -> Response:
-    return render(request, name, context, status_code=status, headers=PRIVATE)
-
-
-@public.get("/tra-cuu")
-def lookup(request: Request, ma: str = "") -> Response:
-    """The search box: a case code (any case, with or without spaces)."""
-    _choose_locale(request)
-    code = core.normalize_code(ma[:64]) if ma.strip() else None
-    if not ma.strip():
-        return _public_page(request, "public/case_lookup.html", {"value": "", "error": None})
-    if code is None:
-        return _public_page(
-            request, "public/case_lookup.html", {"value": ma[:40], "error": "not_found"}, 404
-        )
-    return RedirectResponse(f"/tra-cuu/{code}", status_code=303)
-
-
-def _read(request: Request, code: str, work: Any) -> Any:
-    """Run `work(session, case)` for the case of `code`, after counting the lookup. Unknown and
-    malformed codes are the same "not found"; past the limit every lookup is 429."""
-    ip = client_ip(request)
-    with request.app.state.database.session() as session:
-        if not _lookup_allowed(session, ip):
-            return "limited"
-        case = core.find_by_code(session, code)
-        if case is None:
-            return None
-        return work(session, case)
-
-
-@public.get("/tra-cuu/{code}")
-def case_status(request: Request, code: str, settings: SettingsDep) -> Response:
-    """A case's public page: status, the public answer and dates; never a name, phone, staff
-    member or internal note."""
-    locale = _choose_locale(request)
-    view = _read(
-        request,
-        code,
-        lambda session, case: core.public_view(
-            session, settings=settings, case=case, locale=locale
-        ),
-    )
-    if view == "limited":
-        return _public_page(
-            request, "public/case_lookup.html", {"value": "", "error": "limited"}, 429
-        )
-    if view is None:
-        return _public_page(
-            request, "public/case_lookup.html", {"value": code[:40], "error": "not_found"}, 404
-        )
-    return _public_page(request, "public/case_status.html", {"case": view})
-
-
-def _feedback_context(
-    session: Session, settings: Settings, case: Any, token: str, locale: str
-) -> dict[str, Any]:
-    if token != core.rating_token(settings, case):
-        raise NotFound()
-    until = core.reopen_allowed_until(settings, case)
-    return {
-        "case": core.public_view(session, settings=settings, case=case, locale=locale),
-        "token": token,
-        "can_rate": case.status_kind != rules.OPEN
-        and case.rating is None
-        and case.merged_into_id is None,
-        "can_reopen": until is not None and utcnow() <= until,
-        "reopen_until": until,
-    }
-
-
-@public.get("/tra-cuu/{code}/phan-hoi")
-def feedback_page(request: Request, code: str, settings: SettingsDep, t: str = "") -> Response:
-    """The citizen's own page (the link they received): rate an ended case, or reopen an
-    answered one within the allowed days."""
-    locale = _choose_locale(request)
-
-    def work(session: Session, case: Any) -> dict[str, Any] | None:
-        try:
-            return _feedback_context(session, settings, case, t[:64], locale)
-        except NotFound:
-            return None
-
-    context = _read(request, code, work)
-    if context == "limited":
-        return _public_page(
-            request, "public/case_lookup.html", {"value": "", "error": "limited"}, 429
-        )
-    if context is None:
-        return _public_page(
-            request, "public/case_lookup.html", {"value": "", "error": "not_found"}, 404
-        )
-    return _public_page(
-        request, "public/case_feedback.html", {**context, "done": request.query_params.get("ok")}
-    )
-
-
-@public.post("/tra-cuu/{code}/phan-hoi", dependencies=[CsrfDep])
-async def feedback_submit(request: Request, code: str, settings: SettingsDep) -> Response:
-    """Record the rating (1–5 and a comment) or the reopening asked by the citizen."""
-    form = await request.form(max_files=0, max_fields=10)
-
-    def text(name: str, limit: int = 4000) -> str:
-        value = form.get(name)
-        return value[:limit] if isinstance(value, str) else ""
-
-    token, action = text("t", 64), text("action", 16)
-    locale = locale_of(request.session)
-
-    def work(session: Session, case: Any) -> str | CoreError | None:
-        try:
-            _feedback_context(session, settings, case, token, locale)  # checks the token
-            if action == "reopen":
-                core.do_reopen(
-                    session, actor=None, settings=settings, case=case, reason=text("reason")
-                )
-            else:
-                score = text("rating", 2)
-                core.do_rate(
-                    session,
-                    settings=settings,
-                    case=case,
-                    token=token,
-                    rating=int(score) if score.isdigit() else 0,
-                    comment=text("comment"),
-                )
-            return str(case.code)
-        except NotFound:
-            return None
-        except CoreError as exc:
-            # Refused before anything was written: only the lookup counter is committed.
-            return exc
-
-    outcome = await run_in_threadpool(_read, request, code, work)
-    if outcome == "limited":
-        return _public_page(
-            request, "public/case_lookup.html", {"value": "", "error": "limited"}, 429
-        )
-    if outcome is None:
-        return _public_page(
-            request, "public/case_lookup.html", {"value": "", "error": "not_found"}, 404
-        )
-    if isinstance(outcome, CoreError):
-        return RedirectResponse(
-            f"/tra-cuu/{code}/phan-hoi?{urlencode({'t': token, 'err': outcome.code})}",
-            status_code=303,
-        )
-    return RedirectResponse(
-        f"/tra-cuu/{outcome}/phan-hoi?{urlencode({'t': token, 'ok': action or 'rate'})}",
-        status_code=303,
-    )
-
 
 # --- Staff: list ------------------------------------------------------------------------------
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() and len(value) < 10 else None
 
 
 def _commune_choices(actor: Any, province: int) -> list[Any]:
@@ -228,25 +48,25 @@ def cases_page(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
 ) -> Response:
     params = request.query_params
-    filters = core.CaseFilter(
+    filters = access.CaseFilter(
         status=params.get("status") or None,
-        commune_code=_int(params.get("commune")),
-        unit_id=_int(params.get("unit")),
+        commune_code=int_or_none(params.get("commune")),
+        unit_id=int_or_none(params.get("unit")),
         category=params.get("category") or None,
         overdue=params.get("overdue") == "1",
         open_only=params.get("open") == "1",
         assignee_id=actor.user.id if params.get("mine") == "1" else None,
         q=(params.get("q") or "")[:200] or None,
         limit=100,
-        offset=max(0, _int(params.get("offset")) or 0),
+        offset=max(0, int_or_none(params.get("offset")) or 0),
     )
     now = utcnow()
-    items = core.list_cases(session, actor=actor, filters=filters, now=now)
-    escalated = core.list_cases(
-        session, actor=actor, filters=core.CaseFilter(overdue=True, limit=20), now=now
+    items = access.list_cases(session, actor=actor, filters=filters, now=now)
+    escalated = access.list_cases(
+        session, actor=actor, filters=access.CaseFilter(overdue=True, limit=20), now=now
     )
-    my_units = core.my_unit_ids(session, actor)
-    heads = {u.id for u in core.list_units(session) if u.head_id == actor.user.id}
+    my_units = access.my_unit_ids(session, actor)
+    heads = {u.id for u in units.list_units(session) if u.head_id == actor.user.id}
     return page(
         request,
         session,
@@ -255,11 +75,11 @@ def cases_page(
         {
             "nav": "cases",
             "items": items,
-            "total": core.count_cases(session, actor=actor, filters=filters, now=now),
+            "total": access.count_cases(session, actor=actor, filters=filters, now=now),
             "filters": dict(params),
             "statuses": rules.statuses(settings),
             "topics": taxonomy.topics(),
-            "units": core.list_units(session),
+            "units": units.list_units(session),
             "communes": _commune_choices(actor, settings.province),
             "escalated": [
                 c for c in escalated if c.escalated_at and (c.unit_id in heads or actor.is_admin)
@@ -281,15 +101,15 @@ def export_xlsx(
 ) -> Response:
     params = request.query_params
     end = utcnow()
-    days = _int(params.get("days")) or 30
+    days = int_or_none(params.get("days")) or 30
     data = case_report.workbook(
         session,
         actor=actor,
         settings=settings,
         start=end - timedelta(days=min(days, 3660)),
         end=end,
-        commune_code=_int(params.get("commune")),
-        unit_id=_int(params.get("unit")),
+        commune_code=int_or_none(params.get("commune")),
+        unit_id=int_or_none(params.get("unit")),
         category=params.get("category") or None,
     )
     return Response(
@@ -305,7 +125,7 @@ def report_page(
 ) -> Response:
     params = request.query_params
     end = utcnow()
-    days = min(_int(params.get("days")) or 30, 3660)
+    days = min(int_or_none(params.get("days")) or 30, 3660)
     start = end - timedelta(days=days)
     by = str(params.get("by")) if params.get("by") in ("commune", "unit", "category") else "commune"
     return page(
@@ -317,113 +137,10 @@ def report_page(
             "nav": "cases",
             "days": days,
             "by": by,
-            "totals": core.report_figures(session, actor=actor, start=start, end=end),
-            "rows": core.report_breakdown(session, actor=actor, start=start, end=end, by=by),
+            "totals": reports.report_figures(session, actor=actor, start=start, end=end),
+            "rows": reports.report_breakdown(session, actor=actor, start=start, end=end, by=by),
         },
     )
-
-
-# --- Staff: administration (admins) -------------------------------------------------------
-
-
-def _admin_page(
-    request: Request, session: Session, actor: Any, settings: Settings, new_key: str | None = None
-) -> Response:
-    from sqlalchemy import select
-
-    from danvan.accounts.models import User
-    from danvan.cases.models import Open311Key
-
-    actor.require_admin()
-    return page(
-        request,
-        session,
-        actor,
-        "cases/admin.html",
-        {
-            "nav": "cases",
-            "units": core.list_units(session),
-            "rules": core.list_rules(session),
-            "keys": list(session.scalars(select(Open311Key).order_by(Open311Key.id))),
-            "users": list(
-                session.scalars(
-                    select(User).where(User.is_active.is_(True)).order_by(User.full_name)
-                )
-            ),
-            "topics": taxonomy.topics(),
-            "communes": geo.province(settings.province).communes,
-            "new_key": new_key,
-        },
-    )
-
-
-@staff.get("/cases/admin")
-def admin_page(
-    request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
-) -> Response:
-    """Units, routing rules and Open311 keys (admins; others get 403)."""
-    return _admin_page(request, session, actor, settings)
-
-
-@staff.post("/cases/admin/units", dependencies=[CsrfDep])
-async def admin_unit(
-    request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
-) -> Response:
-    form = await _form(request)
-    core.do_create_unit(
-        session,
-        actor=actor,
-        name=form.get("name", ""),
-        commune_code=_int(form.get("commune_code")),
-        head_id=_int(form.get("head_id")),
-    )
-    return redirect("/cases/admin")
-
-
-@staff.post("/cases/admin/members", dependencies=[CsrfDep])
-async def admin_member(request: Request, session: SessionDep, actor: StaffActor) -> Response:
-    form = await _form(request)
-    unit_id, user_id = _int(form.get("unit_id")), _int(form.get("user_id"))
-    if unit_id is None or user_id is None:
-        raise Invalid("Cần chọn đơn vị và cán bộ", code="member")
-    core.do_add_member(session, actor=actor, unit_id=unit_id, user_id=user_id)
-    return redirect("/cases/admin")
-
-
-@staff.post("/cases/admin/rules", dependencies=[CsrfDep])
-async def admin_rule(request: Request, session: SessionDep, actor: StaffActor) -> Response:
-    form = await _form(request)
-    core.do_set_rule(
-        session,
-        actor=actor,
-        category=form.get("category") or None,
-        commune_code=_int(form.get("commune_code")),
-        unit_id=_int(form.get("unit_id")),
-        assignee_id=_int(form.get("assignee_id")),
-    )
-    return redirect("/cases/admin")
-
-
-@staff.post("/cases/admin/keys", dependencies=[CsrfDep])
-async def admin_key(
-    request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
-) -> Response:
-    """Make an Open311 key: shown on this answer only (never stored in clear)."""
-    from danvan.cases import open311 as case_open311
-
-    form = await _form(request)
-    _key, raw = case_open311.do_create_key(session, actor=actor, name=form.get("name", ""))
-    return _admin_page(request, session, actor, settings, new_key=raw)
-
-
-@staff.post("/cases/admin/keys/{key_id}/revoke", dependencies=[CsrfDep])
-async def admin_key_revoke(
-    request: Request, session: SessionDep, actor: StaffActor, key_id: int
-) -> Response:
-    from danvan.cases import open311 as case_open311
-
-    case_open311.do_revoke_key(session, actor=actor, key_id=key_id)
-    return redirect("/cases/admin")
 
 
 # --- Staff: create ----------------------------------------------------------------------------
@@ -433,7 +150,7 @@ async def admin_key_revoke(
 def new_case_page(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
 ) -> Response:
-    conversation_id = _int(request.query_params.get("conversation"))
+    conversation_id = int_or_none(request.query_params.get("conversation"))
     conversation = None
     if conversation_id is not None:
         conversation = access_conversation(session, actor=actor, conversation_id=conversation_id)
@@ -450,7 +167,7 @@ def new_case_page(
             "communes": _commune_choices(actor, settings.province),
             "selected_commune": conversation.commune_code if conversation else None,
             "suggested_category": _suggested_category(session, conversation),
-            "priorities": core.PRIORITIES,
+            "priorities": intake.PRIORITIES,
         },
     )
 
@@ -483,15 +200,15 @@ async def new_case_submit(
         value = form.get(name)
         return value[:limit] if isinstance(value, str) else ""
 
-    case = core.do_create_case(
+    case = intake.do_create_case(
         session,
         actor=actor,
         settings=settings,
         title=text("title"),
         category=text("category", 40),
-        commune_code=_int(text("commune_code", 12)),
+        commune_code=int_or_none(text("commune_code", 12)),
         description=text("description"),
-        conversation_id=_int(text("conversation_id", 12)),
+        conversation_id=int_or_none(text("conversation_id", 12)),
         priority=text("priority", 16) or "normal",
         location=text("location", 2000),
     )
@@ -506,9 +223,9 @@ async def new_case_submit(
 def case_page(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
-    case = core.access_case(session, actor=actor, case_id=case_id)
+    case = access.access_case(session, actor=actor, case_id=case_id)
     locale = locale_of(request.session)
-    canned = core.list_canned(session)
+    canned = units.list_canned(session)
     return page(
         request,
         session,
@@ -517,20 +234,20 @@ def case_page(
         {
             "nav": "cases",
             "case": case,
-            "events": core.timeline(session, case=case),
-            "messages": core.case_messages(session, case=case),
+            "events": access.timeline(session, case=case),
+            "messages": access.case_messages(session, case=case),
             "statuses": rules.statuses(settings),
             "status_name": lambda code: rules.status_name(settings, code, locale),
             "topic_name": lambda code: taxonomy.topic_name(code, locale),
-            "units": core.list_units(session),
-            "handlers": core.handlers(session, case=case) if actor.can_write else [],
-            "similar": core.similar_open_cases(session, actor=actor, case=case),
-            "answers": core.similar_answers(session, actor=actor, case=case),
+            "units": units.list_units(session),
+            "handlers": routing.handlers(session, case=case) if actor.can_write else [],
+            "similar": similarity.similar_open_cases(session, actor=actor, case=case),
+            "answers": similarity.similar_answers(session, actor=actor, case=case),
             "canned": [
-                (c.title, core.fill_canned(session, settings=settings, text=c.text, case=case))
+                (c.title, units.fill_canned(session, settings=settings, text=c.text, case=case))
                 for c in canned
             ],
-            "overdue": core.is_overdue(case),
+            "overdue": access.is_overdue(case),
             "can_write": actor.can_write,
             "merged_into": session.get(type(case), case.merged_into_id)
             if case.merged_into_id
@@ -540,18 +257,13 @@ def case_page(
     )
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form(max_files=0, max_fields=20)
-    return {k: v[:40_000] for k, v in form.items() if isinstance(v, str)}
-
-
 @staff.post("/cases/{case_id}/status", dependencies=[CsrfDep])
 async def case_status_change(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
-    form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_change_status(
+    form = await read_form(request)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_change_status(
         session,
         actor=actor,
         settings=settings,
@@ -568,14 +280,14 @@ async def case_status_change(
 async def case_assign(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
-    form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_assign(
+    form = await read_form(request)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    routing.do_assign(
         session,
         actor=actor,
         settings=settings,
         case=case,
-        assignee_id=_int(form.get("assignee_id")),
+        assignee_id=int_or_none(form.get("assignee_id")),
     )
     flash(request, "cases.flash.assigned")
     return redirect(f"/cases/{case.id}")
@@ -585,12 +297,12 @@ async def case_assign(
 async def case_transfer(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
-    form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    unit_id = _int(form.get("unit_id"))
+    form = await read_form(request)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    unit_id = int_or_none(form.get("unit_id"))
     if unit_id is None:
         raise Invalid("Cần chọn đơn vị", code="unit")
-    core.do_transfer(
+    routing.do_transfer(
         session,
         actor=actor,
         settings=settings,
@@ -607,9 +319,9 @@ async def case_transfer(
 async def case_note(
     request: Request, session: SessionDep, actor: StaffActor, case_id: int
 ) -> Response:
-    form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_add_note(session, actor=actor, case=case, text=form.get("text", ""))
+    form = await read_form(request)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_add_note(session, actor=actor, case=case, text=form.get("text", ""))
     return redirect(f"/cases/{case.id}#timeline")
 
 
@@ -617,9 +329,11 @@ async def case_note(
 async def case_reply(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
-    form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_reply(session, actor=actor, settings=settings, case=case, text=form.get("text", ""))
+    form = await read_form(request)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_reply(
+        session, actor=actor, settings=settings, case=case, text=form.get("text", "")
+    )
     flash(request, "cases.flash.replied")
     return redirect(f"/cases/{case.id}#timeline")
 
@@ -628,9 +342,9 @@ async def case_reply(
 async def case_reopen(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
-    form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    core.do_reopen(
+    form = await read_form(request)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_reopen(
         session, actor=actor, settings=settings, case=case, reason=form.get("reason", "")
     )
     flash(request, "cases.flash.reopened")
@@ -641,21 +355,21 @@ async def case_reopen(
 async def case_merge(
     request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep, case_id: int
 ) -> Response:
-    form = await _form(request)
-    case = core.access_case(session, actor=actor, case_id=case_id, write=True)
-    into_id = _int(form.get("into_id"))
+    form = await read_form(request)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    into_id = int_or_none(form.get("into_id"))
     if into_id is None:
         raise Invalid("Cần chọn phản ánh để gộp vào", code="into")
-    into = core.access_case(session, actor=actor, case_id=into_id, write=True)
-    core.do_merge(session, actor=actor, settings=settings, case=case, into=into)
+    into = access.access_case(session, actor=actor, case_id=into_id, write=True)
+    routing.do_merge(session, actor=actor, settings=settings, case=case, into=into)
     flash(request, "cases.flash.merged")
     return redirect(f"/cases/{into.id}")
 
 
 @staff.post("/cases/canned", dependencies=[CsrfDep])
 async def canned_create(request: Request, session: SessionDep, actor: StaffActor) -> Response:
-    form = await _form(request)
-    core.do_create_canned(
+    form = await read_form(request)
+    units.do_create_canned(
         session, actor=actor, title=form.get("title", ""), text=form.get("text", "")
     )
     flash(request, "cases.flash.canned")
@@ -679,7 +393,7 @@ def conversation_panel(
         "cases/conversation_panel.html",
         {
             "conversation": conversation,
-            "cases": core.cases_of_conversation(session, actor=actor, conversation=conversation),
+            "cases": access.cases_of_conversation(session, actor=actor, conversation=conversation),
             "status_name": lambda code: rules.status_name(settings, code, locale),
             "can_write": actor.can_write,
             "now": clock.now(),
@@ -687,5 +401,7 @@ def conversation_panel(
     )
 
 
-router.include_router(public)
+router.include_router(public.router)
+# Before the staff pages: "/cases/admin" would otherwise match "/cases/{case_id}".
+router.include_router(admin.router)
 router.include_router(staff)
