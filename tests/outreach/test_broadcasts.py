@@ -358,7 +358,7 @@ def test_a_citizen_who_asks_to_stop_gets_no_more_broadcasts_until_asking_again(
 
 
 def broadcasts_stop_ack() -> str:
-    from danvan.outreach.citizens import STOP_ACK
+    from danvan.outreach.inbound import STOP_ACK
 
     return STOP_ACK
 

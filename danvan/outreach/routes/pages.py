@@ -18,7 +18,7 @@ from danvan.kernel.errors import CoreError, Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean
-from danvan.outreach import broadcasts, consultations, polls
+from danvan.outreach import announcements, broadcasts, consultations, minutes, polls, residents
 from danvan.outreach import opinions as consultation_analysis
 from danvan.outreach.routes import api as outreach_api
 from danvan.web.api import MAX_DB_INT
@@ -336,7 +336,7 @@ def _consultation_page(
     item: Any,
     *,
     message: str | None = None,
-    report: consultations.ImportReport | None = None,
+    report: residents.ImportReport | None = None,
     status_code: int = 200,
 ) -> Response:
     return page(
@@ -419,7 +419,7 @@ async def consultation_residents(
         )
         try:
             [code] = _ints([commune])
-            report = consultations.do_import_residents(
+            report = residents.do_import_residents(
                 session, actor=actor, settings=settings, commune_code=code, data=data
             )
         except Invalid as exc:
@@ -441,7 +441,7 @@ def consultation_announce(
 ) -> Response:
     item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
     try:
-        broadcast = consultations.do_announce(
+        broadcast = announcements.do_announce(
             session, actor=actor, settings=settings, consultation=item
         )
     except Invalid as exc:
@@ -457,7 +457,7 @@ def consultation_minutes(
 ) -> Response:
     item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
     return Response(
-        consultations.minutes_docx(session, consultation=item, settings=settings),
+        minutes.minutes_docx(session, consultation=item, settings=settings),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         headers={"Content-Disposition": f'attachment; filename="bien-ban-{item.id}.docx"'},
     )
