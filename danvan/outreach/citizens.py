@@ -19,7 +19,7 @@ from danvan.kernel.models import utcnow
 from danvan.opinion.rollups import move_commune
 from danvan.outreach import flow as consultation_flow
 from danvan.outreach import inbound
-from danvan.outreach.broadcasts import normalize_tag
+from danvan.outreach.audience import normalize_tag
 from danvan.outreach.models import (
     BroadcastRecipient,
     ConsultationAnswer,

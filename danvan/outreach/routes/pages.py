@@ -20,6 +20,7 @@ from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean
 from danvan.outreach import announcements, broadcasts, consultations, minutes, polls, residents
 from danvan.outreach import opinions as consultation_analysis
+from danvan.outreach.audience import MAX_TEXT, Preview
 from danvan.outreach.routes import api as outreach_api
 from danvan.web.api import MAX_DB_INT
 from danvan.web.deps import (
@@ -112,7 +113,7 @@ def _compose(
             "communes": _communes(actor, settings.province),
             "form": form,
             "error": error,
-            "max_text": broadcasts.MAX_TEXT,
+            "max_text": MAX_TEXT,
         },
         status_code=status_code,
     )
@@ -147,7 +148,7 @@ def compose_preview(
             window=window,
             province_code=settings.province,
         )
-        preview: broadcasts.Preview | None = broadcasts.preview_audience(
+        preview: Preview | None = broadcasts.preview_audience(
             session, audience=audience, settings=settings
         )
         error = None
