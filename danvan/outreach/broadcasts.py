@@ -12,48 +12,47 @@ recipients back (pause) or marks them cancelled: nothing is sent twice and nothi
 
 Zalo's window (zalo.md): free within 48 h of the citizen's last interaction, charged between
 48 h and 7 days, impossible after; those past the window are recorded "unreachable" unsent.
+
+Beside this module: `audience` (who a broadcast reaches, and the checks of its text and link),
+`deliveries` (messages and outbox rows written, taken back or deferred in bulk) and `articles`
+(the article mode, one call to Zalo for every follower).
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    text,
-    true,
-    update,
-)
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, text, true, update
 from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
-from danvan.inbox.models import (
-    Contact,
-    ContactTag,
-    Conversation,
-    Delivery,
-    Direction,
-    Message,
-    OutboxItem,
-    OutboxStatus,
-)
+from danvan.inbox.models import Contact, Conversation, Delivery, Message, OutboxItem, OutboxStatus
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean
+from danvan.outreach import deliveries
+from danvan.outreach.audience import (
+    FREE_WINDOW,
+    MAX_TAGS,
+    REACH_WINDOW,
+    REASON_OPTED_OUT,
+    REASON_UNFOLLOWED,
+    Audience,
+    Preview,
+    audience_filter,
+    audience_rows,
+    check_link,
+    check_text,
+    classify,
+    normalize_tag,
+)
+from danvan.outreach.deliveries import REASON_CANCELLED
 from danvan.outreach.models import (
     Broadcast,
     BroadcastRecipient,
@@ -62,56 +61,12 @@ from danvan.outreach.models import (
 )
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-FREE_WINDOW = timedelta(hours=48)
-REACH_WINDOW = timedelta(days=7)
-MAX_TEXT = 2000  # one Zalo message
-ANALYZE_AFTER = 5000  # recipients written at once: refresh PostgreSQL's statistics (see _start)
-MAX_TAGS = 20
-CHANNEL = "zalo_oa"  # broadcasts reach OA followers
-REASON_WINDOW = "Không tương tác với OA trong 7 ngày (Zalo không cho gửi)"
-REASON_WINDOW_FREE = "Quá 48 giờ từ lần tương tác cuối (chỉ gửi miễn phí)"
-REASON_UNFOLLOWED = "Đã bỏ quan tâm OA"
-REASON_OPTED_OUT = "Đã xin ngừng nhận tin"
-REASON_CANCELLED = "Thông báo đã bị huỷ trước khi gửi"
+# Recipients written at once: refresh PostgreSQL's statistics (see start_sending).
+ANALYZE_AFTER = 5000
 SOURCE = "broadcast"
-OUTREACH_STATUS = "outreach"  # a conversation that only carries broadcasts so far
 
 
 # --- audience -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Audience:
-    commune_codes: tuple[int, ...] = ()  # empty: every commune the author sees
-    tags: tuple[str, ...] = ()  # any of
-    language: str | None = None
-    window: str = "7d"  # "7d" or "48h"
-
-
-@dataclass
-class Preview:
-    followers: int = 0  # matched followers (unfollowed / opted-out never counted)
-    free: int = 0  # interacted within 48 h
-    paid: int = 0  # 48 h – 7 days: charged to the OA quota
-    unreachable: int = 0  # over 7 days (or over 48 h with a free-only window)
-    reachable: int = 0
-    cost_vnd: int = 0
-    by_commune: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "followers": self.followers,
-            "free": self.free,
-            "paid": self.paid,
-            "unreachable": self.unreachable,
-            "reachable": self.reachable,
-            "cost_vnd": self.cost_vnd,
-            "by_commune": self.by_commune,
-        }
-
-
-def normalize_tag(tag: str) -> str:
-    return clean(tag).lower()[:64]
 
 
 def check_audience(
@@ -146,46 +101,6 @@ def check_audience(
     return Audience(tuple(codes), tuple(clean_tags), lang, window)
 
 
-def _audience_filter(audience: Audience) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = [
-        Contact.channel == CHANNEL,
-        Contact.is_follower.is_(True),
-        Contact.broadcast_opt_out_at.is_(None),
-    ]
-    if audience.commune_codes:
-        conditions.append(Contact.commune_code.in_(audience.commune_codes))
-    if audience.tags:
-        conditions.append(
-            Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag.in_(audience.tags)))
-        )
-    if audience.language:
-        if audience.language == "vi":
-            conditions.append(or_(Contact.language.is_(None), Contact.language == "vi"))
-        else:
-            conditions.append(Contact.language == audience.language)
-    return and_(*conditions)
-
-
-def _audience_rows(audience: Audience) -> Select[int, int | None, datetime]:
-    return (
-        select(Contact.id, Contact.commune_code, Contact.last_interaction_at)
-        .where(_audience_filter(audience))
-        .order_by(Contact.id)
-    )
-
-
-def _classify(last: datetime, now: datetime, window: str) -> tuple[bool, bool, str | None]:
-    """(reachable, paid, reason) for a follower whose last interaction was `last`."""
-    age = now - last
-    if age > REACH_WINDOW:
-        return False, False, REASON_WINDOW
-    if age > FREE_WINDOW:
-        if window == "48h":
-            return False, False, REASON_WINDOW_FREE
-        return True, True, None
-    return True, False, None
-
-
 def preview_audience(
     session: Session, *, audience: Audience, settings: Settings, now: datetime | None = None
 ) -> Preview:
@@ -203,7 +118,7 @@ def preview_audience(
                 Contact.last_interaction_at >= reach_since,
             ),
         )
-        .where(_audience_filter(audience))
+        .where(audience_filter(audience))
         .group_by(Contact.commune_code)
     ).all()
     result = Preview()
@@ -245,31 +160,6 @@ def quiet_ends_at(now: datetime, settings: Settings) -> datetime:
 
 
 # --- staff actions --------------------------------------------------------------------------
-
-
-def check_text(text: str) -> str:
-    value = clean(text)
-    if not value:
-        raise Invalid("Nội dung thông báo không được để trống", code="empty")
-    if len(value) > MAX_TEXT:
-        raise Invalid(
-            "Nội dung dài {length} ký tự, tối đa {limit} (một tin Zalo)",
-            code="too_long",
-            length=len(value),
-            limit=MAX_TEXT,
-        )
-    return value
-
-
-def check_link(link: str | None) -> str | None:
-    value = clean(link or "")
-    if not value:
-        return None
-    if len(value) > 500 or not value.startswith(("https://", "http://")):
-        raise Invalid(
-            "Liên kết phải bắt đầu bằng https:// và dài tối đa 500 ký tự", code="bad_link"
-        )
-    return value
 
 
 def do_create_broadcast(
@@ -364,49 +254,6 @@ def list_broadcasts(session: Session, *, actor: Actor, limit: int = 100) -> list
     return [b for b in rows if _sees(actor, b)][:limit]
 
 
-def _unqueue(session: Session, broadcast: Broadcast, *, to: RecipientStatus) -> int:
-    """Take back the queued deliveries no worker has tried yet; their recipients go to `to`.
-
-    Only rows still `pending` with no attempt are removed (the DELETE re-checks that under the
-    row lock), so a message a worker holds or has tried is never removed: no loss, no resend.
-    """
-    queued_messages = select(BroadcastRecipient.message_id).where(
-        BroadcastRecipient.broadcast_id == broadcast.id,
-        BroadcastRecipient.status == RecipientStatus.QUEUED,
-        BroadcastRecipient.message_id.is_not(None),
-    )
-    removed = list(
-        session.scalars(
-            delete(OutboxItem)
-            .where(
-                OutboxItem.message_id.in_(queued_messages),
-                OutboxItem.status == OutboxStatus.PENDING,
-                OutboxItem.attempts == 0,
-            )
-            .returning(OutboxItem.message_id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if not removed:
-        return 0
-    values: dict[str, Any] = {"status": to, "message_id": None, "updated_at": utcnow()}
-    if to == RecipientStatus.CANCELLED:
-        values["reason"] = REASON_CANCELLED
-    session.execute(
-        update(BroadcastRecipient)
-        .where(
-            BroadcastRecipient.broadcast_id == broadcast.id,
-            BroadcastRecipient.message_id.in_(removed),
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        delete(Message).where(Message.id.in_(removed)).execution_options(synchronize_session=False)
-    )
-    return len(removed)
-
-
 def _lock(session: Session, broadcast: Broadcast) -> None:
     """Wait for a queueing batch in progress (it holds the row) and read the status afresh."""
     session.refresh(broadcast, with_for_update=True)
@@ -417,7 +264,7 @@ def do_pause(session: Session, *, actor: Actor, broadcast: Broadcast) -> int:
     _lock(session, broadcast)
     if broadcast.status not in (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING):
         raise Invalid("Chỉ tạm dừng được thông báo đang chờ hoặc đang gửi", code="bad_status")
-    held = _unqueue(session, broadcast, to=RecipientStatus.WAITING)
+    held = deliveries.unqueue(session, broadcast, to=RecipientStatus.WAITING)
     was = broadcast.status
     broadcast.status = BroadcastStatus.PAUSED
     audit.record(
@@ -450,7 +297,7 @@ def do_cancel(session: Session, *, actor: Actor, broadcast: Broadcast) -> int:
     _lock(session, broadcast)
     if broadcast.status in (BroadcastStatus.CANCELLED, BroadcastStatus.DONE):
         raise Invalid("Thông báo đã kết thúc, không huỷ được", code="bad_status")
-    removed = _unqueue(session, broadcast, to=RecipientStatus.CANCELLED)
+    removed = deliveries.unqueue(session, broadcast, to=RecipientStatus.CANCELLED)
     waiting = session.execute(
         update(BroadcastRecipient)
         .where(
@@ -541,7 +388,7 @@ def list_recipients(
 # --- the job --------------------------------------------------------------------------------
 
 
-def _start(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
+def start_sending(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
     """Choose the audience now and write one recipient row per citizen."""
     audience = Audience(
         tuple(broadcast.commune_codes or []),
@@ -551,9 +398,9 @@ def _start(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
     )
     rows = []
     total = 0
-    for contact_id, commune_code, last in session.execute(_audience_rows(audience)):
+    for contact_id, commune_code, last in session.execute(audience_rows(audience)):
         total += 1
-        reachable, paid, reason = _classify(last, now, broadcast.window)
+        reachable, paid, reason = classify(last, now, broadcast.window)
         rows.append(
             {
                 "broadcast_id": broadcast.id,
@@ -573,7 +420,7 @@ def _start(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
     if total > ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
         # Fresh statistics for the rows just written: with the old ones (autovacuum has not
         # run yet) PostgreSQL estimated 72 recipients instead of 100,000 and the pending count
-        # of `_queue_some` took 9.5 s per call (1 message/s sent). ANALYZE is allowed inside a
+        # of `queue_some` took 9.5 s per call (1 message/s sent). ANALYZE is allowed inside a
         # transaction and samples, so it costs a fraction of a second once per broadcast.
         session.execute(text("ANALYZE broadcast_recipients"))
     broadcast.status = BroadcastStatus.SENDING
@@ -593,17 +440,14 @@ def _start(session: Session, broadcast: Broadcast, *, now: datetime) -> int:
     return 1
 
 
-def message_text(broadcast: Broadcast) -> str:
-    return f"{broadcast.text}\n{broadcast.link_url}" if broadcast.link_url else broadcast.text
-
-
-def _queue_some(
+def queue_some(
     session: Session, broadcast: Broadcast, *, settings: Settings, now: datetime
 ) -> int:
     """Queue waiting recipients until `outreach_queue_ahead` deliveries are pending.
 
-    Written in bulk (a few statements per batch, not per citizen): the conversations that do
-    not exist yet, the messages, their outbox rows, and the recipients' new status."""
+    Written in bulk by `deliveries` (a few statements per batch, not per citizen): the
+    conversations that do not exist yet, the messages, their outbox rows, and the recipients'
+    new status."""
     pending = (
         session.scalar(
             select(func.count())
@@ -653,7 +497,7 @@ def _queue_some(
         elif opted_out is not None:
             reason = REASON_OPTED_OUT
         else:
-            reachable, _paid, why = _classify(last, now, broadcast.window)
+            reachable, _paid, why = classify(last, now, broadcast.window)
             reason = None if reachable else why
         if reason is not None:
             skipped.append(
@@ -663,77 +507,10 @@ def _queue_some(
             sendable.append(row)
     if skipped:
         session.execute(update(BroadcastRecipient), skipped)
-    # Conversations for citizens who never had one: status "outreach" keeps them out of the
-    # staff inbox (and they are dated by the citizen's own last interaction); when the citizen
-    # writes, ingest sets "open" and it is an ordinary conversation from then on.
-    missing = [row for row in sendable if row[8] is None]
-    conversations = {row[1]: row[8] for row in sendable if row[8] is not None}
-    if missing:
-        created = session.execute(
-            insert(Conversation).returning(
-                Conversation.id, Conversation.contact_id, sort_by_parameter_order=True
-            ),
-            [
-                {
-                    "contact_id": row[1],
-                    "channel": row[2],
-                    "commune_code": row[4],
-                    "status": OUTREACH_STATUS,
-                    "last_message_at": row[7],
-                    "last_message_preview": "",
-                    "unread_count": 0,
-                    "created_at": now,
-                }
-                for row in missing
-            ],
-        ).all()
-        conversations.update({contact_id: conv_id for conv_id, contact_id in created})
+    conversations = deliveries.conversations_of(session, sendable, now=now)
     if sendable:
-        text = message_text(broadcast)
-        message_ids = session.scalars(
-            insert(Message).returning(Message.id, sort_by_parameter_order=True),
-            [
-                {
-                    "conversation_id": conversations[row[1]],
-                    "channel": row[2],
-                    "direction": Direction.OUT,
-                    "kind": "text",
-                    "text": text,
-                    "attachments": [],
-                    "source": SOURCE,
-                    "author_id": broadcast.created_by,
-                    "delivery_status": Delivery.QUEUED,
-                    "created_at": now,
-                }
-                for row in sendable
-            ],
-        ).all()
-        session.execute(
-            insert(OutboxItem),
-            [
-                {
-                    "message_id": message_id,
-                    "channel": row[2],
-                    "recipient": row[3],
-                    "idempotency_key": uuid.uuid4().hex,
-                    "status": OutboxStatus.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "parts_sent": 0,
-                    "platform_message_ids": [],
-                    "buttons": broadcast.buttons,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for row, message_id in zip(sendable, message_ids, strict=True)
-            ],
-        )
-        session.execute(
-            update(BroadcastRecipient),
-            [
-                {"id": row[0], "status": RecipientStatus.QUEUED, "message_id": message_id}
-                for row, message_id in zip(sendable, message_ids, strict=True)
-            ],
+        deliveries.queue_messages(
+            session, broadcast, sendable, conversations, source=SOURCE, now=now
         )
     return len(rows)
 
@@ -744,7 +521,7 @@ def run_broadcasts(session: Session, *, settings: Settings, now: datetime, limit
     quiet = in_quiet_hours(now, settings)
     done = 0
     if quiet:
-        done += _defer_quiet(session, settings=settings, now=now)
+        done += deliveries.defer_quiet(session, resume=quiet_ends_at(now, settings))
     due = list(
         session.scalars(
             select(Broadcast)
@@ -769,80 +546,6 @@ def run_broadcasts(session: Session, *, settings: Settings, now: datetime, limit
         if quiet and not broadcast.urgent:
             continue
         if broadcast.status == BroadcastStatus.SCHEDULED:
-            done += _start(session, broadcast, now=now)
-        done += _queue_some(session, broadcast, settings=settings, now=now)
+            done += start_sending(session, broadcast, now=now)
+        done += queue_some(session, broadcast, settings=settings, now=now)
     return done
-
-
-def _defer_quiet(session: Session, *, settings: Settings, now: datetime) -> int:
-    """Queued deliveries of non-urgent broadcasts wait for the end of quiet hours."""
-    resume = quiet_ends_at(now, settings)
-    non_urgent = (
-        select(BroadcastRecipient.message_id)
-        .join(Broadcast, Broadcast.id == BroadcastRecipient.broadcast_id)
-        .where(
-            Broadcast.urgent.is_(False),
-            BroadcastRecipient.status == RecipientStatus.QUEUED,
-        )
-    )
-    result = session.execute(
-        update(OutboxItem)
-        .where(
-            OutboxItem.message_id.in_(non_urgent),
-            OutboxItem.status == OutboxStatus.PENDING,
-            OutboxItem.next_attempt_at < resume,
-        )
-        .values(next_attempt_at=resume)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-# --- article mode ---------------------------------------------------------------------------
-
-# "All followers" in the article API's target (gender 0 = all, zalo.md §3).
-ARTICLE_TARGET: dict[str, Any] = {"gender": 0}
-
-
-def claim_articles(session: Session, *, settings: Settings, now: datetime) -> list[tuple[int, str]]:
-    """Due article broadcasts, marked sending before the call (committed by the caller), so
-    that a crash never sends one twice: one left `sending` is for staff to check."""
-    quiet = in_quiet_hours(now, settings)
-    due = session.scalars(
-        select(Broadcast)
-        .where(
-            Broadcast.mode == "article",
-            Broadcast.status == BroadcastStatus.SCHEDULED,
-            or_(Broadcast.send_at.is_(None), Broadcast.send_at <= now),
-        )
-        .order_by(Broadcast.id)
-        .limit(5)
-    )
-    claimed = []
-    for broadcast in due:
-        if quiet and not broadcast.urgent:
-            continue
-        broadcast.status = BroadcastStatus.SENDING
-        broadcast.started_at = now
-        claimed.append((broadcast.id, broadcast.article_id or ""))
-    return claimed
-
-
-def record_article(
-    session: Session, *, broadcast_id: int, sent: bool, detail: str, now: datetime
-) -> None:
-    broadcast = session.get(Broadcast, broadcast_id)
-    if broadcast is None:
-        return
-    broadcast.status = BroadcastStatus.DONE if sent else BroadcastStatus.FAILED
-    broadcast.finished_at = now
-    broadcast.platform_result = detail[:500]
-    audit.record(
-        session,
-        actor=None,
-        action="broadcast_article_sent" if sent else "broadcast_article_failed",
-        object_type="broadcast",
-        object_id=broadcast_id,
-        detail={"result": detail[:200]},
-        via="worker",
-    )

@@ -84,10 +84,10 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         urgent=True,
     )
     started = now - timedelta(hours=3)
-    broadcasts._start(session, sent, now=started)
+    broadcasts.start_sending(session, sent, now=started)
     settings_big = settings.model_copy(update={"outreach_queue_ahead": 10_000})
-    broadcasts._queue_some(session, sent, settings=settings_big, now=started)
-    broadcasts._queue_some(session, sent, settings=settings_big, now=started)
+    broadcasts.queue_some(session, sent, settings=settings_big, now=started)
+    broadcasts.queue_some(session, sent, settings=settings_big, now=started)
     queued = session.execute(
         select(Message, OutboxItem)
         .join(OutboxItem, OutboxItem.message_id == Message.id)

@@ -17,11 +17,11 @@ step):
   are added to it (people write in several messages); starting again ("Góp ý" or the code)
   replaces it. One opinion per participant and consultation, as for votes.
 One vote per person: a vote is recorded under the citizen's shared phone ("phone:84…", see
-`consultations.participant_for`) when Zalo gave us one. A Zalo OA voter without one is asked,
+`participants.participant_for`) when Zalo gave us one. A Zalo OA voter without one is asked,
 once per vote, to share it (Zalo's `request_user_info` template, through the outbox; the Zalo Bot
 cannot send it); when the `user_submit_info` answer arrives, ingest calls the outreach area's
 `on_shared_info`, which calls `on_phone_shared`, which moves their open answers to the phone's
-key (`consultations.rekey_by_phone`).
+key (`participants.rekey_by_phone`).
 Each step is confirmed with what was recorded and how to change it; "hủy" ends the flow and
 withdraws an opinion stored during it. After closing, nothing is stored and the citizen is told
 so. Every text also stays an ordinary inbound message in the staff inbox (ingest stored it).
@@ -29,45 +29,36 @@ so. Every text also stays an ordinary inbound message in the staff inbox (ingest
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from danvan.inbox import communes
-from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
-from danvan.inbox.outbox import enqueue
+from danvan.inbox.models import Contact
 from danvan.kernel import geo
-from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean, fold, preview
-from danvan.outreach import consultations, polls
+from danvan.outreach import announcements, codes, consultations, participants, polls
+from danvan.outreach import flow_steps as steps
+from danvan.outreach.consultations import format_local
+from danvan.outreach.flow_steps import CANCEL_HINT, FLOW_WINDOW, Item
 from danvan.outreach.models import (
     Consultation,
     ConsultationAnswer,
     ConversationFlow,
     Poll,
-    PollAnswer,
 )
 
-FLOW_WINDOW = timedelta(minutes=30)
 MIN_OPINION = 10  # characters of an opinion, after normalising
 CHANNELS = ("zalo_oa", "zalo_bot")
 CANCEL_WORDS = frozenset({"huy", "huy bo", "huy gop y", "cancel"})
 # What may follow a consultation's code to open an opinion without giving it yet.
 OPEN_WORDS = frozenset({"", "gop y", "y kien", "gopy", "gop y kien"})
-CANCEL_HINT = "Nhắn “hủy” để thôi."
-
-Item = Consultation | Poll
 
 
 def _words(text: str) -> str:
     return fold(text).strip(" .!")
-
-
-def _fmt(when: datetime) -> str:
-    return consultations._fmt(when)
 
 
 # --- entry point ----------------------------------------------------------------------------
@@ -91,7 +82,7 @@ def on_text(
     if not text:
         return False
     now = now or utcnow()
-    code = consultations.parse_code(text)
+    code = codes.parse_code(text)
     if code is None:
         found = session.execute(
             select(ConversationFlow, Contact)
@@ -130,61 +121,69 @@ def any_flow_open(session: Session, now: datetime | None = None) -> bool:
     return found is not None
 
 
+def on_phone_shared(session: Session, contact: Contact, now: datetime | None = None) -> int:
+    """Ingest stored the phone a citizen shared (`user_submit_info`): their answers to open
+    consultations count as the phone's from now on. Returns how many were re-keyed."""
+    if contact.channel not in CHANNELS:
+        return 0
+    return participants.rekey_by_phone(session, contact=contact, now=now)
+
+
 # --- starting -------------------------------------------------------------------------------
 
 
 def _start_consultation(
     session: Session, *, contact: Contact, item_id: int, rest: str, now: datetime
 ) -> None:
-    code = consultations.item_code("consultation", item_id)
+    code = codes.item_code("consultation", item_id)
     item = session.get(Consultation, item_id)
     if item is None:
-        _reply(session, contact, f"Không tìm thấy đợt lấy ý kiến có mã {code}.")
+        steps.reply(session, contact, f"Không tìm thấy đợt lấy ý kiến có mã {code}.")
         return
-    if not _still_open(session, contact, item, now):
+    if not steps.still_open(session, contact, item, now):
         return
     if item.kind == "vote":
         index = consultations.match_option(item, rest) if rest else None
         if index is None:
-            _reply(
+            steps.reply(
                 session,
                 contact,
                 _vote_question(item),
-                buttons=_option_buttons(consultations.announcement_buttons(item, base_url="")),
+                buttons=_option_buttons(announcements.announcement_buttons(item, base_url="")),
             )
             return
-        if not _in_scope(contact, item):
-            _ask_commune(session, contact, item, pending={"option": index}, now=now)
+        if not steps.in_scope(contact, item):
+            steps.ask_commune(session, contact, item, pending={"option": index}, now=now)
             return
-        _drop_flow(session, contact)
-        _record_vote(session, contact, item, index, now)
+        steps.drop_flow(session, contact)
+        steps.record_vote(session, contact, item, index, now)
         return
     opening = "" if fold(rest) in OPEN_WORDS else rest
-    if not _in_scope(contact, item):
-        _ask_commune(session, contact, item, pending={"text": opening}, now=now)
+    if not steps.in_scope(contact, item):
+        steps.ask_commune(session, contact, item, pending={"text": opening}, now=now)
         return
-    flow = _new_flow(session, contact, item, step="opinion", pending={}, now=now)
+    flow = steps.new_flow(session, contact, item, step="opinion", pending={}, now=now)
     if opening:
         _take_opinion(session, contact, flow, item, opening, now)
     else:
-        _reply(session, contact, _opinion_prompt(item))
+        steps.reply(session, contact, _opinion_prompt(item))
 
 
 def _start_poll(
     session: Session, *, contact: Contact, item_id: int, rest: str, now: datetime
 ) -> None:
-    code = consultations.item_code("poll", item_id)
+    code = codes.item_code("poll", item_id)
     poll = session.get(Poll, item_id)
     if poll is None:
-        _reply(session, contact, f"Không tìm thấy thăm dò có mã {code}.")
+        steps.reply(session, contact, f"Không tìm thấy thăm dò có mã {code}.")
         return
-    if not _still_open(session, contact, poll, now):
+    if not steps.still_open(session, contact, poll, now):
         return
     choices = polls.parse_choices(poll, rest) if rest else None
     if choices is None:
         lines = [f"Thăm dò “{poll.question}”: bạn chọn phương án nào?"]
         lines.extend(f"{n}. {o} — nhắn: {code} {n}" for n, o in enumerate(poll.options, 1))
-        _reply(
+        steps.reply(
             session,
             contact,
             "\n".join(lines),
@@ -193,11 +192,11 @@ def _start_poll(
         return
     # One number is what a button sends: on a multiple-choice poll it adds to the answer.
     pending = {"choices": choices, "add": poll.multiple and rest.strip().isdigit()}
-    if not _in_scope(contact, poll):
-        _ask_commune(session, contact, poll, pending=pending, now=now)
+    if not steps.in_scope(contact, poll):
+        steps.ask_commune(session, contact, poll, pending=pending, now=now)
         return
-    _drop_flow(session, contact)
-    _record_poll(session, contact, poll, choices, add=bool(pending["add"]), now=now)
+    steps.drop_flow(session, contact)
+    steps.record_poll(session, contact, poll, choices, add=bool(pending["add"]), now=now)
 
 
 # --- the next step --------------------------------------------------------------------------
@@ -212,12 +211,12 @@ def _continue(
         else session.get(Poll, flow.poll_id)
     )
     if item is None:
-        _drop_flow(session, contact)
+        steps.drop_flow(session, contact)
         return False
     if _words(text) in CANCEL_WORDS:
         withdrawn = flow.stored and _withdraw_opinion(session, contact, flow)
-        _drop_flow(session, contact)
-        _reply(
+        steps.drop_flow(session, contact)
+        steps.reply(
             session,
             contact,
             "Đã hủy. Ý kiến bạn gửi trong lượt này đã được rút lại."
@@ -225,28 +224,28 @@ def _continue(
             else "Đã hủy, không có gì được ghi nhận.",
         )
         return True
-    if not _still_open(session, contact, item, now):
+    if not steps.still_open(session, contact, item, now):
         return True
     if flow.step == "commune":
-        if not _in_scope(contact, item):
+        if not steps.in_scope(contact, item):
             # Ingest may already have taken a commune from this text if none was known.
-            found = geo.find_commune_in_text(text, _province(item))
+            found = geo.find_commune_in_text(text, steps.province(item))
             if found is None:
                 flow.expires_at = now + FLOW_WINDOW
-                _reply(
+                steps.reply(
                     session,
                     contact,
                     "Chưa nhận ra tên xã/phường trong tin của bạn. Bạn vui lòng nhắn tên "
-                    f"xã/phường nơi bạn sinh sống, ví dụ “{_example(item)}”. {CANCEL_HINT}",
+                    f"xã/phường nơi bạn sinh sống, ví dụ “{steps.example(item)}”. {CANCEL_HINT}",
                 )
                 return True
             if found.code not in (item.commune_codes or []):
-                _drop_flow(session, contact)
-                _reply(
+                steps.drop_flow(session, contact)
+                steps.reply(
                     session,
                     contact,
-                    f"{found.name} không thuộc phạm vi {_what(item)} (dành cho người dân "
-                    f"{_scope_names(item)}). Câu trả lời của bạn không được ghi nhận.",
+                    f"{found.name} không thuộc phạm vi {steps.what(item)} (dành cho người dân "
+                    f"{steps.scope_names(item)}). Câu trả lời của bạn không được ghi nhận.",
                 )
                 return True
             _set_commune(session, contact, found.code)
@@ -261,13 +260,13 @@ def _after_commune(
     """The commune is known and in scope: record what waited for it."""
     pending = dict(flow.pending or {})
     if isinstance(item, Poll):
-        _drop_flow(session, contact)
+        steps.drop_flow(session, contact)
         choices = [int(c) for c in pending.get("choices", [])]
-        _record_poll(session, contact, item, choices, add=bool(pending.get("add")), now=now)
+        steps.record_poll(session, contact, item, choices, add=bool(pending.get("add")), now=now)
         return True
     if item.kind == "vote":
-        _drop_flow(session, contact)
-        _record_vote(session, contact, item, int(pending.get("option", -1)), now)
+        steps.drop_flow(session, contact)
+        steps.record_vote(session, contact, item, int(pending.get("option", -1)), now)
         return True
     flow.step = "opinion"
     flow.pending = {}
@@ -275,7 +274,7 @@ def _after_commune(
     opening = str(pending.get("text") or "")
     if opening:
         return _take_opinion(session, contact, flow, item, opening, now)
-    _reply(session, contact, _opinion_prompt(item))
+    steps.reply(session, contact, _opinion_prompt(item))
     return True
 
 
@@ -291,7 +290,7 @@ def _take_opinion(
         if flow.stored:
             return False  # "ok", "cảm ơn" after the confirmation: an ordinary message
         flow.expires_at = now + FLOW_WINDOW
-        _reply(
+        steps.reply(
             session,
             contact,
             f"Ý kiến của bạn hơi ngắn. Bạn vui lòng viết rõ hơn (ít nhất {MIN_OPINION} ký tự): "
@@ -303,13 +302,13 @@ def _take_opinion(
         earlier = session.scalar(
             select(ConsultationAnswer.opinion).where(
                 ConsultationAnswer.consultation_id == item.id,
-                ConsultationAnswer.participant == _participant(contact),
+                ConsultationAnswer.participant == steps.participant(contact),
             )
         )
         opinion = f"{earlier}\n{text}" if earlier else text
     if len(opinion) > consultations.MAX_OPINION:
         flow.expires_at = now + FLOW_WINDOW
-        _reply(
+        steps.reply(
             session,
             contact,
             f"Ý kiến tối đa {consultations.MAX_OPINION} ký tự; phần bạn vừa nhắn chưa được ghi "
@@ -319,7 +318,7 @@ def _take_opinion(
     consultations.do_answer(
         session,
         consultation=item,
-        participant=_participant(contact),
+        participant=steps.participant(contact),
         commune_code=contact.commune_code,
         channel=contact.channel,
         opinion=opinion,
@@ -328,113 +327,21 @@ def _take_opinion(
     )
     flow.stored = True
     flow.expires_at = now + FLOW_WINDOW
-    code = consultations.item_code("consultation", item.id)
+    code = codes.item_code("consultation", item.id)
     minutes = int(FLOW_WINDOW.total_seconds() // 60)
-    _reply(
+    steps.reply(
         session,
         contact,
         f"Đã ghi nhận ý kiến của bạn về “{item.title}”:\n“{preview(opinion, 160)}”\n"
         f"Trong {minutes} phút tới, tin bạn nhắn thêm sẽ được bổ sung vào ý kiến này. "
-        f"Muốn viết lại từ đầu: nhắn {code} kèm ý kiến mới (trước {_fmt(item.closes_at)}). "
+        f"Muốn viết lại từ đầu: nhắn {code} kèm ý kiến mới "
+        f"(trước {format_local(item.closes_at)}). "
         "Nhắn “hủy” để rút lại ý kiến.",
     )
     return True
 
 
-# --- recording ------------------------------------------------------------------------------
-
-
-def _record_vote(
-    session: Session, contact: Contact, item: Consultation, index: int, now: datetime
-) -> None:
-    answer = consultations.do_answer(
-        session,
-        consultation=item,
-        participant=_participant(contact),
-        commune_code=contact.commune_code,
-        channel=contact.channel,
-        option_index=index,
-        contact_id=contact.id,
-        now=now,
-    )
-    _reply(
-        session,
-        contact,
-        f"Đã ghi nhận lựa chọn “{item.options[index]}” cho “{item.title}”. Bạn có thể đổi lựa "
-        f"chọn trước {_fmt(item.closes_at)}.",
-    )
-    ask_phone_once(session, contact, answer, now=now)
-
-
-# The request for the phone (Zalo shows title and subtitle over the "share" button).
-PHONE_TITLE = "Chia sẻ số điện thoại để mỗi người chỉ có một phiếu"
-PHONE_SUBTITLE = (
-    "Phiếu của bạn đã được ghi nhận. Chia sẻ số điện thoại giúp mỗi người dân chỉ được tính "
-    "một phiếu, dù bỏ phiếu bằng nhiều tài khoản Zalo hay bằng mã cử tri trên trang web."
-)
-
-
-def ask_phone_once(
-    session: Session, contact: Contact, answer: ConsultationAnswer, *, now: datetime
-) -> bool:
-    """Ask a Zalo OA voter who has not shared a phone to share it, once per vote (answer row:
-    one per contact and consultation). Whether the request was queued."""
-    if (
-        contact.channel != "zalo_oa"  # the Zalo Bot has no request_user_info template
-        or consultations.phone_key(contact.phone) is not None
-        or answer.phone_asked_at is not None
-    ):
-        return False
-    answer.phone_asked_at = now
-    _reply(
-        session,
-        contact,
-        f"{PHONE_TITLE}. {PHONE_SUBTITLE}",
-        template={
-            "template_type": "request_user_info",
-            "title": PHONE_TITLE,
-            "subtitle": PHONE_SUBTITLE,
-        },
-    )
-    return True
-
-
-def on_phone_shared(session: Session, contact: Contact, now: datetime | None = None) -> int:
-    """Ingest stored the phone a citizen shared (`user_submit_info`): their answers to open
-    consultations count as the phone's from now on. Returns how many were re-keyed."""
-    if contact.channel not in CHANNELS:
-        return 0
-    return consultations.rekey_by_phone(session, contact=contact, now=now)
-
-
-def _record_poll(
-    session: Session, contact: Contact, poll: Poll, choices: list[int], *, add: bool, now: datetime
-) -> None:
-    if add:
-        earlier = session.scalar(
-            select(PollAnswer.choices).where(
-                PollAnswer.poll_id == poll.id, PollAnswer.participant == _poll_participant(contact)
-            )
-        )
-        choices = sorted(set(choices) | set(earlier or []))
-    answer = polls.do_answer(
-        session,
-        poll=poll,
-        participant=_poll_participant(contact),
-        commune_code=contact.commune_code,
-        choices=choices,
-        channel=contact.channel,
-        contact_id=contact.id,
-        now=now,
-    )
-    picked = ", ".join(poll.options[i] for i in answer.choices)
-    text = f"Đã ghi nhận trả lời “{picked}” cho thăm dò “{poll.question}”. Cảm ơn bạn."
-    if poll.multiple:
-        code = consultations.item_code("poll", poll.id)
-        text += (
-            f" Bấm thêm phương án khác để chọn thêm; muốn chọn lại từ đầu, nhắn ví dụ “{code} 1,3”."
-        )
-    _reply(session, contact, text)
+# --- helpers --------------------------------------------------------------------------------
 
 
 def _withdraw_opinion(session: Session, contact: Contact, flow: ConversationFlow) -> bool:
@@ -442,102 +349,11 @@ def _withdraw_opinion(session: Session, contact: Contact, flow: ConversationFlow
         delete(ConsultationAnswer)
         .where(
             ConsultationAnswer.consultation_id == flow.consultation_id,
-            ConsultationAnswer.participant == _participant(contact),
+            ConsultationAnswer.participant == steps.participant(contact),
         )
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-def _still_open(session: Session, contact: Contact, item: Item, now: datetime) -> bool:
-    """False (and the citizen told, the flow ended) when the item is closed or not yet open."""
-    try:
-        if isinstance(item, Consultation):
-            consultations.check_open(item, now)
-        elif not polls.is_open(item, now):
-            raise Invalid("Thăm dò đã kết thúc, không nhận thêm trả lời", code="closed")
-    except Invalid as refused:
-        _drop_flow(session, contact)
-        _reply(session, contact, f"{refused.message}.")
-        return False
-    return True
-
-
-def _in_scope(contact: Contact, item: Item) -> bool:
-    return contact.commune_code is not None and contact.commune_code in (item.commune_codes or [])
-
-
-# How recent an automatic commune question counts as asked by the same message.
-JUST_ASKED = timedelta(minutes=1)
-
-
-def _ask_commune(
-    session: Session, contact: Contact, item: Item, *, pending: dict[str, Any], now: datetime
-) -> None:
-    _new_flow(session, contact, item, step="commune", pending=pending, now=now)
-    asked = contact.commune_asked_at
-    if contact.commune_code is None and asked is not None and now - asked < JUST_ASKED:
-        # The inbox asked this very message for the commune (DANVAN_ASK_COMMUNE_AUTOMATICALLY):
-        # say what the answer is also for, rather than asking the same question twice.
-        _reply(
-            session,
-            contact,
-            f"Câu trả lời về xã/phường ở trên cũng để ghi nhận ý kiến của bạn cho {_what(item)}. "
-            f"{CANCEL_HINT}",
-        )
-        return
-    if contact.commune_code is None:
-        lead = f"Để ghi nhận câu trả lời của bạn cho {_what(item)}"
-    else:
-        lead = (
-            f"{_what(item).capitalize()} dành cho người dân {_scope_names(item)}; hồ sơ của bạn "
-            f"đang ghi {geo.commune_name(contact.commune_code)}. Để ghi nhận câu trả lời"
-        )
-    _reply(
-        session,
-        contact,
-        f"{lead}, bạn vui lòng cho biết bạn đang sinh sống ở xã/phường nào (ví dụ: "
-        f"“{_example(item)}”). {CANCEL_HINT}",
-    )
-
-
-def _new_flow(
-    session: Session,
-    contact: Contact,
-    item: Item,
-    *,
-    step: str,
-    pending: dict[str, Any],
-    now: datetime,
-) -> ConversationFlow:
-    _drop_flow(session, contact)
-    flow = ConversationFlow(
-        contact_id=contact.id,
-        consultation_id=item.id if isinstance(item, Consultation) else None,
-        poll_id=item.id if isinstance(item, Poll) else None,
-        step=step,
-        pending=pending,
-        stored=False,
-        expires_at=now + FLOW_WINDOW,
-        created_at=now,
-    )
-    session.add(flow)
-    session.flush()
-    return flow
-
-
-def _drop_flow(session: Session, contact: Contact) -> None:
-    session.execute(
-        delete(ConversationFlow)
-        .where(ConversationFlow.contact_id == contact.id)
-        .execution_options(synchronize_session=False)
-    )
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, ConversationFlow) and obj.contact_id == contact.id:
-            session.expunge(obj)
 
 
 def _set_commune(session: Session, contact: Contact, code: int) -> None:
@@ -548,39 +364,8 @@ def _set_commune(session: Session, contact: Contact, code: int) -> None:
     )
 
 
-def _participant(contact: Contact) -> str:
-    """A consultation answer's key: the shared phone when there is one (one vote per person)."""
-    return consultations.participant_for(contact)
-
-
-def _poll_participant(contact: Contact) -> str:
-    """A quick poll's key stays the Zalo identity (as `polls.answer_from_message` keys it)."""
-    return f"{contact.channel}:{contact.external_id}"
-
-
-def _province(item: Item) -> int:
-    commune = geo.get_commune((item.commune_codes or [0])[0])
-    return commune.province_code if commune is not None else 0
-
-
-def _scope_names(item: Item) -> str:
-    names = [geo.commune_name(c) for c in (item.commune_codes or [])[:5]]
-    more = len(item.commune_codes or []) - len(names)
-    return ", ".join(names) + (f" và {more} xã khác" if more > 0 else "")
-
-
-def _example(item: Item) -> str:
-    return geo.commune_name((item.commune_codes or [0])[0]) or "xã Minh Quang"
-
-
-def _what(item: Item) -> str:
-    if isinstance(item, Poll):
-        return f"thăm dò “{item.question}”"
-    return f"đợt lấy ý kiến “{item.title}”"
-
-
 def _vote_question(item: Consultation) -> str:
-    code = consultations.item_code("consultation", item.id)
+    code = codes.item_code("consultation", item.id)
     lines = [f"“{item.title}”: bạn chọn phương án nào?"]
     lines.extend(f"{n}. {o} — nhắn: {code} {n}" for n, o in enumerate(item.options, 1))
     return "\n".join(lines)
@@ -591,7 +376,7 @@ def _opinion_prompt(item: Consultation) -> str:
     return (
         f"Mời bạn góp ý về “{item.title}”. Hãy nhắn ý kiến của bạn trong {minutes} phút tới "
         f"(tối đa {consultations.MAX_OPINION} ký tự): bạn đồng ý hay không, vì sao, đề xuất gì. "
-        f"Hạn chót: {_fmt(item.closes_at)}. {CANCEL_HINT}"
+        f"Hạn chót: {format_local(item.closes_at)}. {CANCEL_HINT}"
     )
 
 
@@ -599,32 +384,6 @@ def _option_buttons(buttons: list[dict[str, str]]) -> list[dict[str, str]]:
     """The option buttons of an announcement, without its web link (settings, and so the
     deployment's address, are not passed to ingest's text hook)."""
     return [b for b in buttons if b["type"] == "oa.query.show"]
-
-
-def _reply(
-    session: Session,
-    contact: Contact,
-    text: str,
-    *,
-    buttons: list[dict[str, Any]] | None = None,
-    template: dict[str, Any] | None = None,
-) -> None:
-    conversation = session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
-    if conversation is None:
-        return
-    message = Message(
-        conversation_id=conversation.id,
-        channel=contact.channel,
-        direction=Direction.OUT,
-        text=text[:2000],
-        source="system",
-        delivery_status=Delivery.QUEUED,
-    )
-    session.add(message)
-    session.flush()
-    enqueue(
-        session, message=message, recipient=contact.external_id, buttons=buttons, template=template
-    )
 
 
 def erase_flows(session: Session, contact: Contact) -> int:

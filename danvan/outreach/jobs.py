@@ -21,7 +21,7 @@ def articles(database: Database, settings: Settings, now: datetime) -> int:
     """Article broadcasts: one call to Zalo reaches every follower of the OA."""
     from danvan.channels.base import SendStatus
     from danvan.channels.registry import SENDERS
-    from danvan.outreach import broadcasts
+    from danvan.outreach import articles as broadcasts
 
     with database.session() as session:
         claimed = broadcasts.claim_articles(session, settings=settings, now=now)

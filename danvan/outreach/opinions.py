@@ -41,7 +41,7 @@ from danvan.nlp.classifiers import ModelSet
 from danvan.nlp.pipeline import mask_pii, normalize
 from danvan.opinion import emerging
 from danvan.opinion import labels as analysis
-from danvan.outreach.consultations import PUBLIC_MIN
+from danvan.outreach.items import PUBLIC_MIN
 from danvan.outreach.models import Consultation, ConsultationAnswer
 
 MAX_OPINIONS = 5000  # the most recent ones, per analysis

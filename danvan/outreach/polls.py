@@ -23,15 +23,8 @@ from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean, fold
-from danvan.outreach.consultations import (
-    MAX_BUTTONS,
-    PUBLIC_MIN,
-    check_communes,
-    check_options,
-    item_code,
-    link_button,
-    query_button,
-)
+from danvan.outreach.codes import MAX_BUTTONS, item_code, link_button, query_button
+from danvan.outreach.items import PUBLIC_MIN, check_communes, check_options, forget_open_items
 from danvan.outreach.models import Broadcast, Poll, PollAnswer
 
 MAX_QUESTION = 500
@@ -87,7 +80,7 @@ def do_create_poll(
     )
     session.add(poll)
     session.flush()
-    _forget_open_items()
+    forget_open_items()
     audit.record(
         session,
         actor=actor,
@@ -351,9 +344,3 @@ def do_announce(session: Session, *, actor: Actor, settings: Settings, poll: Pol
         buttons=announcement_buttons(poll, base_url=settings.base_url),
     )
     return broadcast
-
-
-def _forget_open_items() -> None:
-    from danvan.outreach.citizens import forget_open_items
-
-    forget_open_items()

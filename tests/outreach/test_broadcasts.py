@@ -155,7 +155,7 @@ def test_a_citizen_who_unfollows_after_the_audience_was_chosen_is_skipped(
     with database.session() as session:
         item = session.get(Broadcast, broadcast_id)
         assert item is not None
-        broadcasts._start(session, item, now=utcnow())
+        broadcasts.start_sending(session, item, now=utcnow())
     unfollow("u-2")
     drain()
     assert [m.recipient for m in zalo.messages()] == ["u-1"]
@@ -358,7 +358,7 @@ def test_a_citizen_who_asks_to_stop_gets_no_more_broadcasts_until_asking_again(
 
 
 def broadcasts_stop_ack() -> str:
-    from danvan.outreach.citizens import STOP_ACK
+    from danvan.outreach.inbound import STOP_ACK
 
     return STOP_ACK
 

@@ -18,8 +18,9 @@ from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
+from danvan.outreach import announcements, consultations, polls, residents
 from danvan.outreach import citizens as outreach
-from danvan.outreach import consultations, polls
+from danvan.outreach.minutes import minutes_docx
 from danvan.outreach.models import Consultation, Poll
 
 from .conftest import COMMUNE_A, COMMUNE_B, citizen_writes
@@ -97,7 +98,7 @@ def test_results_per_commune_with_turnout_against_the_resident_list(
 ) -> None:
     consultation_id = _consultation(database, personas, settings)
     with database.session() as session:
-        report = consultations.do_import_residents(
+        report = residents.do_import_residents(
             session,
             actor=personas.admin.actor,
             settings=settings,
@@ -162,7 +163,7 @@ def test_a_resident_list_reports_bad_rows_one_by_one(
         ["A4", "Phạm D", None],
     ]
     with database.session() as session:
-        report = consultations.do_import_residents(
+        report = residents.do_import_residents(
             session,
             actor=personas.admin.actor,
             settings=settings,
@@ -206,7 +207,7 @@ def test_a_closed_consultations_public_page_suppresses_small_counts_and_shows_no
 ) -> None:
     consultation_id = _consultation(database, personas, settings)
     with database.session() as session:
-        consultations.do_import_residents(
+        residents.do_import_residents(
             session,
             actor=personas.admin.actor,
             settings=settings,
@@ -271,7 +272,7 @@ def test_participants_get_the_result_in_their_commune_and_the_minutes_export(
 
         texts = [m.text for m in session.scalars(select(Message).where(Message.source == "system"))]
         item = session.get(Consultation, consultation_id)
-        minutes = consultations.minutes_docx(session, consultation=item)
+        minutes = minutes_docx(session, consultation=item)
     assert any(t.startswith("Kết quả lấy ý kiến") and "Xã Minh Quang" in t for t in texts)
     doc = Document(io.BytesIO(minutes))
     words = "\n".join(p.text for p in doc.paragraphs)
@@ -379,7 +380,7 @@ def test_a_citizens_outreach_data_is_exported_and_erased(
             session, actor=personas.admin.actor, contact=contact, province_code=8, tags=["thôn 2"]
         )
         contact.phone = "0911222333"
-        consultations.do_import_residents(
+        residents.do_import_residents(
             session,
             actor=personas.admin.actor,
             settings=settings,
@@ -411,7 +412,7 @@ def test_a_consultation_announced_by_broadcast_is_answered_by_replying_with_a_nu
     follow("z-ann", commune=COMMUNE_A)
     with database.session() as session:
         item = session.get(Consultation, consultation_id)
-        broadcast = consultations.do_announce(
+        broadcast = announcements.do_announce(
             session, actor=personas.admin.actor, settings=settings, consultation=item
         )
         broadcast.urgent = True  # whatever the hour the test runs at

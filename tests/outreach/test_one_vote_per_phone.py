@@ -18,9 +18,9 @@ from danvan.inbox.models import Contact, OutboxItem
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.outreach import citizens as outreach
 from danvan.outreach import consultations
 from danvan.outreach import flow as consultation_flow
+from danvan.outreach import items as outreach
 from danvan.outreach.models import ConsultationAnswer, Resident
 from danvan.testing.zalo import post_oa_event
 

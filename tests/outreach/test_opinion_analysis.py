@@ -20,7 +20,7 @@ from danvan.kernel.settings import Settings
 from danvan.kernel.taxonomy import DEFAULT_TOPICS
 from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet
-from danvan.outreach import consultations
+from danvan.outreach import consultations, minutes
 from danvan.outreach import opinions as consultation_analysis
 from danvan.outreach.models import Consultation
 
@@ -166,7 +166,7 @@ def test_the_results_api_the_pages_and_the_minutes_show_opinions_without_identit
     assert not _has_identity(staff_page.text.replace(personas.admin.user.email, ""))
     with database.session() as session:
         item = session.get(Consultation, consultation_id)
-        data = consultations.minutes_docx(session, consultation=item, settings=settings)
+        data = minutes.minutes_docx(session, consultation=item, settings=settings)
     text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
     assert "Tổng hợp ý kiến" in text
     assert "Tán thành: 6; không tán thành: 5" in text

@@ -17,8 +17,8 @@ from danvan.inbox.models import Contact
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.outreach import citizens as outreach
-from danvan.outreach import consultations, polls
+from danvan.outreach import announcements, consultations, polls
+from danvan.outreach import items as outreach
 from danvan.outreach.models import Consultation, ConsultationAnswer, ConversationFlow, Poll
 from danvan.testing.zalo import post_oa_event
 
@@ -105,7 +105,7 @@ def test_the_announcement_carries_its_buttons_to_zalo_in_the_documented_shape(
     follow("z-btn", commune=COMMUNE_A)
     with database.session() as session:
         item = session.get(Consultation, consultation_id)
-        broadcast = consultations.do_announce(
+        broadcast = announcements.do_announce(
             session, actor=personas.admin.actor, settings=settings, consultation=item
         )
         broadcast.urgent = True  # whatever the hour the test runs at

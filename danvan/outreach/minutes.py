@@ -1,0 +1,89 @@
+"""The minutes (biên bản) of a consultation, as a DOCX for staff: the process and the outcome
+per commune, and for an opinion consultation the opinions in aggregate."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from danvan.kernel import geo
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
+from danvan.outreach.consultations import format_local, results
+from danvan.outreach.models import Consultation, ConsultationAnswer
+
+
+def minutes_docx(
+    session: Session, *, consultation: Consultation, settings: Settings | None = None
+) -> bytes:
+    """Biên bản: the process (dates, scope, channels) and the outcome per commune; for an
+    opinion consultation, the opinions in aggregate ("Tổng hợp ý kiến", needs `settings` for
+    the classifiers)."""
+    from docx import Document
+
+    from danvan.outreach import opinions as consultation_analysis
+
+    result = results(session, consultation=consultation)
+    doc = Document()
+    doc.add_heading("BIÊN BẢN KẾT QUẢ LẤY Ý KIẾN NHÂN DÂN", level=1)
+    doc.add_paragraph(f"Nội dung: {consultation.title}")
+    if consultation.summary:
+        doc.add_paragraph(f"Tóm tắt: {consultation.summary}")
+    kind = "Biểu quyết" if consultation.kind == "vote" else "Góp ý"
+    doc.add_paragraph(f"Hình thức: {kind}")
+    doc.add_paragraph(
+        f"Thời gian: từ {format_local(consultation.opens_at)} "
+        f"đến {format_local(consultation.closes_at)}"
+    )
+    names = ", ".join(geo.commune_name(c) for c in consultation.commune_codes or [])
+    doc.add_paragraph(f"Phạm vi: {names}")
+    doc.add_paragraph(
+        "Cách thức: người dân trả lời qua Zalo OA (mỗi tài khoản Zalo một phiếu) hoặc trên trang "
+        "web bằng mã cử tri trong danh sách do xã lập; phiếu gửi lại thay thế phiếu trước cho "
+        "đến khi kết thúc."
+    )
+    if consultation.document_name:
+        doc.add_paragraph(f"Tài liệu kèm theo: {consultation.document_name}")
+    doc.add_heading("Kết quả", level=2)
+    doc.add_paragraph(f"Tổng số người tham gia: {result['participants']}")
+    for option in result["options"]:
+        doc.add_paragraph(f"{option['option']}: {option['count']}", style="List Bullet")
+    doc.add_heading("Theo xã", level=2)
+    headers = ["Xã", "Tham gia", "Danh sách", "Tỷ lệ", *consultation.options]
+    table = doc.add_table(rows=1, cols=len(headers))
+    for cell, text in zip(table.rows[0].cells, headers, strict=True):
+        cell.text = text
+    for row in result["by_commune"]:
+        turnout = f"{row['turnout'] * 100:.1f}%" if row["turnout"] is not None else "—"
+        values = [
+            row["commune"],
+            str(row["participants"]),
+            str(row["residents_listed"] or "—"),
+            turnout,
+            *[str(o["count"]) for o in row["options"]],
+        ]
+        for cell, text in zip(table.add_row().cells, values, strict=True):
+            cell.text = text
+    if consultation.kind == "opinion":
+        count = session.scalar(
+            select(func.count()).where(
+                ConsultationAnswer.consultation_id == consultation.id,
+                ConsultationAnswer.opinion.is_not(None),
+            )
+        )
+        doc.add_paragraph(f"Số ý kiến góp ý nhận được: {count or 0}")
+        model_set = (
+            consultation_analysis.model_set_if_ready(session, settings) if settings else None
+        )
+        consultation_analysis.docx_section(
+            doc,
+            consultation_analysis.summarise(
+                session, consultation=consultation, model_set=model_set
+            ),
+        )
+    doc.add_paragraph(f"Lập lúc {format_local(utcnow())} bởi hệ thống danvan.")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()

@@ -1,0 +1,327 @@
+"""The outreach area's staff pages of consultations and polls, under /outreach (gathered with the
+others in `routes.pages.router`). Thin over `danvan.outreach.consultations` and `polls`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from danvan.accounts.actors import Actor
+from danvan.kernel import geo
+from danvan.kernel.errors import CoreError, Invalid
+from danvan.kernel.models import utcnow
+from danvan.outreach import announcements, consultations, minutes, polls, residents
+from danvan.outreach import opinions as consultation_analysis
+from danvan.outreach.routes import shared
+from danvan.outreach.routes.shared import Id
+from danvan.web.deps import CsrfDep, SessionDep, SettingsDep, get_settings_dep
+from danvan.web.pages import StaffActor, StaffRoute, page, redirect, remember_session
+
+router = APIRouter(
+    route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
+)
+
+
+# --- staff: consultations -----------------------------------------------------------------------
+
+
+@router.get("/outreach/consultations")
+def consultations_page(
+    request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
+) -> Response:
+    return page(
+        request,
+        session,
+        actor,
+        "outreach/consultations.html",
+        {
+            **shared.tabs("c"),
+            "items": consultations.list_consultations(session, actor=actor),
+            "communes": shared.communes(actor, settings.province),
+            "error": None,
+            "now": utcnow(),
+        },
+    )
+
+
+@router.post("/outreach/consultations", dependencies=[CsrfDep])
+def consultation_create(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    title: Annotated[str, Form(max_length=300)] = "",
+    summary: Annotated[str, Form(max_length=10_000)] = "",
+    kind: Annotated[str, Form(max_length=16)] = "vote",
+    options: Annotated[str, Form(max_length=3000)] = "",
+    communes: Annotated[list[str], Form()] = [],  # noqa: B006
+    opens_at: Annotated[str, Form(max_length=40)] = "",
+    closes_at: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    try:
+        opens = shared.local(opens_at, settings) or utcnow()
+        closes = shared.local(closes_at, settings)
+        if closes is None:
+            raise Invalid("Cần thời điểm kết thúc", code="bad_dates")
+        item = consultations.do_create_consultation(
+            session,
+            actor=actor,
+            settings=settings,
+            title=title,
+            summary=summary,
+            kind=kind,
+            options=options.splitlines(),
+            commune_codes=shared.ints(communes),
+            opens_at=opens,
+            closes_at=closes,
+        )
+    except CoreError as exc:
+        return page(
+            request,
+            session,
+            actor,
+            "outreach/consultations.html",
+            {
+                **shared.tabs("c"),
+                "items": consultations.list_consultations(session, actor=actor),
+                "communes": shared.communes(actor, settings.province),
+                "error": exc.message,
+                "now": utcnow(),
+            },
+            status_code=422,
+        )
+    return redirect(f"/outreach/consultations/{item.id}")
+
+
+def _consultation_page(
+    request: Request,
+    session: SessionDep,
+    actor: Actor,
+    item: Any,
+    *,
+    message: str | None = None,
+    report: residents.ImportReport | None = None,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        session,
+        actor,
+        "outreach/consultation.html",
+        {
+            **shared.tabs("c"),
+            "c": item,
+            "results": shared.scoped(actor, consultations.results(session, consultation=item)),
+            "opinions": consultation_analysis.opinions_block(
+                session, consultation=item, settings=get_settings_dep(request)
+            ),
+            "can_write": actor.can_write,
+            "message": message,
+            "report": report,
+            "communes": [(code, geo.commune_name(code)) for code in item.commune_codes],
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/outreach/consultations/{consultation_id}")
+def consultation_page(
+    request: Request, session: SessionDep, actor: StaffActor, consultation_id: Id
+) -> Response:
+    item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
+    return _consultation_page(request, session, actor, item)
+
+
+@router.post("/outreach/consultations/{consultation_id}/document", dependencies=[CsrfDep])
+async def consultation_document(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    consultation_id: Id,
+    file: UploadFile,
+) -> Response:
+    data = await file.read(settings.outreach_max_document_bytes + 1)
+
+    def work() -> Response:
+        item = consultations.access_consultation(
+            session, actor=actor, consultation_id=consultation_id
+        )
+        try:
+            consultations.do_attach_document(
+                session,
+                actor=actor,
+                settings=settings,
+                consultation=item,
+                filename=file.filename or "",
+                data=data,
+            )
+        except Invalid as exc:
+            return _consultation_page(
+                request, session, actor, item, message=exc.message, status_code=422
+            )
+        return redirect(f"/outreach/consultations/{item.id}")
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/outreach/consultations/{consultation_id}/residents", dependencies=[CsrfDep])
+async def consultation_residents(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    consultation_id: Id,
+    file: UploadFile,
+    commune: Annotated[str, Form(max_length=9)],
+) -> Response:
+    data = await file.read(settings.outreach_max_document_bytes + 1)
+
+    def work() -> Response:
+        item = consultations.access_consultation(
+            session, actor=actor, consultation_id=consultation_id
+        )
+        try:
+            [code] = shared.ints([commune])
+            report = residents.do_import_residents(
+                session, actor=actor, settings=settings, commune_code=code, data=data
+            )
+        except Invalid as exc:
+            return _consultation_page(
+                request, session, actor, item, message=exc.message, status_code=422
+            )
+        return _consultation_page(request, session, actor, item, report=report)
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/outreach/consultations/{consultation_id}/announce", dependencies=[CsrfDep])
+def consultation_announce(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    consultation_id: Id,
+) -> Response:
+    item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
+    try:
+        broadcast = announcements.do_announce(
+            session, actor=actor, settings=settings, consultation=item
+        )
+    except Invalid as exc:
+        return _consultation_page(
+            request, session, actor, item, message=exc.message, status_code=422
+        )
+    return redirect(f"/outreach/broadcasts/{broadcast.id}")
+
+
+@router.get("/outreach/consultations/{consultation_id}/bien-ban.docx")
+def consultation_minutes(
+    session: SessionDep, actor: StaffActor, settings: SettingsDep, consultation_id: Id
+) -> Response:
+    item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
+    return Response(
+        minutes.minutes_docx(session, consultation=item, settings=settings),
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="bien-ban-{item.id}.docx"'},
+    )
+
+
+# --- staff: polls -------------------------------------------------------------------------------
+
+
+@router.get("/outreach/polls")
+def polls_page(
+    request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
+) -> Response:
+    return page(
+        request,
+        session,
+        actor,
+        "outreach/polls.html",
+        {
+            **shared.tabs("p"),
+            "items": polls.list_polls(session, actor=actor),
+            "communes": shared.communes(actor, settings.province),
+            "error": None,
+        },
+    )
+
+
+@router.post("/outreach/polls", dependencies=[CsrfDep])
+def poll_create(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    question: Annotated[str, Form(max_length=500)] = "",
+    options: Annotated[str, Form(max_length=3000)] = "",
+    multiple: Annotated[str, Form(max_length=8)] = "",
+    communes: Annotated[list[str], Form()] = [],  # noqa: B006
+    closes_at: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    try:
+        item = polls.do_create_poll(
+            session,
+            actor=actor,
+            settings=settings,
+            question=question,
+            options=options.splitlines(),
+            multiple=bool(multiple),
+            commune_codes=shared.ints(communes),
+            closes_at=shared.local(closes_at, settings),
+        )
+    except CoreError as exc:
+        return page(
+            request,
+            session,
+            actor,
+            "outreach/polls.html",
+            {
+                **shared.tabs("p"),
+                "items": polls.list_polls(session, actor=actor),
+                "communes": shared.communes(actor, settings.province),
+                "error": exc.message,
+            },
+            status_code=422,
+        )
+    return redirect(f"/outreach/polls/{item.id}")
+
+
+@router.get("/outreach/polls/{poll_id}")
+def poll_page(request: Request, session: SessionDep, actor: StaffActor, poll_id: Id) -> Response:
+    item = polls.access_poll(session, actor=actor, poll_id=poll_id)
+    return page(
+        request,
+        session,
+        actor,
+        "outreach/poll.html",
+        {
+            **shared.tabs("p"),
+            "p": item,
+            "results": shared.scoped(actor, polls.results(session, poll=item)),
+            "can_write": actor.can_write,
+        },
+    )
+
+
+@router.post("/outreach/polls/{poll_id}/announce", dependencies=[CsrfDep])
+def poll_announce(
+    session: SessionDep, actor: StaffActor, settings: SettingsDep, poll_id: Id
+) -> Response:
+    item = polls.access_poll(session, actor=actor, poll_id=poll_id)
+    broadcast = polls.do_announce(session, actor=actor, settings=settings, poll=item)
+    return redirect(f"/outreach/broadcasts/{broadcast.id}")
+
+
+@router.get("/outreach/polls/{poll_id}/ket-qua.xlsx")
+def poll_export(session: SessionDep, actor: StaffActor, poll_id: Id) -> Response:
+    item = polls.access_poll(session, actor=actor, poll_id=poll_id)
+    return Response(
+        polls.export_xlsx(session, poll=item),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="tham-do-{item.id}.xlsx"'},
+    )
