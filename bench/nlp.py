@@ -178,7 +178,7 @@ def segmenters(data: Path) -> None:
         return
     from pyvi import ViTokenizer
 
-    from danvan.nlp.pipeline import segment
+    from danvan.nlp.segmentation import segment
 
     gold_file = (
         Path(underthesea.__file__).parent

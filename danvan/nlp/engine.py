@@ -53,8 +53,8 @@ import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
 from danvan.kernel.text import fold
-from danvan.nlp.pipeline import _EMOJI as _EMOJI_RUN
-from danvan.nlp.pipeline import normalize, segment
+from danvan.nlp.normalization import EMOJI, normalize
+from danvan.nlp.segmentation import segment
 
 ENGINE_VERSION = "1.2"
 MODEL_FORMAT = 1
@@ -196,7 +196,7 @@ def text_shape(text: str) -> tuple[float, ...]:
         math.log1p(len(_SHAPE_SENTENCE.findall(text))),
         float(any(q in text for q in '"“”«»')),
         float(bool(_SHAPE_URL.search(text))),
-        math.log1p(sum(len(m) for m in _EMOJI_RUN.findall(text))),
+        math.log1p(sum(len(m) for m in EMOJI.findall(text))),
         sum(map(len, words)) / n_words if n_words else 0.0,
         plain / len(alpha_words) if alpha_words else 0.0,
         float(bool(_SHAPE_RUN.search(text))),
