@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from danvan.nlp import classifiers, engine
+from danvan.nlp.params import Params
 
 
 def baseline(train: list[classifiers.Row], test: list[classifiers.Row], task: str) -> Any:
@@ -41,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=classifiers.PARAMS.folds)
     args = parser.parse_args()
-    params = engine.Params(folds=args.folds)
+    params = Params(folds=args.folds)
     train = classifiers.seed_rows("train.csv")
     test = classifiers.seed_rows("heldout.csv")
     print(f"train {len(train)} messages, held-out {len(test)} messages, folds {args.folds}")

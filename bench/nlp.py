@@ -90,7 +90,8 @@ def scores(gold: list[str], predicted: list[str], positive: str | None) -> dict[
 
 
 def run_tasks(data: Path, only: list[str] | None, save: Path | None) -> list[dict[str, Any]]:
-    from danvan.nlp.engine import Params, evaluate, train
+    from danvan.nlp.engine import evaluate, train
+    from danvan.nlp.params import Params
 
     rows: list[dict[str, Any]] = []
     for folder, column, positive, published in TASKS:
@@ -178,7 +179,7 @@ def segmenters(data: Path) -> None:
         return
     from pyvi import ViTokenizer
 
-    from danvan.nlp.pipeline import segment
+    from danvan.nlp.segmentation import segment
 
     gold_file = (
         Path(underthesea.__file__).parent

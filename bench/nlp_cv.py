@@ -39,9 +39,12 @@ def fold_ids(folds: list[np.ndarray], n: int) -> np.ndarray:
 
 
 def compute_oof(data: Path, only: list[str] | None) -> None:
-    from danvan.nlp import engine
+    from danvan.nlp.features import block_names, featurize, fit_block, prepare_many
+    from danvan.nlp.linear_models import MODELS
+    from danvan.nlp.params import Params
+    from danvan.nlp.tuning import stratified_folds
 
-    params = engine.Params()
+    params = Params()
     CACHE.mkdir(parents=True, exist_ok=True)
     for folder, column, _positive, _pub in TASKS:
         name = f"{folder}/{column}"
@@ -54,16 +57,16 @@ def compute_oof(data: Path, only: list[str] | None) -> None:
         classes = sorted(set(labels))
         y = np.array([classes.index(label) for label in labels], dtype=np.int64)
         started = time.process_time()
-        docs = engine.prepare_many(texts)
-        blocks = [engine.fit_block(b, docs, params) for b in engine.block_names(params)]
-        x = engine.featurize(blocks, docs, params)
-        folds = engine.stratified_folds(y, params.folds, params.seed)
-        oof = {m: np.zeros((len(docs), len(classes))) for m in engine.MODELS}
+        docs = prepare_many(texts)
+        blocks = [fit_block(b, docs, params) for b in block_names(params)]
+        x = featurize(blocks, docs, params)
+        folds = stratified_folds(y, params.folds, params.seed)
+        oof = {m: np.zeros((len(docs), len(classes))) for m in MODELS}
         for i, held in enumerate(folds):
             print(f"{name} fold {i + 1}", file=sys.stderr, flush=True)
             mask = np.ones(len(docs), dtype=bool)
             mask[held] = False
-            for m, fit in engine.MODELS.items():
+            for m, fit in MODELS.items():
                 w, b = fit(x[mask], y[mask], len(classes), params)
                 oof[m][held] = np.asarray(x[held] @ w) + b
         from sklearn.decomposition import TruncatedSVD  # type: ignore[import-untyped]
@@ -83,7 +86,7 @@ def compute_oof(data: Path, only: list[str] | None) -> None:
 
 
 def shape_of(texts: list[str]) -> np.ndarray:
-    from danvan.nlp.engine import shape_features
+    from danvan.nlp.features import shape_features
 
     return shape_features(texts)
 
@@ -133,7 +136,7 @@ def evaluate_variant(
     positive: int | None,
 ) -> dict[str, tuple[float, float, float]]:
     """Nested CV: out-of-fold stacker outputs; biases for fold k tuned on the other folds."""
-    from danvan.nlp.engine import f1_scores, tune_biases
+    from danvan.nlp.tuning import f1_scores, tune_biases
 
     n_classes = int(y.max()) + 1
     k = int(fold_of.max()) + 1
@@ -200,7 +203,8 @@ def compare(only: list[str] | None, variants: list[str]) -> None:
 def engine_protocol(only: list[str] | None) -> None:
     """What fit_docs itself will see: its candidates and objectives under its own protocol
     (stacker and biases fitted on the other folds, in-sample)."""
-    from danvan.nlp.engine import _cross_validated, f1_scores, objective_value
+    from danvan.nlp.stacking import _cross_validated
+    from danvan.nlp.tuning import f1_scores, objective_value
 
     for folder, column, positive_label, _pub in TASKS:
         name = f"{folder}/{column}"
@@ -264,9 +268,13 @@ def views(data: Path, only: list[str] | None) -> None:
     import scipy.sparse as sp  # type: ignore[import-untyped]
 
     from bench.nlp import OPTIMIZE
-    from danvan.nlp import engine
+    from danvan.nlp.features import block_names, fit_block, prepare_many
+    from danvan.nlp.linear_models import MODELS
+    from danvan.nlp.params import Params
+    from danvan.nlp.stacking import _cross_validated
+    from danvan.nlp.tuning import f1_scores, objective_index
 
-    params = engine.Params()
+    params = Params()
     for folder, column, positive_label, _pub in TASKS:
         name = f"{folder}/{column}"
         path = CACHE / f"{folder}_{column}.npz"
@@ -277,8 +285,8 @@ def views(data: Path, only: list[str] | None) -> None:
         classes = [str(c) for c in cache["classes"]]
         k = len(classes)
         texts, _labels = load(data / folder / "train.csv", column)
-        docs = engine.prepare_many(texts)
-        blocks = {b: engine.fit_block(b, docs, params) for b in engine.block_names(params)}
+        docs = prepare_many(texts)
+        blocks = {b: fit_block(b, docs, params) for b in block_names(params)}
         mats = {b: block.transform(docs, params) for b, block in blocks.items()}
         words_folded = sp.hstack([mats["words"], mats["folded"]], format="csr")
         members = {
@@ -299,17 +307,17 @@ def views(data: Path, only: list[str] | None) -> None:
             mask[held] = False
             for m, (model, x) in members.items():
                 started = time.process_time()
-                w, b = engine.MODELS[model](x[mask], y[mask], k, params)
+                w, b = MODELS[model](x[mask], y[mask], k, params)
                 cost[m] += time.process_time() - started
                 oof[m][held] = np.asarray(x[held] @ w) + b
         print(f"{name}: CPU s per member, all folds: { ({m: round(c) for m, c in cost.items()}) }")
         base = [cache[f] / (np.std(cache[f]) or 1.0) for f in cache.files if f.startswith("oof_")]
         objective = OPTIMIZE.get(name, "macro_f1")
-        target = engine._objective_index(objective, classes)
+        target = objective_index(objective, classes)
         for label, extra in VIEW_SETS.items():
             inputs = np.hstack(base + [oof[m] / (np.std(oof[m]) or 1.0) for m in extra])
-            pred = engine._cross_validated(inputs, y, folds, target)
-            f1 = engine.f1_scores(y, pred, k)
+            pred = _cross_validated(inputs, y, folds, target)
+            f1 = f1_scores(y, pred, k)
             pos = f1[classes.index(positive_label)] if positive_label else float("nan")
             print(
                 f"{name:24s} {label:40s} {objective:16s} macro {f1.mean():.4f} positive {pos:.4f}",

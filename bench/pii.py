@@ -19,21 +19,21 @@ import argparse
 import time
 from collections.abc import Callable
 
-from danvan.nlp import pipeline
+from danvan.nlp import names
 from danvan.nlp.seed.pii import NameExample, Span, load_name_examples, score
 
 
 def _union(*finders: Callable[[str], list[Span]]) -> Callable[[str], list[Span]]:
-    return lambda text: pipeline._merge_spans(s for f in finders for s in f(text))
+    return lambda text: names._merge_spans(s for f in finders for s in f(text))
 
 
 METHODS: dict[str, Callable[[str], list[Span]]] = {
-    "rules": pipeline._rule_name_spans,
-    "ner": pipeline._ner_spans,
-    "ner, places dropped": pipeline._ner_name_spans,
-    "rules + ner": _union(pipeline._rule_name_spans, pipeline._ner_spans),
-    "rules + ner, places dropped": _union(pipeline._rule_name_spans, pipeline._ner_name_spans),
-    "shipped (name_spans)": pipeline.name_spans,
+    "rules": names._rule_name_spans,
+    "ner": names._ner_spans,
+    "ner, places dropped": names._ner_name_spans,
+    "rules + ner": _union(names._rule_name_spans, names._ner_spans),
+    "rules + ner, places dropped": _union(names._rule_name_spans, names._ner_name_spans),
+    "shipped (name_spans)": names.name_spans,
 }
 
 
@@ -53,9 +53,9 @@ def main() -> None:
     args = parser.parse_args()
     examples = load_name_examples()
     start = time.perf_counter()
-    available = pipeline._ner_tagger() is not None
+    available = names._ner_tagger() is not None
     if available:
-        pipeline._ner_spans("Anh Nguyễn Văn Nam ở xã Minh Quang")  # loads the four CRF models
+        names._ner_spans("Anh Nguyễn Văn Nam ở xã Minh Quang")  # loads the four CRF models
     loaded = f"loaded in {time.perf_counter() - start:.1f} s" if available else "absent"
     print(
         f"{len(examples)} messages, {sum(len(e.spans) for e in examples)} names; "
@@ -79,7 +79,7 @@ def main() -> None:
     print(f"{'kind':<10} {'msgs':>5} {'names':>5} {'P':>5} {'R':>5} {'leaked':>7} {'over':>5}")
     for kind in dict.fromkeys(e.kind for e in examples):
         part = [e for e in examples if e.kind == kind]
-        s = score(part, pipeline.name_spans)
+        s = score(part, names.name_spans)
         print(
             f"{kind:<10} {s.messages:5d} {s.names:5d} {s.precision:5.3f} {s.recall:5.3f} "
             f"{s.leaked:7.3f} {s.overmasked:5.3f}"

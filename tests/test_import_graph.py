@@ -92,24 +92,43 @@ def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function() -> None:
     assert _cycles(graph) == [["p.a", "p.b", "p.c"]]
 
 
-def _private_imports() -> list[str]:
+def _is_module(name: str) -> bool:
+    return (PACKAGE.parent / Path(*name.split("."))).with_suffix(".py").exists() or (
+        PACKAGE.parent / Path(*name.split(".")) / "__init__.py"
+    ).exists()
+
+
+def _private_uses() -> list[str]:
+    """`from danvan.x import _name`, and `module._name` on a danvan module imported as `module`."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         if "migrations/versions" in path.as_posix():
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         here = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        modules: dict[str, str] = {}
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module
-                and node.module.startswith("danvan")
-            ):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("danvan"):
                 for alias in node.names:
                     if alias.name.startswith("_") and not alias.name.startswith("__"):
                         found.append(f"{here}: from {node.module} import {alias.name}")
-    return found
+                    if _is_module(f"{node.module}.{alias.name}"):
+                        modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("danvan.") and alias.asname:
+                        modules[alias.asname] = alias.name
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                found.append(f"{here}: {modules[node.value.id]}.{node.attr}")
+    return sorted(set(found))
 
 
-def test_no_module_imports_another_modules_private_names() -> None:
-    assert _private_imports() == []
+def test_no_module_uses_another_modules_private_names() -> None:
+    assert _private_uses() == []

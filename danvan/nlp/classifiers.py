@@ -28,6 +28,9 @@ import numpy as np
 
 from danvan.kernel.taxonomy import DEFAULT_TOPICS, KINDS, OTHER, SENTIMENTS
 from danvan.nlp import engine
+from danvan.nlp.features import prepare_many
+from danvan.nlp.model import MODEL_FORMAT, Classifier, load_model, save_model
+from danvan.nlp.params import EngineError, Params
 
 TASKS = ("topic", "sentiment", "kind", "urgent", "abusive")
 BINARY = ("urgent", "abusive")
@@ -35,7 +38,7 @@ SEED_DIR = Path(__file__).parent / "seed"
 SEED_FILES = ("train.csv", "heldout.csv")
 # Three folds: the product models are retrained by deployments on ordinary machines; five folds
 # cost two thirds more time for no measured gain on the seed corpus (bench/classifiers.py).
-PARAMS = engine.Params(folds=3)
+PARAMS = Params(folds=3)
 SET_FORMAT = 1
 CONFIDENCE_TEMPERATURE = 4.0
 
@@ -107,11 +110,11 @@ def rows_sha256(rows: Sequence[Row]) -> str:
     return digest.hexdigest()
 
 
-def default_key(rows: Sequence[Row], params: engine.Params = PARAMS) -> str:
+def default_key(rows: Sequence[Row], params: Params = PARAMS) -> str:
     """What the default set depends on: its training rows, the engine, the parameters."""
     digest = hashlib.sha256()
     digest.update(rows_sha256(rows).encode())
-    digest.update(f"{engine.ENGINE_VERSION}/{engine.MODEL_FORMAT}/{SET_FORMAT}".encode())
+    digest.update(f"{engine.ENGINE_VERSION}/{MODEL_FORMAT}/{SET_FORMAT}".encode())
     digest.update(json.dumps(asdict(params), sort_keys=True).encode())
     return digest.hexdigest()[:12]
 
@@ -127,7 +130,7 @@ def _fit_topics(rows: Sequence[Row], topic_codes: Sequence[str] | None) -> list[
 class ModelSet:
     """Five models that label messages together."""
 
-    def __init__(self, version: str, models: dict[str, engine.Classifier]) -> None:
+    def __init__(self, version: str, models: dict[str, Classifier]) -> None:
         missing = [t for t in TASKS if t not in models]
         if missing:
             raise ClassifierError(f"model set {version}: missing {', '.join(missing)}")
@@ -138,7 +141,7 @@ class ModelSet:
         if not texts:
             return []
         # The pipeline (normalisation, segmentation) runs once for the five models.
-        docs = engine.prepare_many(texts)
+        docs = prepare_many(texts)
         picked: dict[str, list[str]] = {}
         confidence: np.ndarray = np.zeros(len(texts))
         for task in TASKS:
@@ -194,12 +197,12 @@ def train_set(
     rows: Sequence[Row],
     *,
     version: str,
-    params: engine.Params = PARAMS,
+    params: Params = PARAMS,
     topic_codes: Sequence[str] | None = None,
     log: Log = lambda _m: None,
 ) -> ModelSet:
     texts = [r.text for r in rows]
-    models: dict[str, engine.Classifier] = {}
+    models: dict[str, Classifier] = {}
     for task in TASKS:
         labels = (
             _fit_topics(rows, topic_codes) if task == "topic" else [r.label(task) for r in rows]
@@ -207,7 +210,7 @@ def train_set(
         log(f"training {task} on {len(texts)} messages")
         try:
             models[task] = engine.train(texts, labels, params=params)
-        except engine.EngineError as exc:
+        except EngineError as exc:
             raise ClassifierError(f"{task}: {exc}") from exc
     return ModelSet(version, models)
 
@@ -218,7 +221,7 @@ def save_set(model_set: ModelSet, directory: Path, *, info: dict[str, Any] | Non
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:
         for task, model in model_set.models.items():
-            engine.save_model(model, staging / task)
+            save_model(model, staging / task)
         (staging / "set.json").write_text(
             json.dumps(
                 {
@@ -248,8 +251,8 @@ def load_set(directory: Path) -> ModelSet:
     if meta.get("format") != SET_FORMAT:
         raise ClassifierError(f"{directory}: model set format {meta.get('format')!r} unknown")
     try:
-        models = {task: engine.load_model(directory / task) for task in TASKS}
-    except engine.EngineError as exc:
+        models = {task: load_model(directory / task) for task in TASKS}
+    except EngineError as exc:
         raise ClassifierError(str(exc)) from exc
     return ModelSet(str(meta.get("version") or directory.name), models)
 

@@ -43,8 +43,9 @@ def train(
     ] = "macro_f1",
 ) -> None:
     """Train a classifier on a labelled CSV and save it to a model directory."""
-    from danvan.nlp.engine import EngineError, Params, read_csv
+    from danvan.nlp.engine import read_csv
     from danvan.nlp.engine import train as train_model
+    from danvan.nlp.params import EngineError, Params
 
     if folds < 2:
         _fail("--folds must be at least 2")
@@ -82,8 +83,10 @@ def evaluate(
 ) -> None:
     """Evaluate a model on a labelled CSV. The last line printed is one JSON object: n, accuracy,
     macro_f1, weighted_f1, per_class and docs_per_second (one core)."""
-    from danvan.nlp.engine import EngineError, load_model, read_csv
     from danvan.nlp.engine import evaluate as evaluate_model
+    from danvan.nlp.engine import read_csv
+    from danvan.nlp.model import load_model
+    from danvan.nlp.params import EngineError
 
     try:
         model = load_model(model_dir)
@@ -104,7 +107,8 @@ def predict(
     """Classify texts read from standard input, one per line; prints one JSON object per line
     (label and probabilities)."""
     from danvan.kernel.text import clean
-    from danvan.nlp.engine import EngineError, load_model
+    from danvan.nlp.model import load_model
+    from danvan.nlp.params import EngineError
 
     try:
         model = load_model(model_dir)

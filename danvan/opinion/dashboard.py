@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from danvan.inbox.models import Conversation, Message
 from danvan.kernel import taxonomy
 from danvan.kernel.text import preview
-from danvan.nlp.pipeline import mask_pii
+from danvan.nlp.pii import mask_pii
 from danvan.opinion import rollups
 from danvan.opinion.models import (
     NO_COMMUNE,

@@ -33,7 +33,9 @@ from danvan.inbox.models import Direction, Message
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import fold
-from danvan.nlp.pipeline import mask_pii, normalize, segment
+from danvan.nlp.normalization import normalize
+from danvan.nlp.pii import mask_pii
+from danvan.nlp.segmentation import segment
 from danvan.opinion import spikes
 from danvan.opinion.models import (
     NO_COMMUNE,

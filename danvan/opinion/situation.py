@@ -21,7 +21,7 @@ from danvan.inbox.models import Message
 from danvan.kernel import areas, geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
-from danvan.nlp.pipeline import mask_pii
+from danvan.nlp.pii import mask_pii
 from danvan.opinion import rollups
 from danvan.opinion.models import NO_COMMUNE, EmergingIssue, MessageAnalysis
 from danvan.opinion.rollups import day_bounds, zone

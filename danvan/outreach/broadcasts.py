@@ -440,9 +440,7 @@ def start_sending(session: Session, broadcast: Broadcast, *, now: datetime) -> i
     return 1
 
 
-def queue_some(
-    session: Session, broadcast: Broadcast, *, settings: Settings, now: datetime
-) -> int:
+def queue_some(session: Session, broadcast: Broadcast, *, settings: Settings, now: datetime) -> int:
     """Queue waiting recipients until `outreach_queue_ahead` deliveries are pending.
 
     Written in bulk by `deliveries` (a few statements per batch, not per citizen): the

@@ -38,7 +38,8 @@ from danvan.kernel.settings import Settings
 from danvan.kernel.text import fold, preview
 from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet
-from danvan.nlp.pipeline import mask_pii, normalize
+from danvan.nlp.normalization import normalize
+from danvan.nlp.pii import mask_pii
 from danvan.opinion import emerging
 from danvan.opinion import labels as analysis
 from danvan.outreach.items import PUBLIC_MIN

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from danvan.channels.zalo_oa.signature import sign
-from danvan.devtools.zalo_standin import OA_ID
+from danvan.devtools.zalo_standin.protocol import OA_ID
 from danvan.kernel import clock
 
 

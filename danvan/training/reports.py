@@ -503,7 +503,9 @@ def feedback_summary(session: Session, *, course: Course, top: int = 12) -> dict
     """Averages of the ratings and the words and phrases that come back most in the free text
     (cleaned and segmented by the NLP pipeline, personal data masked). Aggregate only: no
     answer is shown with its author."""
-    from danvan.nlp.pipeline import mask_pii, normalize, segment
+    from danvan.nlp.normalization import normalize
+    from danvan.nlp.pii import mask_pii
+    from danvan.nlp.segmentation import segment
 
     rows = list(session.scalars(select(Feedback).where(Feedback.course_id == course.id)))
     averages: dict[str, float | None] = {}

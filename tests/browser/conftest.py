@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from danvan.channels.zalo_oa.signature import sign
-from danvan.devtools.zalo_standin import OA_ID
+from danvan.devtools.zalo_standin.protocol import OA_ID
 from danvan.kernel import clock
 from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from danvan.channels.base import EventKind, InboundEvent
 from danvan.channels.tokens import store_tokens
-from danvan.devtools.zalo_standin import state_of
+from danvan.devtools.zalo_standin.state import state_of
 from danvan.inbox.ingest import ingest_events
 from danvan.inbox.models import Contact
 from danvan.inbox.worker import run

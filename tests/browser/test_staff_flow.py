@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from danvan.channels.tokens import store_tokens
-from danvan.devtools.zalo_standin import state_of
+from danvan.devtools.zalo_standin.state import state_of
 from danvan.inbox.worker import run
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow

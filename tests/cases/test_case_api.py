@@ -15,7 +15,7 @@ from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, Writes
 from danvan.accounts.staff import do_create_token, do_create_user
 from danvan.cases import access, lifecycle, tracking
 from danvan.cases.models import Case
-from danvan.devtools.zalo_standin import state_of
+from danvan.devtools.zalo_standin.state import state_of
 from danvan.inbox import worker
 from danvan.inbox.models import Message
 from danvan.kernel import geo

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from cases.case_helpers import citizen_shares_phone, citizen_text
-from danvan.devtools.zalo_standin import state_of
+from danvan.devtools.zalo_standin.state import state_of
 from danvan.inbox import worker
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings

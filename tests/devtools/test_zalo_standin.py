@@ -10,16 +10,15 @@ from typing import Any
 import httpx
 import pytest
 
-from danvan.devtools.zalo_standin import (
+from danvan.devtools.zalo_standin.control import StandinControl
+from danvan.devtools.zalo_standin.protocol import (
     ACCESS_TOKEN,
     BOT_SEND,
     CONVERSATION,
     MESSAGE_CS,
     UPLOAD_IMAGE,
-    StandinControl,
-    StandinState,
-    state_of,
 )
+from danvan.devtools.zalo_standin.state import StandinState, state_of
 from danvan.testing.servers import ThreadedServer
 
 

@@ -11,27 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from danvan.nlp.engine import (
-    MODELS,
+from danvan.nlp.engine import evaluate, metrics, read_csv, train
+from danvan.nlp.features import (
     SHAPE_NAMES,
-    Classifier,
-    EngineError,
-    Params,
     block_names,
-    check_objective,
-    evaluate,
-    f1_scores,
     featurize,
     fit_block,
-    load_model,
-    metrics,
-    objective_value,
     prepare_many,
-    read_csv,
     text_shape,
-    train,
-    tune_biases,
 )
+from danvan.nlp.linear_models import MODELS
+from danvan.nlp.model import Classifier, load_model
+from danvan.nlp.params import EngineError, Params
+from danvan.nlp.tuning import check_objective, f1_scores, objective_value, tune_biases
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

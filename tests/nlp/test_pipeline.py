@@ -9,21 +9,14 @@ import unicodedata
 
 import pytest
 
-from danvan.nlp.pipeline import (
-    NER_MAX_CHARS,
-    _mask_pii,
-    _ner_tagger,
-    detect_language,
-    expand_teencode,
-    fold,
-    mask_pii,
-    name_spans,
-    normalize,
-    process,
-    segment,
-    squeeze_repeats,
-)
+from danvan.kernel.text import fold
+from danvan.nlp.language import detect_language
+from danvan.nlp.names import NER_MAX_CHARS, _ner_tagger, name_spans
+from danvan.nlp.normalization import expand_teencode, normalize, squeeze_repeats
+from danvan.nlp.pii import _mask_pii, mask_pii
+from danvan.nlp.pipeline import process
 from danvan.nlp.seed.pii import load_name_examples, score
+from danvan.nlp.segmentation import segment
 
 SENTENCE = "Đường vào thôn Khuổi Phầy bị sạt lở, xe máy không đi qua được."
 
@@ -304,7 +297,8 @@ def test_the_webhook_path_does_not_import_underthesea() -> None:
     code = (
         "import sys\n"
         "import danvan.web.app, danvan.inbox.ingest, danvan.nlp.pipeline, danvan.inbox.worker\n"
-        "from danvan.nlp.pipeline import normalize, segment\n"
+        "from danvan.nlp.normalization import normalize\n"
+        "from danvan.nlp.segmentation import segment\n"
         "segment(normalize('Anh Nam ở xã Minh Quang'))\n"
         "assert 'underthesea' not in sys.modules, 'underthesea imported'\n"
     )

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from danvan.accounts.models import AuditEntry
 from danvan.channels.tokens import store_tokens
-from danvan.devtools.zalo_standin import StandinState, state_of
+from danvan.devtools.zalo_standin.state import StandinState, state_of
 from danvan.inbox.models import Contact, Conversation
 from danvan.inbox.worker import run
 from danvan.kernel import clock

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from danvan.channels.base import EventKind, InboundEvent
 from danvan.channels.tokens import store_tokens
-from danvan.devtools.zalo_standin import StandinState, state_of
+from danvan.devtools.zalo_standin.state import StandinState, state_of
 from danvan.inbox.ingest import ingest_events
 from danvan.inbox.models import Contact, OutboxItem, OutboxStatus
 from danvan.inbox.worker import run

@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from danvan.devtools.zalo_standin import MESSAGE_CS, StandinState
+from danvan.devtools.zalo_standin.protocol import MESSAGE_CS
+from danvan.devtools.zalo_standin.state import StandinState
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from danvan.channels.base import Button, OutboundMessage
 from danvan.channels.zalo_bot.outbound import with_button_lines
-from danvan.devtools.zalo_standin import MESSAGE_CS, StandinState
+from danvan.devtools.zalo_standin.protocol import MESSAGE_CS
+from danvan.devtools.zalo_standin.state import StandinState
 from danvan.inbox.models import Contact
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow

@@ -15,7 +15,8 @@ import pytest
 from danvan.channels.base import OutboundMessage, SendStatus
 from danvan.channels.http import SentState
 from danvan.channels.zalo_bot.outbound import ZaloBotSender
-from danvan.devtools.zalo_standin import BOT_SEND, StandinState, state_of
+from danvan.devtools.zalo_standin.protocol import BOT_SEND
+from danvan.devtools.zalo_standin.state import StandinState, state_of
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer

@@ -20,7 +20,8 @@ from danvan.channels.zalo_oa.oauth import (
     ZaloOAuthClient,
 )
 from danvan.channels.zalo_oa.outbound import ZaloOASender
-from danvan.devtools.zalo_standin import ACCESS_TOKEN, MESSAGE_CS, StandinState, state_of
+from danvan.devtools.zalo_standin.protocol import ACCESS_TOKEN, MESSAGE_CS
+from danvan.devtools.zalo_standin.state import StandinState, state_of
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings

@@ -21,13 +21,8 @@ from danvan.channels.http import HttpTransport, SentState
 from danvan.channels.tokens import store_tokens
 from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
 from danvan.channels.zalo_oa.outbound import ZaloOASender
-from danvan.devtools.zalo_standin import (
-    CONVERSATION,
-    MESSAGE_CS,
-    UPLOAD_IMAGE,
-    StandinState,
-    state_of,
-)
+from danvan.devtools.zalo_standin.protocol import CONVERSATION, MESSAGE_CS, UPLOAD_IMAGE
+from danvan.devtools.zalo_standin.state import StandinState, state_of
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings

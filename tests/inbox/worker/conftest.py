@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from danvan.channels.base import EventKind, InboundEvent
 from danvan.channels.tokens import store_tokens
-from danvan.devtools.zalo_standin import StandinState, state_of
+from danvan.devtools.zalo_standin.state import StandinState, state_of
 from danvan.inbox.conversations import do_reply
 from danvan.inbox.ingest import ingest_events
 from danvan.inbox.models import Contact, Conversation

@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 from danvan.accounts.models import AuditEntry
 from danvan.channels.base import OutboundMessage, SendStatus
 from danvan.channels.registry import build_senders
-from danvan.devtools.zalo_standin import BOT_SEND, CONVERSATION, MESSAGE_CS, StandinState
+from danvan.devtools.zalo_standin.protocol import BOT_SEND, CONVERSATION, MESSAGE_CS
+from danvan.devtools.zalo_standin.state import StandinState
 from danvan.inbox.delivery import UNCERTAIN_REASON, Claim, claim_due, record_part, retry_uncertain
 from danvan.inbox.models import Message, OutboxItem
 from danvan.inbox.worker import run

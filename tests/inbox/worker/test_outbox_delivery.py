@@ -12,13 +12,8 @@ from sqlalchemy import select
 from danvan.channels.models import PlatformToken
 from danvan.channels.tokens import get_tokens
 from danvan.channels.zalo_oa.oauth import EXPIRED_REASON, MISSING_REASON
-from danvan.devtools.zalo_standin import (
-    ACCESS_TOKEN,
-    BOT_SEND,
-    CONVERSATION,
-    MESSAGE_CS,
-    StandinState,
-)
+from danvan.devtools.zalo_standin.protocol import ACCESS_TOKEN, BOT_SEND, CONVERSATION, MESSAGE_CS
+from danvan.devtools.zalo_standin.state import StandinState
 from danvan.inbox.worker import run
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow

@@ -10,7 +10,8 @@ from outbox_helpers import ACCESS, CITIZEN, delivered
 from PIL import Image
 
 from danvan.channels.web.inbound import MEDIA_PREFIX
-from danvan.devtools.zalo_standin import MESSAGE_CS, UPLOAD_IMAGE, StandinState
+from danvan.devtools.zalo_standin.protocol import MESSAGE_CS, UPLOAD_IMAGE
+from danvan.devtools.zalo_standin.state import StandinState
 from danvan.inbox.models import Message
 from danvan.inbox.worker import run
 from danvan.kernel.db import Database

@@ -13,7 +13,8 @@ from datetime import timedelta
 import pytest
 from outbox_helpers import delivered
 
-from danvan.devtools.zalo_standin import MESSAGE_CS, StandinState
+from danvan.devtools.zalo_standin.protocol import MESSAGE_CS
+from danvan.devtools.zalo_standin.state import StandinState
 from danvan.inbox.worker import SQLITE_LEASE, WorkerAlreadyRunning, run
 from danvan.kernel.db import Database
 from danvan.kernel.leases import get_lease, take_lease

@@ -9,7 +9,8 @@ import pytest
 from outbox_helpers import ACCESS, REFRESH
 
 from danvan.channels.tokens import get_tokens
-from danvan.devtools.zalo_standin import BOT_SEND, MESSAGE_CS, StandinState
+from danvan.devtools.zalo_standin.protocol import BOT_SEND, MESSAGE_CS
+from danvan.devtools.zalo_standin.state import StandinState
 from danvan.inbox.worker import run
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings

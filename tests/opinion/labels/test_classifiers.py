@@ -10,7 +10,7 @@ import pytest
 
 from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet, Row
-from danvan.nlp.engine import Params
+from danvan.nlp.params import Params
 
 # (message, topic, sentiment, kind, urgent, abusive); None: not asserted.
 CASES = [

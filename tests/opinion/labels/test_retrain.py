@@ -15,7 +15,7 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet
-from danvan.nlp.engine import Params
+from danvan.nlp.params import Params
 from danvan.opinion import labels as analysis
 from danvan.opinion.labels import Correction
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis
