@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from danvan.testing.personas import (
     make_personas,
 )
 from danvan.testing.servers import ThreadedServer, serve_in_thread
+from danvan.testing.staff import Staff, staff_clients
 from danvan.web.app import create_app
 
 # Cheap argon2 parameters in tests: hashing cost is not what the suite checks.
@@ -160,3 +161,17 @@ def live_server(app: FastAPI) -> Iterator[ThreadedServer]:
 @pytest.fixture
 def personas(database: Database) -> Personas:
     return make_personas(database)
+
+
+@pytest.fixture
+def staff_client(app: FastAPI) -> Iterator[Callable[..., Staff]]:
+    """`staff_client(persona)`: a new client signed in as that persona (no persona: not yet)."""
+    with staff_clients(app) as make:
+        yield make
+
+
+@pytest.fixture
+def signed_in(app: FastAPI) -> Iterator[Callable[..., Staff]]:
+    """`signed_in(persona)`: a client signed in through the login form."""
+    with staff_clients(app) as make:
+        yield make

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -51,35 +50,3 @@ def citizen_shares_phone(
         },
         at,
     )
-
-
-class StaffBrowser:
-    """A signed-in staff member: their own cookies and CSRF token (read off a page)."""
-
-    def __init__(self, client: TestClient, email: str, password: str) -> None:
-        self.client = client
-        page = client.get("/login")
-        token = _csrf(page.text)
-        response = client.post(
-            "/login",
-            data={"email": email, "password": password, "next": "", "csrf_token": token},
-            follow_redirects=False,
-        )
-        assert response.status_code == 303, response.text
-        self.csrf = (
-            _csrf(client.get("/cases").text) if "csrf_token" in client.get("/cases").text else token
-        )
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, **kwargs)
-
-    def post(self, url: str, data: dict[str, Any] | None = None) -> Any:
-        return self.client.post(
-            url, data={"csrf_token": self.csrf, **(data or {})}, follow_redirects=False
-        )
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)

@@ -9,13 +9,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, StaffBrowser, Writes
+from cases.case_helpers import COMMUNE_A, COMMUNE_B, MakeCase, Writes
 from danvan.cases.models import Case
 from danvan.kernel.db import Database
+from danvan.testing.staff import Staff
 
 
-def _staff(app: FastAPI, persona: Any) -> StaffBrowser:
-    return StaffBrowser(TestClient(app), persona.user.email, persona.password)
+def _staff(app: FastAPI, persona: Any) -> Staff:
+    return Staff.signed_in(TestClient(app), persona.user.email, persona.password)
 
 
 def test_an_officer_makes_a_case_from_a_conversation_and_answers_it(

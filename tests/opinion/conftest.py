@@ -4,15 +4,10 @@ directly (the `MessageAnalysis` table is the contract with the classifiers)."""
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from danvan.inbox.models import Contact, Conversation, Message
@@ -21,7 +16,6 @@ from danvan.kernel.models import utcnow
 from danvan.opinion.models import MessageAnalysis
 
 _serial = itertools.count(1)
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @dataclass
@@ -115,41 +109,3 @@ class Writer:
 @pytest.fixture
 def write(database: Database) -> Writer:
     return Writer(database)
-
-
-class Staff:
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, **kwargs)
-
-
-@pytest.fixture
-def signed_in(app: FastAPI) -> Iterator[Callable[[Any], Staff]]:
-    """`signed_in(persona)`: a client signed in through the login form."""
-    clients: list[TestClient] = []
-
-    def make(persona: Any) -> Staff:
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
-        page = client.get("/login")
-        token = CSRF_FIELD.search(page.text)
-        assert token
-        response = client.post(
-            "/login",
-            data={
-                "email": persona.user.email,
-                "password": persona.password,
-                "next": "",
-                "csrf_token": token.group(1),
-            },
-            follow_redirects=False,
-        )
-        assert response.status_code == 303, response.text
-        return Staff(client)
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)

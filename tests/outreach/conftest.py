@@ -4,11 +4,9 @@ webhook does), stored OA tokens, the stand-in's state, and a drain loop for the 
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -145,46 +143,3 @@ def drain(database: Database, settings: Settings) -> Drain:
 def citizen_writes(database: Database, user_id: str, text: str) -> None:
     """A Zalo OA text message from `user_id` (`danvan.testing.citizens`)."""
     citizens.citizen_writes(database, user_id=user_id, text=text, name=None)
-
-
-class StaffBrowser:
-    """A signed-in staff client with the session's CSRF token."""
-
-    def __init__(self, client: Any, email: str, password: str) -> None:
-        self.client = client
-        page = client.get("/login")
-        token = _CSRF.search(page.text).group(1)  # type: ignore[union-attr]
-        answer = client.post(
-            "/login",
-            data={"email": email, "password": password, "csrf_token": token},
-            follow_redirects=False,
-        )
-        assert answer.status_code == 303, answer.text
-        self.csrf = _CSRF.search(client.get("/outreach").text).group(1)  # type: ignore[union-attr]
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, **kwargs)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        kwargs.setdefault("follow_redirects", False)
-        return self.client.post(url, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
-
-
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def signed_in(app: Any) -> Iterator[Callable[[Any], StaffBrowser]]:
-    from fastapi.testclient import TestClient
-
-    clients: list[TestClient] = []
-
-    def make(persona: Any) -> StaffBrowser:
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
-        return StaffBrowser(client, persona.user.email, persona.password)
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)

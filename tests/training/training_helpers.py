@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from danvan.kernel import clock
 from danvan.kernel.db import Database
+from danvan.testing.staff import csrf_of
 from danvan.training.models import Question
 
 API = "/api/v1"
@@ -123,15 +123,6 @@ def right_answers(database: Database, attempt: dict[str, Any]) -> list[dict[str,
             {"question_id": q.id, "option_ids": [o.id for o in q.options if o.is_correct]}
             for q in questions
         ]
-
-
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    found = CSRF_FIELD.search(html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
 
 
 def sign_in_staff(client: TestClient, email: str, password: str) -> str:

@@ -36,21 +36,6 @@ from danvan.web.pages import (
 )
 from danvan.web.templating import render
 
-# Message kinds with a translated name ("[image]" previews are shown as "[Hình ảnh]").
-KINDS = frozenset(
-    {"text", "image", "file", "location", "sticker", "link", "audio", "video", "gif"}
-    | {"business_card", "unsupported"}
-)
-INBOX_PAGE = 50
-SIDEBAR_PAGE = 30
-MESSAGES_SHOWN = 300
-POLL_INBOX = "every 5s"
-POLL_CONVERSATION = "every 3s"
-MAX_PASSWORD = 1024  # argon2 on megabytes of input would be a cheap way to burn our CPU
-INBOX_QUERY = "inbox_qs"  # the inbox filters last used, kept for the side list and "back"
-INBOX_PARAMS = ("commune", "channel", "unread", "mine", "triage", "status", "label", "q")
-
-
 router = APIRouter(
     route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
 )

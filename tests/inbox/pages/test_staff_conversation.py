@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from staff_helpers import Staff, conversation, poll_url
+from staff_helpers import conversation, poll_url
 
 from danvan.accounts.models import AuditEntry
 from danvan.channels.base import Attachment, EventKind, InboundEvent
@@ -17,6 +17,7 @@ from danvan.inbox.models import Delivery, Message, Note, OutboxItem, OutboxStatu
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.testing.citizens import citizen_writes
+from danvan.testing.staff import Staff
 
 A, B = 2302, 2269
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from staff_helpers import Staff, poll_url
+from staff_helpers import poll_url
 
 from danvan.channels.base import Attachment
 from danvan.kernel.db import Database
 from danvan.testing.citizens import citizen_writes
+from danvan.testing.staff import Staff
 
 SCRIPT = '<script>alert("x")</script>'
 BREAKOUT = '"><img src=x onerror=alert(1)>'

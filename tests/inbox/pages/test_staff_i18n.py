@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from staff_helpers import Staff, csrf_of
 
 import danvan.web
 from danvan.accounts.models import Role
@@ -18,6 +17,7 @@ from danvan.inbox.routes.pages import KINDS
 from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.testing.citizens import citizen_writes
+from danvan.testing.staff import Staff, csrf_of
 from danvan.web.i18n import catalogs, translate, translate_error, translator
 
 WEB = Path(danvan.web.__file__).parent

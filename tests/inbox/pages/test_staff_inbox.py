@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from staff_helpers import Staff, listed
+from staff_helpers import listed
 
 from danvan.inbox import conversations as inbox
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.testing.citizens import citizen_writes
+from danvan.testing.staff import Staff
 
 A, B = 2302, 2269
 

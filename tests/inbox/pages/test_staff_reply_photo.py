@@ -9,7 +9,6 @@ from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import select
-from staff_helpers import Staff
 
 from danvan.channels.web.inbound import MEDIA_PREFIX
 from danvan.inbox.models import Direction, Message, OutboxItem
@@ -17,6 +16,7 @@ from danvan.inbox.worker import run as run_worker
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
 from danvan.testing.citizens import citizen_writes
+from danvan.testing.staff import Staff
 
 A = 2302
 B = 2269

@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
-from staff_helpers import Staff, conversation, listed
+from staff_helpers import conversation, listed
 
 from danvan.accounts.models import AuditEntry
 from danvan.inbox.models import Label, Message, Note, OutboxItem
 from danvan.kernel.db import Database
 from danvan.testing.citizens import citizen_writes
+from danvan.testing.staff import Staff
 
 A = 2302
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -14,7 +12,6 @@ from danvan.testing.zalo import post_oa_event
 
 OA_APP_ID = "4321987654321"  # tests/conftest.py
 OA_SECRET = "oa-secret-key-for-tests"
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def zalo_text(client: TestClient, *, user_id: str, text: str, at: datetime, msg_id: str) -> None:
@@ -45,32 +42,3 @@ def citizen_writes(
     return citizens.citizen_messages(
         database, texts, commune=commune, user_id=user_id, at=at, ask_commune=False
     )
-
-
-class Staff:
-    """A browser-like client for one persona: its own cookies and CSRF token."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        self.csrf = ""
-
-    def login(self, email: str, password: str) -> None:
-        page = self.client.get("/login")
-        token = CSRF_FIELD.search(page.text)
-        assert token
-        response = self.client.post(
-            "/login",
-            data={"email": email, "password": password, "next": "", "csrf_token": token.group(1)},
-            follow_redirects=False,
-        )
-        assert response.status_code == 303, response.text
-        found = CSRF_FIELD.search(self.client.get("/inbox").text)
-        assert found
-        self.csrf = found.group(1)
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, **kwargs)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        kwargs.setdefault("follow_redirects", False)
-        return self.client.post(url, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)

@@ -7,14 +7,9 @@ version, so it is trained again only when either changes)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from analysis_helpers import Staff
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from danvan.kernel.settings import Settings
 from danvan.kernel.taxonomy import DEFAULT_TOPICS
@@ -38,20 +33,3 @@ def own_models(settings: Settings, default_set: ModelSet, tmp_path: Path) -> Set
     shutil.copytree(DEFAULT_MODELS_DIR / default_set.version, target / default_set.version)
     settings.analysis_models_dir = str(target)
     return settings
-
-
-@pytest.fixture
-def staff_client(app: FastAPI) -> Iterator[Callable[[Any], Staff]]:
-    clients: list[TestClient] = []
-
-    def make(persona: Any) -> Staff:
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
-        staff = Staff(client)
-        staff.login(persona.user.email, persona.password)
-        return staff
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from analysis_helpers import Staff, citizen_writes
+from analysis_helpers import citizen_writes
 from sqlalchemy import select
 
 from danvan.accounts.models import AuditEntry
@@ -17,6 +17,7 @@ from danvan.kernel.settings import Settings
 from danvan.nlp.classifiers import ModelSet
 from danvan.opinion import labels as analysis
 from danvan.opinion.models import MessageAnalysis
+from danvan.testing.staff import Staff
 
 ROAD = "đường liên thôn nhiều ổ gà quá, xe máy ngã suốt"
 FLOOD = "Cứu với, lũ quét cuốn trôi nhà ở bản, có người mất tích"

@@ -6,10 +6,10 @@ import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from staff_helpers import Staff
 
 from danvan.kernel.db import Database
 from danvan.testing.citizens import citizen_writes
+from danvan.testing.staff import Staff
 from danvan.web.security_headers import CSP
 
 

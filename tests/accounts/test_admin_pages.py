@@ -6,10 +6,10 @@ import re
 from collections.abc import Callable
 
 from sqlalchemy import select
-from staff_helpers import Staff
 
 from danvan.accounts.models import AuditEntry, User
 from danvan.kernel.db import Database
+from danvan.testing.staff import Staff
 
 
 def _user(database: Database, email: str) -> User | None:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
-from staff_helpers import Staff, csrf_of
 
 from danvan.accounts.models import AuditEntry
 from danvan.inbox.models import OutboxItem
@@ -17,6 +16,7 @@ from danvan.kernel import clock
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
 from danvan.testing.citizens import citizen_writes
+from danvan.testing.staff import Staff, csrf_of
 
 
 def _audit(database: Database, action: str) -> list[AuditEntry]:
