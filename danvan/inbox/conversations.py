@@ -122,6 +122,7 @@ def list_conversations(
 
 
 def count_unread(session: Session, *, actor: Actor) -> int:
+    """Conversations with unread messages (also the badge of the staff menu's inbox link)."""
     return (
         session.scalar(
             select(func.count())
@@ -134,11 +135,6 @@ def count_unread(session: Session, *, actor: Actor) -> int:
         )
         or 0
     )
-
-
-def nav_unread(session: Session, actor: Actor) -> int:
-    """The staff menu's badge beside "Hộp thư": conversations with unread messages."""
-    return count_unread(session, actor=actor)
 
 
 def access_conversation(

@@ -46,7 +46,7 @@ class NavLink:
     nav: str  # the `nav` a page passes to mark its link as the current one
     position: int  # place in the menu, left to right
     admin_only: bool = False
-    # "module:function", `(session, actor) -> int`, shown beside the label (0: nothing), with
+    # "module:function", `(session, *, actor) -> int`, shown beside the label (0: nothing), with
     # `badge_title` (an i18n key taking `n`) as its tooltip.
     badge: str | None = None
     badge_title: str = ""
@@ -109,7 +109,7 @@ AREAS: tuple[Area, ...] = (
                 "/inbox",
                 "inbox",
                 10,
-                badge="danvan.inbox.conversations:nav_unread",
+                badge="danvan.inbox.conversations:count_unread",
                 badge_title="inbox.unread_total",
             ),
         ),

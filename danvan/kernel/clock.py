@@ -8,6 +8,7 @@ sees the same calendar whatever today's date is; `frozen()` stops it at one inst
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,22 +86,20 @@ def start_at(start: datetime | None) -> None:
 
 
 @contextmanager
-def frozen(at: datetime) -> Iterator[FrozenClock]:
+def using(clock: Clock) -> Iterator[Clock]:
+    """Make `clock` the process's clock for the duration of the block, then the one before."""
+    previous = set_clock(clock)
+    try:
+        yield clock
+    finally:
+        set_clock(previous)
+
+
+def frozen(at: datetime) -> contextlib.AbstractContextManager[Clock]:
     """Stop the clock at `at` for the duration of the block (tests)."""
-    clock = FrozenClock(_aware(at))
-    previous = set_clock(clock)
-    try:
-        yield clock
-    finally:
-        set_clock(previous)
+    return using(FrozenClock(_aware(at)))
 
 
-@contextmanager
-def running_from(start: datetime) -> Iterator[Clock]:
+def running_from(start: datetime) -> contextlib.AbstractContextManager[Clock]:
     """Run the clock from `start` for the duration of the block (tests)."""
-    clock = StartedClock(_aware(start))
-    previous = set_clock(clock)
-    try:
-        yield clock
-    finally:
-        set_clock(previous)
+    return using(StartedClock(_aware(start)))

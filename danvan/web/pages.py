@@ -139,7 +139,7 @@ def page(
     """A full staff page: the nav's unread count and the flash message come with it."""
     full = {
         "nav_links": [
-            (link, load(link.badge)(session, actor) if link.badge else 0)
+            (link, load(link.badge)(session, actor=actor) if link.badge else 0)
             for link in nav_links(admin=actor.is_admin)
         ],
         "flash": request.session.pop(FLASH, None),
