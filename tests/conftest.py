@@ -86,7 +86,7 @@ def database_url(
     request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
 ) -> Iterator[str]:
     if request.param == "sqlite":
-        path = tmp_path / "danvan.kernel.db"
+        path = tmp_path / "danvan.db"
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return

@@ -33,7 +33,7 @@ class SettingsError(Exception):
 
 
 def default_database_url() -> str:
-    return f"sqlite:///{Path('var/danvan.kernel.db').resolve()}"
+    return f"sqlite:///{Path('var/danvan.db').resolve()}"
 
 
 class Settings(BaseSettings):

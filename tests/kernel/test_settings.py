@@ -59,3 +59,11 @@ def test_the_app_signs_everything_with_the_resolved_key(tmp_path: Path) -> None:
     assert app.state.settings.secret_key == settings.resolve_secret_key()
     assert len(app.state.settings.secret_key) >= 32
     database.dispose()
+
+
+def test_the_embedded_database_file_stays_var_danvan_db(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Existing single-machine deployments keep their data: the default file never moves."""
+    monkeypatch.delenv("DANVAN_DATABASE_URL", raising=False)
+    url = Settings(_env_file=None).database_url  # type: ignore[call-arg]
+    assert url.startswith("sqlite:///")
+    assert url.endswith("/var/danvan.db")
