@@ -205,11 +205,11 @@ def render(
         "current_user": current_user,
         "timezone": zone(getattr(settings, "timezone", DEFAULT_TIMEZONE)),
     }
-    if current_user is not None:
-        # The menu; `web.pages.page` adds the links' badges (it has the database session).
+    full.update(context or {})
+    if current_user is not None and "nav_links" not in full:
+        # The menu without badges; `web.pages.page` gives it with them (it has the session).
         admin = bool(getattr(current_user, "is_admin", False))
         full["nav_links"] = [(link, 0) for link in nav_links(admin=admin)]
-    full.update(context or {})
     all_headers = dict(headers or {})
     if full.get("current_user") is not None:
         # Pages with citizens' words stay out of shared caches and the back-button cache.

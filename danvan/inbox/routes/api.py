@@ -50,7 +50,6 @@ router = APIRouter(
 
 ConversationId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 ContactId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
-UserId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 OptionalDbInt = Annotated[int | None, Query(ge=1, le=MAX_DB_INT)]
 
 
