@@ -68,7 +68,8 @@ def backoff(failures: int, free: int) -> timedelta:
     """How long a client waits after `failures` in a row when `free` are allowed."""
     if failures < free:
         return timedelta(0)
-    return min(MAX_WAIT, BASE_WAIT * 2 ** min(failures - free, 12))
+    wait: timedelta = BASE_WAIT * 2 ** min(failures - free, 12)
+    return min(MAX_WAIT, wait)
 
 
 def login_wait(session: Session, *, email: str, ip: str) -> timedelta | None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from danvan.accounts import lifecycle
 from danvan.accounts.actors import Actor
 from danvan.accounts.sessions import live_sessions
+from danvan.accounts.staff import MIN_PASSWORD
 from danvan.kernel.errors import CoreError, Invalid
 from danvan.kernel.settings import Settings
 from danvan.web.deps import (
@@ -53,7 +54,7 @@ def _page(
             "nav": "account",
             "me": actor.user,
             "sessions": live_sessions(session, user_id=actor.user.id, settings=settings),
-            "min_password": lifecycle.MIN_PASSWORD,
+            "min_password": MIN_PASSWORD,
             "error": error,
         },
         status_code=status_code,
