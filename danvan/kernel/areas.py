@@ -83,7 +83,12 @@ AREAS: tuple[Area, ...] = (
     Area(
         "accounts",
         models="danvan.accounts.models",
-        routers=("danvan.accounts.routes.pages:router", "danvan.accounts.routes.api:router"),
+        routers=(
+            "danvan.accounts.routes.pages:router",
+            "danvan.accounts.routes.password:router",
+            "danvan.accounts.routes.api:router",
+        ),
+        jobs="danvan.accounts.jobs:JOBS",
         cli="danvan.accounts.cli:register",
         seed="danvan.accounts.demo:seed",
         nav=(

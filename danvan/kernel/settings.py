@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     ask_commune_automatically: bool = False
     # Sessions expire after this many minutes of inactivity.
     session_minutes: int = 8 * 60
+    # ... and this many hours after sign-in however busy they are (then sign in again).
+    session_max_age_hours: int = Field(default=7 * 24, ge=1)
     # Outbound HTTP timeout to platforms, seconds.
     http_timeout: float = 10.0
     # Outbox: attempts before a transient failure becomes final.

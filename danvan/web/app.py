@@ -15,7 +15,7 @@ from danvan.kernel import areas, clock
 from danvan.kernel.db import Database, get_database
 from danvan.kernel.errors import CoreError
 from danvan.kernel.settings import Settings, get_settings
-from danvan.web.deps import LoginRequired
+from danvan.web.deps import PASSWORD_PAGE, LoginRequired, PasswordChangeRequired
 from danvan.web.security_headers import SecurityHeadersMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -64,6 +64,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password_change(request: Request, _exc: PasswordChangeRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": PASSWORD_PAGE})
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
 
     @app.exception_handler(CoreError)
     async def _core_error(_request: Request, exc: CoreError) -> Response:

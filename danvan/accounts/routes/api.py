@@ -12,13 +12,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
-from danvan.accounts import admin
+from danvan.accounts import admin, lifecycle
 from danvan.accounts.models import AuditEntry, Role, User
 from danvan.accounts.routes.schemas import (
     AuditOut,
     AuditPage,
     CommuneRef,
     MeOut,
+    PasswordReset,
+    TokensRevoked,
     UserCreate,
     UserOut,
     UserPatch,
@@ -86,6 +88,41 @@ def patch_user(actor: ApiActor, session: SessionDep, user_id: UserId, body: User
     do_set_role(session, actor=actor, user=user, role=role, communes=communes)
     session.flush()
     return UserOut.of(user)
+
+
+@router.post("/users/{user_id}/deactivate", responses=WRITE_ERRORS)
+def deactivate_user(actor: ApiActor, session: SessionDep, user_id: UserId) -> UserOut:
+    """Disable an account (admins only): its sessions end and its tokens stop working at once,
+    and it cannot sign in. Not yourself, not the last admin."""
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    lifecycle.do_set_active(session, actor=actor, user=user, active=False)
+    return UserOut.of(user)
+
+
+@router.post("/users/{user_id}/activate", responses=WRITE_ERRORS)
+def activate_user(actor: ApiActor, session: SessionDep, user_id: UserId) -> UserOut:
+    """Enable a disabled account again (admins only); its unrevoked tokens work again."""
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    lifecycle.do_set_active(session, actor=actor, user=user, active=True)
+    return UserOut.of(user)
+
+
+@router.post("/users/{user_id}/password-reset", responses=WRITE_ERRORS)
+def reset_password(
+    actor: ApiActor, session: SessionDep, user_id: UserId, body: PasswordReset
+) -> UserOut:
+    """Set a temporary password (admins only): the account's sessions end, and until the user
+    signs in and changes it, the account can do nothing else (its tokens get 403)."""
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    lifecycle.do_reset_password(session, actor=actor, user=user, password=body.password)
+    return UserOut.of(user)
+
+
+@router.post("/users/{user_id}/tokens/revoke", responses=WRITE_ERRORS)
+def revoke_tokens(actor: ApiActor, session: SessionDep, user_id: UserId) -> TokensRevoked:
+    """Revoke every API token of an account (admins only; your own included)."""
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    return TokensRevoked(revoked=lifecycle.do_revoke_tokens(session, actor=actor, user=user))
 
 
 @router.get("/audit", responses=WRITE_ERRORS)

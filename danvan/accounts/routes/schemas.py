@@ -50,6 +50,7 @@ class UserOut(BaseModel):
     full_name: str
     role: Role
     is_active: bool
+    must_change_password: bool
     communes: list[CommuneRef]
     created_at: datetime
     last_login_at: datetime | None
@@ -62,6 +63,7 @@ class UserOut(BaseModel):
             full_name=user.full_name,
             role=Role(user.role),
             is_active=user.is_active,
+            must_change_password=user.must_change_password,
             communes=CommuneRef.of_codes(user.commune_codes),
             created_at=user.created_at,
             last_login_at=user.last_login_at,
@@ -79,6 +81,16 @@ class UserCreate(Schema):
 class UserPatch(Schema):
     role: Role | None = None
     communes: list[DbId] | None = Field(default=None, max_length=500)
+
+
+class PasswordReset(Schema):
+    password: str = Field(
+        max_length=1024, description="A temporary password (at least 8 characters)"
+    )
+
+
+class TokensRevoked(BaseModel):
+    revoked: int = Field(description="How many live tokens were revoked")
 
 
 class AuditOut(BaseModel):
