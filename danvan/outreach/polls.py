@@ -19,6 +19,7 @@ from danvan.accounts import audit
 from danvan.accounts.actors import Actor
 from danvan.inbox.models import Contact
 from danvan.kernel import geo
+from danvan.kernel.documents import append_row
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
@@ -229,11 +230,13 @@ def export_xlsx(session: Session, *, poll: Poll) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "Ket qua"
-    sheet.append([poll.question])
-    sheet.append(["Xã", "Số người trả lời", *poll.options])
-    sheet.append(["Tổng", result["respondents"], *[o["count"] for o in result["options"]]])
+    append_row(sheet, [poll.question])
+    append_row(sheet, ["Xã", "Số người trả lời", *poll.options])
+    append_row(sheet, ["Tổng", result["respondents"], *[o["count"] for o in result["options"]]])
     for row in result["by_commune"]:
-        sheet.append([row["commune"], row["respondents"], *[o["count"] for o in row["options"]]])
+        append_row(
+            sheet, [row["commune"], row["respondents"], *[o["count"] for o in row["options"]]]
+        )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
