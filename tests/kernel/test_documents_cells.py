@@ -50,7 +50,7 @@ def test_set_cell_is_safe_too() -> None:
 
 
 def test_numbers_dates_and_empty_cells_stay_what_they_are() -> None:
-    when = datetime(2026, 12, 10, 9, 0)
+    when = datetime(2026, 12, 10, 9, 0)  # noqa: DTZ001 (a spreadsheet holds naive times)
     sheet = _reloaded(lambda ws: append_row(ws, [-3, 2.5, 0, when, None, True, "Xã Minh Quang"]))
     row = [c.value for c in sheet[1]]
     assert row[:4] == [-3, 2.5, 0, when]
