@@ -121,7 +121,12 @@ def _consultation_page(
             "can_write": actor.can_write,
             "message": message,
             "report": report,
-            "communes": [(code, geo.commune_name(code)) for code in item.commune_codes],
+            # The communes whose resident lists and slips this actor may manage.
+            "communes": [
+                (code, geo.commune_name(code))
+                for code in item.commune_codes
+                if actor.sees_commune(code)
+            ],
         },
         status_code=status_code,
     )
