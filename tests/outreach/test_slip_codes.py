@@ -230,3 +230,26 @@ def test_staff_issue_slips_from_the_consultation_page_and_the_codes_vote(
             select(AuditEntry).where(AuditEntry.action == "resident_slips_issue")
         ).all()
     assert entry.detail == {"issued": 2, "again": False}
+
+
+def test_the_demo_issues_its_slips_with_the_same_generator(
+    database: Database, settings: Settings
+) -> None:
+    from danvan.demo.seed import seed
+
+    with database.session() as session:
+        seed(session, settings=settings)
+    with database.session() as session:
+        listed = session.scalars(select(Resident)).all()
+        assert listed
+        assert all(r.code_hash and len(r.code_hash) == 64 for r in listed)
+        assert all(r.code_hash != r.code for r in listed)
+        web = session.scalars(
+            select(ConsultationAnswer).where(ConsultationAnswer.resident_id.is_not(None))
+        ).all()
+        assert len(web) == 7
+        item = session.get(Consultation, web[0].consultation_id)
+        with pytest.raises(Invalid, match="Mã phiếu không đúng"):
+            answer_with_slip(
+                session, settings, item, commune=listed[0].commune_code, code="MQ-0001", option=0
+            )
