@@ -11,6 +11,7 @@ from datetime import date
 
 from jinja2 import Environment
 
+from danvan.kernel.documents import append_row
 from danvan.opinion.situation import Situation
 
 SUPPRESSED = "<5"
@@ -363,14 +364,15 @@ def to_xlsx(s: Situation) -> bytes:
         first = False
         assert ws is not None
         ws.title = title[:31]
-        ws.append([f"{s.title} – {s.scope_name}"])
+        append_row(ws, [f"{s.title} – {s.scope_name}"])
         ws["A1"].font = Font(bold=True)
-        ws.append(head)
+        append_row(ws, head)
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(
-                [SUPPRESSED if v is None else float(v) if isinstance(v, float) else v for v in row]
+            append_row(
+                ws,
+                [SUPPRESSED if v is None else float(v) if isinstance(v, float) else v for v in row],
             )
         for column in ws.columns:
             width = max(len(str(c.value or "")) for c in list(column)[1:]) if ws.max_row > 1 else 10

@@ -3,16 +3,16 @@
 One answer per participant: a person known by phone ("phone:84…": a Zalo contact who shared
 their phone, a resident listed with one, so the same person voting in Zalo and on the web counts
 once), else a Zalo identity ("zalo_oa:<user id>") or an entry of a resident list a commune
-imported from XLSX ("resident:<id>", for the web page). A new answer replaces the
-earlier one until closing; after closing every answer is refused with a clear message. Results
-are counted per commune with turnout (against the commune's resident list when there is one),
-published on a public page once closed with every count under `PUBLIC_MIN` suppressed, and sent
-back to each Zalo participant as the result in their commune.
+imported from XLSX ("resident:<id>", on the web page with the slip code danvan issued). A new
+answer replaces the earlier one until closing; after closing every answer is refused with a
+clear message. Results are counted per commune with turnout (against the commune's resident list
+when there is one), published on a public page once closed with every count under `PUBLIC_MIN`
+suppressed, and sent back to each Zalo participant as the result in their commune.
 
 This module creates and finds consultations, records answers, counts the results and sends them
-back; beside it: `residents` (resident lists from XLSX), `participants` (who an answer counts
-for), `announcements` (the broadcast announcing one), `minutes` (the DOCX minutes), and
-`inbound` and `flow` (answers given in Zalo).
+back; beside it: `residents` (resident lists from XLSX), `slips` (voting-slip codes and the web
+page's answers), `participants` (who an answer counts for), `announcements` (the broadcast
+announcing one), `minutes` (the DOCX minutes), and `inbound` and `flow` (answers given in Zalo).
 """
 
 from __future__ import annotations
@@ -210,6 +210,29 @@ def check_open(consultation: Consultation, now: datetime) -> None:
         )
 
 
+def check_answer(
+    consultation: Consultation,
+    *,
+    commune_code: int | None,
+    option_index: int | None,
+    opinion: str | None,
+    now: datetime,
+) -> str | None:
+    """Check an answer before it is recorded; the opinion's text, cleaned (None: none)."""
+    check_open(consultation, now)
+    if commune_code not in (consultation.commune_codes or []):
+        raise Invalid("Xã của bạn không thuộc phạm vi lấy ý kiến này", code="out_of_scope")
+    text = clean(opinion or "") or None
+    if text is not None and len(text) > MAX_OPINION:
+        raise Invalid("Ý kiến tối đa {limit} ký tự", code="too_long", limit=MAX_OPINION)
+    if consultation.kind == "vote":
+        if option_index is None or not 0 <= option_index < len(consultation.options):
+            raise Invalid("Hãy chọn một phương án", code="no_option")
+    elif not text:
+        raise Invalid("Hãy nhập ý kiến của bạn", code="empty")
+    return text
+
+
 def do_answer(
     session: Session,
     *,
@@ -225,17 +248,13 @@ def do_answer(
 ) -> ConsultationAnswer:
     """Record (or replace) one participant's answer."""
     now = now or utcnow()
-    check_open(consultation, now)
-    if commune_code not in (consultation.commune_codes or []):
-        raise Invalid("Xã của bạn không thuộc phạm vi lấy ý kiến này", code="out_of_scope")
-    text = clean(opinion or "") or None
-    if text is not None and len(text) > MAX_OPINION:
-        raise Invalid("Ý kiến tối đa {limit} ký tự", code="too_long", limit=MAX_OPINION)
-    if consultation.kind == "vote":
-        if option_index is None or not 0 <= option_index < len(consultation.options):
-            raise Invalid("Hãy chọn một phương án", code="no_option")
-    elif not text:
-        raise Invalid("Hãy nhập ý kiến của bạn", code="empty")
+    text = check_answer(
+        consultation,
+        commune_code=commune_code,
+        option_index=option_index,
+        opinion=opinion,
+        now=now,
+    )
     answer = session.scalar(
         select(ConsultationAnswer)
         .where(
@@ -261,40 +280,6 @@ def do_answer(
     answer.updated_at = now
     session.flush()
     return answer
-
-
-def answer_as_resident(
-    session: Session,
-    *,
-    consultation: Consultation,
-    commune_code: int,
-    resident_code: str,
-    option_index: int | None,
-    opinion: str | None,
-    now: datetime | None = None,
-) -> ConsultationAnswer:
-    """The public web page: the resident names their commune and slip code."""
-    check_open(consultation, now or utcnow())
-    code = clean(resident_code)[:32]
-    resident = session.scalar(
-        select(Resident).where(Resident.commune_code == commune_code, Resident.code == code)
-    )
-    if resident is None:
-        raise Invalid(
-            "Mã cử tri không có trong danh sách của xã; liên hệ UBND xã để được cấp mã",
-            code="unknown_resident",
-        )
-    return do_answer(
-        session,
-        consultation=consultation,
-        participant=phone_key(resident.phone) or f"resident:{resident.id}",
-        commune_code=commune_code,
-        channel="web",
-        option_index=option_index,
-        opinion=opinion,
-        resident_id=resident.id,
-        now=now,
-    )
 
 
 def match_option(consultation: Consultation, text: str) -> int | None:

@@ -11,13 +11,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from danvan.accounts.actors import Actor
 from danvan.inbox import privacy
 from danvan.inbox.routes.schemas import ContactDetail
 from danvan.kernel.errors import Invalid
 from danvan.outreach import broadcasts, consultations, polls
 from danvan.outreach import citizens as outreach
 from danvan.outreach import opinions as consultation_analysis
+from danvan.outreach.items import scoped_results
 from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
 
@@ -33,14 +33,6 @@ def _aware(value: datetime | None, what: str) -> datetime | None:
     if value.tzinfo is None:
         raise Invalid("{what}: cần ghi rõ múi giờ (ví dụ +07:00)", code="naive_time", what=what)
     return value.astimezone(UTC)
-
-
-def scoped_results(actor: Actor, results: dict[str, Any]) -> dict[str, Any]:
-    """Per-commune rows only for the communes the actor sees (totals stay aggregate)."""
-    if actor.is_admin:
-        return results
-    rows = [r for r in results["by_commune"] if actor.sees_commune(r["commune_code"])]
-    return {**results, "by_commune": rows}
 
 
 # --- broadcasts ---------------------------------------------------------------------------------
@@ -272,7 +264,9 @@ def consultation_results(
     the main arguments of each side, in aggregate, quotes PII-masked."""
     item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
     result = scoped_results(actor, consultations.results(session, consultation=item))
-    opinions = consultation_analysis.opinions_block(session, consultation=item, settings=settings)
+    opinions = consultation_analysis.opinions_block(
+        session, consultation=item, settings=settings, actor=actor
+    )
     return result if opinions is None else {**result, "opinions": opinions}
 
 
