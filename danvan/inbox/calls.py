@@ -21,7 +21,7 @@ OPEN, DONE = "open", "done"
 MAX_OUTCOME = 500
 
 
-def _scoped(actor: Actor) -> Select[tuple[CallTask]]:
+def _scoped(actor: Actor) -> Select[CallTask]:
     return (
         select(CallTask)
         .join(Conversation, CallTask.conversation_id == Conversation.id)

@@ -100,6 +100,8 @@ AREAS: tuple[Area, ...] = (
             "danvan.inbox.routes.public:router",
             "danvan.inbox.routes.pages:router",
             "danvan.inbox.routes.actions:router",
+            "danvan.inbox.routes.notices:router",
+            "danvan.inbox.routes.api_notices:router",
         ),
         cli="danvan.inbox.cli:register",
         seed="danvan.inbox.demo:seed",
@@ -112,6 +114,16 @@ AREAS: tuple[Area, ...] = (
                 badge="danvan.inbox.conversations:count_unread",
                 badge_title="inbox.unread_total",
             ),
+            # Notices no channel could carry (danvan.inbox.notices): staff call the citizen.
+            NavLink(
+                "nav.calls",
+                "/inbox/calls",
+                "calls",
+                15,
+                badge="danvan.inbox.calls:count_open",
+                badge_title="notices.calls.badge",
+            ),
+            NavLink("nav.zns", "/admin/zns", "zns", 92, admin_only=True),
         ),
     ),
     Area(

@@ -232,10 +232,10 @@ def sync_templates(session: Session, *, catalog: ZnsCatalog) -> SyncReport:
             report.unlisted += 1
     quota = catalog.quota()
     store_quota(session, quota, at=now)
-    row = account(session)
+    standing = account(session)
     report.quota = {
-        "daily": row.daily_quota if row else None,
-        "remaining": row.remaining_quota if row else None,
+        "daily": standing.daily_quota if standing else None,
+        "remaining": standing.remaining_quota if standing else None,
     }
     log.info(
         "ZNS templates synced: %d (%d approved), %d no longer listed; quota %s",

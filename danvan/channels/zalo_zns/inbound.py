@@ -41,8 +41,8 @@ def to_event(data: dict[str, Any], *, raw: str, timestamp: str) -> InboundEvent:
     """A verified ZNS webhook body as an event: a receipt (DELIVERED, with the template
     message's id and our tracking id), or any other ZNS event kept raw (UNKNOWN)."""
     name = _text(data.get("event_name"), 64)
-    message = data.get("message") if isinstance(data.get("message"), dict) else {}
-    recipient = data.get("recipient") if isinstance(data.get("recipient"), dict) else {}
+    message: dict[str, Any] = data["message"] if isinstance(data.get("message"), dict) else {}
+    recipient: dict[str, Any] = data["recipient"] if isinstance(data.get("recipient"), dict) else {}
     msg_id = _text(message.get("msg_id"))
     tracking_id = _text(message.get("tracking_id"), 64)
     if name != RECEIPT or not (msg_id or tracking_id):
