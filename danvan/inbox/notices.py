@@ -176,6 +176,7 @@ def send_notice(
     kind: str | None = None,
     fields: dict[str, str] | None = None,
     ref: str | None = None,
+    buttons: list[dict[str, Any]] | None = None,
 ) -> Message:
     """Queue one notice to the conversation's citizen on the channel the plan picks: a
     `Message` (source "system", shown in the conversation) plus its outbox row, or a call task
@@ -216,7 +217,7 @@ def send_notice(
             not_before=plan.not_before,
         )
     else:
-        enqueue(session, message=message, recipient=contact.external_id)
+        enqueue(session, message=message, recipient=contact.external_id, buttons=buttons)
     conversation.last_message_at = message.created_at
     conversation.last_message_preview = preview(text, 200)
     log.info(
