@@ -64,23 +64,17 @@ def zalo_set_tokens(
 @templates_app.command("sync")
 def zalo_templates_sync() -> None:
     """Read the OA's template messages (/template/all, /template/info/v2) and quota from Zalo."""
-    from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
-    from danvan.channels.zalo_zns.catalog import CatalogError, ZnsCatalog
+    from danvan.channels.zalo_zns.catalog import CatalogError
     from danvan.inbox import notice_templates
     from danvan.kernel.db import get_database
 
-    settings = get_settings()
-    database = get_database()
-    tokens = OATokenProvider(database=database, oauth=ZaloOAuthClient(settings=settings))
-    catalog = ZnsCatalog(settings=settings, tokens=tokens)
     try:
-        with database.session() as session:
-            report = notice_templates.do_sync(session, actor=None, catalog=catalog)
+        report = notice_templates.sync_from_zalo(
+            get_database(), get_settings(), user_id=None, via="cli"
+        )
     except CatalogError as exc:
         _fail(str(exc))
         return
-    finally:
-        catalog.close()
     typer.echo(
         f"{report.templates} templates ({report.approved} approved), "
         f"{report.unlisted} no longer listed; quota {report.quota.get('remaining')}"

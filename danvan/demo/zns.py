@@ -11,9 +11,8 @@ import logging
 import httpx
 from sqlalchemy import select
 
-from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
 from danvan.channels.zalo_oa.signature import sign
-from danvan.channels.zalo_zns.catalog import CatalogError, ZnsCatalog
+from danvan.channels.zalo_zns.catalog import CatalogError
 from danvan.devtools.zalo_standin.state import StandinState
 from danvan.inbox import notice_templates
 from danvan.inbox.models import Contact, NoticeTemplate
@@ -41,11 +40,9 @@ MAPPINGS = {
 
 
 def set_up(database: Database, settings: Settings, state: StandinState) -> None:
-    tokens = OATokenProvider(database=database, oauth=ZaloOAuthClient(settings=settings))
-    catalog = ZnsCatalog(settings=settings, tokens=tokens)
     try:
+        notice_templates.sync_from_zalo(database, settings, user_id=None, via="cli")
         with database.session() as session:
-            notice_templates.do_sync(session, actor=None, catalog=catalog)
             for kind, (template_id, params) in MAPPINGS.items():
                 if session.get(NoticeTemplate, kind) is None:
                     notice_templates.do_map_kind(
@@ -53,8 +50,6 @@ def set_up(database: Database, settings: Settings, state: StandinState) -> None:
                     )
     except CatalogError as exc:
         log.warning("demo: template messages not set up: %s", exc)
-    finally:
-        catalog.close()
     with database.session() as session:
         for user_id, at in session.execute(
             select(Contact.external_id, Contact.last_interaction_at).where(

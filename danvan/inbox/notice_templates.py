@@ -4,6 +4,7 @@ kind, and which notice field fills each of its parameters. Templates come from Z
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,11 +13,25 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
+from danvan.accounts.models import User
 from danvan.channels.models import ZnsAccount, ZnsTemplate
-from danvan.channels.zalo_zns.catalog import APPROVED, SyncReport, ZnsCatalog, sync_templates
+from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
+from danvan.channels.zalo_zns.catalog import (
+    APPROVED,
+    CatalogError,
+    Fetched,
+    SyncReport,
+    ZnsCatalog,
+    fetch,
+    store_templates,
+)
 from danvan.inbox.models import NoticeTemplate
 from danvan.inbox.notices import FIELDS, KINDS
+from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid
+from danvan.kernel.settings import Settings
+
+log = logging.getLogger("danvan.notices")
 
 # Vietnamese names of the kinds (the admin page translates them through the catalog).
 KIND_NAMES = {
@@ -168,12 +183,11 @@ def do_unmap_kind(session: Session, *, actor: Actor, kind: str) -> None:
         )
 
 
-def do_sync(session: Session, *, actor: Actor | None, catalog: ZnsCatalog) -> SyncReport:
-    """Read the OA's templates and quota from Zalo (admins, or the CLI). Raises
-    `CatalogError` when Zalo cannot be read."""
+def do_sync(session: Session, *, actor: Actor | None, fetched: Fetched) -> SyncReport:
+    """Keep the OA's templates and quota as read from Zalo (admins, or the CLI)."""
     if actor is not None:
         actor.require_admin()
-    result = sync_templates(session, catalog=catalog)
+    result = store_templates(session, fetched)
     audit.record(
         session,
         actor=actor,
@@ -183,3 +197,30 @@ def do_sync(session: Session, *, actor: Actor | None, catalog: ZnsCatalog) -> Sy
         via=None if actor else "cli",
     )
     return result
+
+
+def sync_from_zalo(
+    database: Database, settings: Settings, *, user_id: int | None, via: str
+) -> SyncReport:
+    """Read Zalo (no transaction open: the token store opens its own), then `do_sync` in a
+    transaction of its own. `user_id`: the admin
+    who asked (None: the CLI or the demo). Raises `CatalogError`."""
+    tokens = OATokenProvider(database=database, oauth=ZaloOAuthClient(settings=settings))
+    catalog = ZnsCatalog(settings=settings, tokens=tokens)
+    try:
+        fetched = fetch(catalog)
+    finally:
+        catalog.close()
+    with database.session() as session:
+        user = session.get(User, user_id) if user_id is not None else None
+        actor = Actor(user, via=via) if user is not None else None
+        return do_sync(session, actor=actor, fetched=fetched)
+
+
+def sync_in_background(database: Database, settings: Settings, *, user_id: int, via: str) -> None:
+    """For a request: run after its response (its transaction is closed by then); a failure
+    is logged (the admin page shows when the templates were last read)."""
+    try:
+        sync_from_zalo(database, settings, user_id=user_id, via=via)
+    except CatalogError as exc:
+        log.warning("ZNS template sync failed: %s", exc)

@@ -17,8 +17,6 @@ from danvan.cases.lifecycle import do_change_status
 from danvan.cases.models import Case
 from danvan.channels.base import OutboundMessage, SendStatus
 from danvan.channels.registry import build_senders
-from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
-from danvan.channels.zalo_zns.catalog import ZnsCatalog
 from danvan.devtools.zalo_standin.protocol import MESSAGE_CS, ZNS_SEND
 from danvan.devtools.zalo_standin.state import StandinState, state_of
 from danvan.inbox import notice_templates
@@ -45,24 +43,15 @@ def zalo(standin: ThreadedServer) -> StandinState:
 @pytest.fixture
 def templates_mapped(database: Database, settings: Settings, oa_tokens: None, zalo: object) -> None:
     """The admin synced the OA's templates from Zalo and mapped the answer notice."""
-    tokens = OATokenProvider(database=database, oauth=ZaloOAuthClient(settings=settings))
-    catalog = ZnsCatalog(settings=settings, tokens=tokens)
-    try:
-        with database.session() as session:
-            notice_templates.do_sync(session, actor=None, catalog=catalog)
-            notice_templates.do_map_kind(
-                session,
-                actor=None,
-                kind="case_answered",
-                template_id=ANSWERED_TEMPLATE,
-                params={
-                    "ma_phan_anh": "case_code",
-                    "trang_thai": "status",
-                    "tra_cuu": "lookup_url",
-                },
-            )
-    finally:
-        catalog.close()
+    notice_templates.sync_from_zalo(database, settings, user_id=None, via="cli")
+    with database.session() as session:
+        notice_templates.do_map_kind(
+            session,
+            actor=None,
+            kind="case_answered",
+            template_id=ANSWERED_TEMPLATE,
+            params={"ma_phan_anh": "case_code", "trang_thai": "status", "tra_cuu": "lookup_url"},
+        )
 
 
 def open_case(

@@ -203,18 +203,37 @@ def _params(info: dict[str, Any]) -> list[dict[str, Any]]:
     return shaped
 
 
-def sync_templates(session: Session, *, catalog: ZnsCatalog) -> SyncReport:
-    """Read every template and its parameters, and the quota, into the database. Templates no
-    longer listed are kept, marked unlisted (mappings that name them then show as broken)."""
-    report = SyncReport()
-    now = utcnow()
+@dataclass
+class Fetched:
+    """What Zalo said: each template as listed with its details, and the quota."""
+
+    templates: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    quota: dict[str, Any] = field(default_factory=dict)
+
+
+def fetch(catalog: ZnsCatalog) -> Fetched:
+    """Read every template, its parameters, and the quota. HTTP only: call it with no
+    transaction open (the token store opens its own)."""
+    fetched = Fetched()
     seen: set[str] = set()
     for item in catalog.templates():
         template_id = str(item.get("templateId") or item.get("template_id") or "").strip()
-        if not template_id or template_id in seen:
-            continue
+        if template_id and template_id not in seen:
+            seen.add(template_id)
+            fetched.templates.append((item, catalog.template_info(template_id)))
+    fetched.quota = catalog.quota()
+    return fetched
+
+
+def store_templates(session: Session, fetched: Fetched) -> SyncReport:
+    """Keep what Zalo said. Templates no longer listed are kept, marked unlisted (mappings
+    that name them then show as broken)."""
+    report = SyncReport()
+    now = utcnow()
+    seen: set[str] = set()
+    for item, info in fetched.templates:
+        template_id = str(item.get("templateId") or item.get("template_id") or "").strip()
         seen.add(template_id)
-        info = catalog.template_info(template_id)
         row = session.get(ZnsTemplate, template_id) or ZnsTemplate(template_id=template_id)
         row.name = str(info.get("templateName") or item.get("templateName") or "")[:200]
         row.status = str(info.get("status") or item.get("status") or "")[:32]
@@ -230,8 +249,7 @@ def sync_templates(session: Session, *, catalog: ZnsCatalog) -> SyncReport:
         if row.template_id not in seen:
             row.listed = False
             report.unlisted += 1
-    quota = catalog.quota()
-    store_quota(session, quota, at=now)
+    store_quota(session, fetched.quota, at=now)
     standing = account(session)
     report.quota = {
         "daily": standing.daily_quota if standing else None,

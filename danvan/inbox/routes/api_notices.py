@@ -8,15 +8,12 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
-from danvan.channels.zalo_zns.catalog import CatalogError, ZnsCatalog
 from danvan.inbox import calls, notice_templates
 from danvan.inbox.models import CallTask
 from danvan.inbox.notices import KINDS
-from danvan.kernel.errors import Invalid
 from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute, utc
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep, get_database_dep
 
@@ -200,22 +197,18 @@ def get_zns(actor: ApiActor, session: SessionDep) -> ZnsOut:
     return _zns(session)
 
 
-@router.post("/zns/sync", responses=WRITE_ERRORS)
+@router.post("/zns/sync", status_code=202, responses=WRITE_ERRORS)
 def sync_zns(
-    request: Request, actor: ApiActor, session: SessionDep, settings: SettingsDep
-) -> ZnsOut:
-    """Read the OA's templates and quota from Zalo now (admins)."""
+    request: Request, actor: ApiActor, settings: SettingsDep, background: BackgroundTasks
+) -> dict[str, str]:
+    """Read the OA's templates and quota from Zalo (admins); done after the answer, then
+    `GET /api/v1/zns` shows them."""
     actor.require_admin()
-    tokens = OATokenProvider(
-        database=get_database_dep(request), oauth=ZaloOAuthClient(settings=settings)
+    background.add_task(
+        notice_templates.sync_in_background,
+        get_database_dep(request),
+        settings,
+        user_id=actor.user.id,
+        via="api",
     )
-    catalog = ZnsCatalog(settings=settings, tokens=tokens)
-    try:
-        notice_templates.do_sync(session, actor=actor, catalog=catalog)
-    except CatalogError as exc:
-        raise Invalid(
-            "Không đọc được mẫu tin từ Zalo: {why}", code="zns_sync", why=str(exc)
-        ) from exc
-    finally:
-        catalog.close()
-    return _zns(session)
+    return {"status": "started"}

@@ -12,11 +12,9 @@ from datetime import date, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import Response
 
-from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
-from danvan.channels.zalo_zns.catalog import CatalogError, ZnsCatalog
 from danvan.inbox import calls, notice_templates
 from danvan.inbox.notices import FIELDS
 from danvan.kernel.errors import Invalid
@@ -117,21 +115,20 @@ def zns_admin(request: Request, session: SessionDep, actor: AdminActor) -> Respo
 
 @router.post("/admin/zns/sync", dependencies=[CsrfDep])
 def zns_sync(
-    request: Request, session: SessionDep, actor: AdminActor, settings: SettingsDep
+    request: Request,
+    actor: AdminActor,
+    settings: SettingsDep,
+    background: BackgroundTasks,
 ) -> Response:
-    """Read the OA's templates and quota from Zalo."""
-    tokens = OATokenProvider(
-        database=get_database_dep(request), oauth=ZaloOAuthClient(settings=settings)
+    """Read the OA's templates and quota from Zalo, once this request's transaction is over
+    (the token store opens its own)."""
+    background.add_task(
+        notice_templates.sync_in_background,
+        get_database_dep(request),
+        settings,
+        user_id=actor.user.id,
+        via="web",
     )
-    catalog = ZnsCatalog(settings=settings, tokens=tokens)
-    try:
-        notice_templates.do_sync(session, actor=actor, catalog=catalog)
-    except CatalogError as exc:
-        raise Invalid(
-            "Không đọc được mẫu tin từ Zalo: {why}", code="zns_sync", why=str(exc)
-        ) from exc
-    finally:
-        catalog.close()
     flash(request, "notices.flash.synced")
     return redirect("/admin/zns")
 

@@ -18,7 +18,7 @@ from danvan.channels.models import ZnsAccount, ZnsTemplate
 from danvan.channels.tokens import store_tokens
 from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
 from danvan.channels.zalo_zns import inbound
-from danvan.channels.zalo_zns.catalog import ZnsCatalog, sync_templates
+from danvan.channels.zalo_zns.catalog import ZnsCatalog, fetch, store_templates
 from danvan.channels.zalo_zns.outbound import ZaloZNSSender, zns_phone
 from danvan.devtools.zalo_standin.protocol import ZNS_SEND, ZNS_SEND_BY_USER
 from danvan.devtools.zalo_standin.state import StandinState, state_of
@@ -173,10 +173,11 @@ def test_sync_reads_templates_their_parameters_price_and_the_quota(
     tokens = OATokenProvider(database=database, oauth=ZaloOAuthClient(settings=settings))
     catalog = ZnsCatalog(settings=settings, tokens=tokens)
     try:
-        with database.session() as session:
-            report = sync_templates(session, catalog=catalog)
+        fetched = fetch(catalog)
     finally:
         catalog.close()
+    with database.session() as session:
+        report = store_templates(session, fetched)
     assert (report.templates, report.approved) == (6, 5)
     with database.session() as session:
         answered = session.get(ZnsTemplate, "301002")
