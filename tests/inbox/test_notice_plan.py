@@ -185,3 +185,55 @@ def test_the_stand_in_keeps_zalos_windows_free_charged_then_230(
         ("Sau 3 ngày", True),
     ]
     assert len(zalo.requests_to(MESSAGE_CS)) == 3  # the third refused with -230
+
+
+def test_erasing_a_citizen_removes_their_call_tasks_and_template_receipts(
+    database: Database, settings: Settings, personas, mapped: None
+) -> None:  # type: ignore[no-untyped-def]
+    from danvan.channels.base import EventKind, InboundEvent
+    from danvan.inbox.ingest import ingest_events
+    from danvan.inbox.models import CallTask
+    from danvan.inbox.models import InboundEvent as InboundEventRow
+    from danvan.inbox.notices import send_notice
+    from danvan.inbox.privacy import do_delete_contact
+
+    conversation_id = citizens.citizen_writes(database, commune=2302)
+    receipt = '{"recipient":{"id":"84912345678"},"message":{"msg_id":"z1","tracking_id":"t1"}}'
+    with database.session() as session:
+        ingest_events(
+            session,
+            events=[
+                InboundEvent(
+                    channel="zalo_zns",
+                    kind=EventKind.DELIVERED,
+                    event_name="user_received_message",
+                    dedupe_key="received:z1",
+                    occurred_at=utcnow(),
+                    user_id="84912345678",
+                    message_ids=("z1",),
+                    tracking_ids=("t1",),
+                    raw=receipt,
+                )
+            ],
+            province_code=8,
+        )
+    with clock.running_from(utcnow() + timedelta(days=8)), database.session() as session:
+        conversation = session.get(Conversation, conversation_id)
+        assert conversation is not None
+        conversation.contact.phone = "0912345678"
+        notice = send_notice(
+            session, settings=settings, conversation=conversation, text="x", kind="case_needs_info"
+        )
+        assert notice.carried_by == "call"  # a phone, but no template for this kind
+    with database.session() as session:
+        conversation = session.get(Conversation, conversation_id)
+        assert conversation is not None
+        do_delete_contact(
+            session, actor=personas.admin.actor, contact=conversation.contact, reason="Yêu cầu"
+        )
+    with database.session() as session:
+        assert session.scalar(select(CallTask.id)) is None
+        assert (
+            session.scalar(select(InboundEventRow.id).where(InboundEventRow.channel == "zalo_zns"))
+            is None
+        )
