@@ -232,3 +232,42 @@ def carriers(session: Session, message_ids: list[int]) -> dict[int, Message]:
         return {}
     rows = session.scalars(select(Message).where(Message.id.in_(message_ids)))
     return {m.id: m for m in rows}
+
+
+@dataclass
+class Estimate:
+    """How a bulk send of one notice kind would go, shown before it is made: per channel, and
+    what it costs (template messages at the template's price, charged OA messages)."""
+
+    carriers: dict[str, int]
+    price_vnd: int  # of one template message
+    cost_vnd: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.carriers.values())
+
+
+def estimate(
+    session: Session,
+    *,
+    settings: Settings,
+    contacts: list[Contact],
+    kind: str,
+    fields: dict[str, str],
+    at: datetime | None = None,
+) -> Estimate:
+    """The plan of a notice of `kind` to each of `contacts` at `at` (default now), counted."""
+    carriers: dict[str, int] = {}
+    charged_oa = 0
+    for contact in contacts:
+        plan = plan_notice(
+            session, settings=settings, contact=contact, kind=kind, fields=fields, now=at
+        )
+        carriers[plan.carrier] = carriers.get(plan.carrier, 0) + 1
+        charged_oa += plan.charged and plan.carrier == "zalo_oa"
+    mapping = session.get(NoticeTemplate, kind)
+    template = session.get(ZnsTemplate, mapping.template_id) if mapping else None
+    price = (template.price_vnd if template else None) or settings.zalo_zns_price_vnd
+    cost = carriers.get(ZNS, 0) * price + charged_oa * settings.outreach_paid_message_vnd
+    return Estimate(carriers=carriers, price_vnd=price, cost_vnd=cost)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
 from danvan.inbox.models import Contact, Conversation
-from danvan.inbox.notices import send_notice
+from danvan.inbox.notices import Estimate, estimate, send_notice
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
@@ -456,3 +456,31 @@ def send_closed_results(
         )
         done += 1
     return done
+
+
+def results_estimate(
+    session: Session, *, settings: Settings, consultation: Consultation
+) -> Estimate:
+    """How the results would reach the Zalo participants when the consultation closes (by the
+    notice plan), and what the template messages among them cost: shown before the bulk send."""
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .join(ConsultationAnswer, ConsultationAnswer.contact_id == Contact.id)
+            .where(
+                ConsultationAnswer.consultation_id == consultation.id,
+                ConsultationAnswer.commune_code.is_not(None),
+                Contact.channel.in_(("zalo_oa", "zalo_bot")),
+            )
+        ).unique()
+    )
+    at = max(consultation.closes_at, utcnow())
+    fields = {"title": consultation.title, "result_url": "-", "date": "-"}
+    return estimate(
+        session,
+        settings=settings,
+        contacts=contacts,
+        kind="consultation_result",
+        fields=fields,
+        at=at,
+    )

@@ -237,3 +237,29 @@ def test_erasing_a_citizen_removes_their_call_tasks_and_template_receipts(
             session.scalar(select(InboundEventRow.id).where(InboundEventRow.channel == "zalo_zns"))
             is None
         )
+
+
+def test_a_bulk_send_is_estimated_per_channel_with_its_cost_before_it_goes(
+    database: Database, settings: Settings, mapped: None
+) -> None:
+    from danvan.inbox.notices import estimate
+
+    ids = [citizens.citizen_writes(database, commune=2302) for _ in range(3)]
+    contacts = [contact_of(database, i) for i in ids]
+    set_contact(database, contacts[0].id, phone="0912345678", consent_at=utcnow())
+    with database.session() as session:
+        session.get(ZnsTemplate, "301002").price_vnd = 220  # type: ignore[union-attr]
+    later = utcnow() + timedelta(days=4)
+    with database.session() as session:
+        rows = [session.get(Contact, c.id) for c in contacts]
+        plan = estimate(
+            session,
+            settings=settings,
+            contacts=[r for r in rows if r is not None],
+            kind="case_answered",
+            fields=FIELDS,
+            at=later,
+        )
+    assert plan.carriers == {"zalo_zns": 1, "zalo_oa": 2}  # the other two: charged OA
+    assert plan.price_vnd == 220
+    assert plan.cost_vnd == 220 + 2 * settings.outreach_paid_message_vnd
