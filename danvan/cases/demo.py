@@ -194,7 +194,7 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         mark_sent(session, notice, notice.created_at)
     # A citizen who shared a phone (with consent): answering their case once Zalo's window has
     # closed sends a template message by phone (issue 15; mapped by `danvan demo`).
-    conversation = session.get(Conversation, made[2].conversation_id)
-    if conversation is not None:
-        conversation.contact.phone = conversation.contact.phone or "0912345678"
-        conversation.contact.consent_at = conversation.contact.consent_at or now
+    shared = session.get(Conversation, made[2].conversation_id)
+    if shared is not None:
+        shared.contact.phone = shared.contact.phone or "0912345678"
+        shared.contact.consent_at = shared.contact.consent_at or now

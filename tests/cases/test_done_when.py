@@ -143,3 +143,7 @@ def test_the_cases_acceptance_flow(
     # Received in February, the case was overdue: the worker escalated it on its first run.
     kinds = [e["kind"] for e in timeline]
     assert kinds == ["created", "escalated", "noted", "status_changed"]
+    # Which channel carried the answer's notice, and that Zalo took it.
+    [notice] = timeline[-1]["notices"]
+    assert (notice["kind"], notice["carried_by"]) == ("case_answered", "zalo_zns")
+    assert notice["delivery_status"] == "sent"
