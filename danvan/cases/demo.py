@@ -192,9 +192,11 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         )
     ):
         mark_sent(session, notice, notice.created_at)
-    # A citizen who shared a phone (with consent): answering their case once Zalo's window has
-    # closed sends a template message by phone (issue 15; mapped by `danvan demo`).
-    shared = session.get(Conversation, made[2].conversation_id)
+    # An overdue case's citizen wrote three weeks ago and shared a phone (with consent): Zalo's
+    # window is closed, so answering it sends a template message by phone (issue 15; the
+    # templates are mapped by `danvan demo`); the other overdue one becomes a call to make.
+    shared = session.get(Conversation, made[6].conversation_id)
     if shared is not None:
         shared.contact.phone = shared.contact.phone or "0912345678"
         shared.contact.consent_at = shared.contact.consent_at or now
+        shared.contact.last_interaction_at = made[6].received_at
