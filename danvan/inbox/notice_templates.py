@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
@@ -25,10 +25,11 @@ from danvan.channels.zalo_zns.catalog import (
     fetch,
     store_templates,
 )
-from danvan.inbox.models import NoticeTemplate
+from danvan.inbox.models import NoticeTemplate, OutboxItem, OutboxStatus
 from danvan.inbox.notices import FIELDS, KINDS
 from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid
+from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 
 log = logging.getLogger("danvan.notices")
@@ -224,3 +225,17 @@ def sync_in_background(database: Database, settings: Settings, *, user_id: int, 
         sync_from_zalo(database, settings, user_id=user_id, via=via)
     except CatalogError as exc:
         log.warning("ZNS template sync failed: %s", exc)
+
+
+def held_count(session: Session, *, actor: Actor) -> int:
+    """Template messages waiting on a hold (balance or daily quota ran out): the admin menu's
+    badge, so that admins see it before citizens miss their notices."""
+    standing = account(session)
+    if not actor.is_admin or standing is None or standing.hold_until is None:
+        return 0
+    if standing.hold_until <= utcnow():
+        return 0
+    waiting = select(func.count()).where(
+        OutboxItem.channel == "zalo_zns", OutboxItem.status == OutboxStatus.PENDING
+    )
+    return int(session.scalar(waiting) or 0)

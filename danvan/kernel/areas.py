@@ -123,7 +123,15 @@ AREAS: tuple[Area, ...] = (
                 badge="danvan.inbox.calls:count_open",
                 badge_title="notices.calls.badge",
             ),
-            NavLink("nav.zns", "/admin/zns", "zns", 92, admin_only=True),
+            NavLink(
+                "nav.zns",
+                "/admin/zns",
+                "zns",
+                92,
+                admin_only=True,
+                badge="danvan.inbox.notice_templates:held_count",
+                badge_title="notices.zns.badge",
+            ),
         ),
     ),
     Area(

@@ -259,3 +259,35 @@ def test_a_worker_killed_mid_send_never_sends_the_template_twice(
             assert (item.status, notice.delivery_status) == ("sent", "delivered")
         run(database, settings, once=True)
         assert len(zalo.requests_to(ZNS_SEND)) == 1
+
+
+def test_out_of_balance_holds_the_notice_without_using_its_attempts_and_tells_the_admin(
+    app, client: TestClient, database: Database, settings: Settings, personas,
+    zalo: StandinState, templates_mapped: None,
+) -> None:  # fmt: skip
+    from danvan.testing.staff import Staff
+
+    case_id = open_case(client, database, settings, personas, user_id="7005", phone=PHONE)
+    run(database, settings, once=True)
+    zalo.zns_balance_vnd = 0
+    later = rules.calendar(settings).add_working_days(utcnow(), 10)
+    with clock.running_from(later):
+        [notice_id] = answer(database, settings, personas, case_id)
+        run(database, settings, once=True)
+        with database.session() as session:
+            [item] = session.scalars(select(OutboxItem).where(OutboxItem.message_id == notice_id))
+            notice = session.get(Message, notice_id)
+            assert notice is not None
+            assert (item.status, item.attempts, item.last_error_code) == ("pending", 0, "-115")
+            assert notice.delivery_status == "retrying"
+        admin = Staff.signed_in(TestClient(app), personas.admin.user.email, personas.admin.password)
+        page = admin.get("/admin/zns").text
+        assert "Tin mẫu đang tạm dừng" in page
+        assert "1 tin mẫu đang tạm dừng" in page  # the menu's badge
+        run(database, settings, once=True)  # held: Zalo is not asked again
+        assert len(zalo.requests_to(ZNS_SEND)) == 1
+
+    zalo.zns_balance_vnd = 1_000_000  # topped up; the hold ends after an hour
+    with clock.running_from(later + timedelta(hours=1, minutes=1)):
+        run(database, settings, once=True)
+    assert len([m for m in zalo.messages() if m.api == "zns"]) == 1
