@@ -231,6 +231,10 @@ def do_create_case(
     )
     if notify and conversation is not None:
         notify_citizens(
-            session, case, rules.created_notice(settings, code=case.code, due_at=case.due_at)
+            session,
+            case,
+            rules.created_notice(settings, code=case.code, due_at=case.due_at),
+            settings=settings,
+            kind="case_received",
         )
     return case

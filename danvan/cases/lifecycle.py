@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
 from danvan.cases import rules as rules
-from danvan.cases.events import add_event, citizen_conversations, notify_citizens
+from danvan.cases.events import add_event, case_fields, citizen_conversations, notify_citizens
 from danvan.cases.models import Case, CaseEvent
 from danvan.cases.tracking import rating_link
 from danvan.inbox.conversations import check_text
@@ -66,6 +66,7 @@ def apply_status(
         mark_responded(case, now)
     message_ids: list[int] = []
     if status.public and notify:
+        answered = status.kind == rules.ANSWERED
         message_ids = notify_citizens(
             session,
             case,
@@ -75,8 +76,11 @@ def apply_status(
                 status=status,
                 answer=answer,
                 reason=reason,
-                feedback_link=rating_link(settings, case) if status.kind == rules.ANSWERED else "",
+                feedback_link=rating_link(settings, case) if answered else "",
             ),
+            settings=settings,
+            kind="case_answered" if answered else "case_updated",
+            fields=case_fields(settings, case, reason=reason),
         )
     add_event(
         session,
@@ -171,7 +175,14 @@ def do_reply(
     text = check_text(text, limit=MAX_ANSWER, what="Nội dung")
     if not citizen_conversations(session, case):
         raise Invalid("Phản ánh này không có kênh liên lạc với người dân", code="no_channel")
-    ids = notify_citizens(session, case, f"[{case.code}] {text}")
+    ids = notify_citizens(
+        session,
+        case,
+        f"[{case.code}] {text}",
+        settings=settings,
+        kind="case_needs_info",
+        fields=case_fields(settings, case, request=text),
+    )
     mark_responded(case, utcnow())
     add_event(
         session,

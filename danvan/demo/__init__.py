@@ -91,7 +91,12 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
     standin_url = f"http://127.0.0.1:{standin_port}"
     for key, value in DEMO_ENV.items():
         os.environ.setdefault(key, value)
-    for key in ("DANVAN_ZALO_OA_API_BASE", "DANVAN_ZALO_OAUTH_BASE", "DANVAN_ZALO_BOT_API_BASE"):
+    for key in (
+        "DANVAN_ZALO_OA_API_BASE",
+        "DANVAN_ZALO_OAUTH_BASE",
+        "DANVAN_ZALO_BOT_API_BASE",
+        "DANVAN_ZALO_ZNS_API_BASE",
+    ):
         os.environ.setdefault(key, standin_url)
     os.environ.setdefault("DANVAN_BASE_URL", f"http://{host}:{port}")
     get_settings.cache_clear()
@@ -119,6 +124,18 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
         oa_secret=settings.zalo_oa_secret_key,
     )
     standin = ThreadedServer(standin_app, port=standin_port).start()
+    # Template messages (issue 15): the stand-in's templates synced and mapped, its windows
+    # told of the demo's citizens, its receipts posted back.
+    from danvan.demo import zns
+    from danvan.devtools.zalo_standin.state import state_of
+
+    zns.set_up(get_database(), settings, state_of(standin))
+    zns.post_receipts(
+        state_of(standin),
+        webhook_url=f"http://127.0.0.1:{port}/webhooks/zalo-oa",
+        app_id=settings.zalo_oa_app_id,
+        oa_secret=settings.zalo_oa_secret_key,
+    )
     worker = subprocess.Popen([sys.executable, "-m", "danvan", "worker", "--name", "demo-worker"])
     _print_banner(host, port, standin.url, logins)
     try:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from danvan.channels.base import EventKind, InboundEvent
+from danvan.inbox import receipts
 from danvan.inbox.conversations import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
 from danvan.inbox.models import InboundEvent as InboundEventRow
@@ -548,6 +549,9 @@ def _touch(conversation: Conversation, message: Message) -> None:
 
 
 def _mark_delivery(session: Session, event: InboundEvent) -> None:
+    if event.channel == receipts.ZNS:
+        receipts.mark_template_delivered(session, event)
+        return
     if not event.message_ids:
         return
     ids = list(event.message_ids)

@@ -34,8 +34,10 @@ from sqlalchemy.orm import Session
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
 from danvan.channels.web.inbound import MEDIA_PREFIX
+from danvan.channels.zalo_zns.outbound import zns_phone
 from danvan.inbox.conversations import check_text
 from danvan.inbox.models import (
+    CallTask,
     Contact,
     Conversation,
     Delivery,
@@ -189,6 +191,27 @@ def export_contact(session: Session, *, actor: Actor, contact: Contact) -> dict[
             }
             for m in messages
         ],
+        # Notices no channel could carry, that staff were to tell the citizen by phone.
+        "call_tasks": [
+            {
+                "message_id": t.message_id,
+                "kind": t.kind,
+                "reason": t.reason,
+                "status": t.status,
+                "created_at": _iso(t.created_at),
+                "done_at": _iso(t.done_at),
+                "outcome": t.outcome,
+            }
+            for t in (
+                session.scalars(
+                    select(CallTask)
+                    .where(CallTask.conversation_id == conversation.id)
+                    .order_by(CallTask.id)
+                )
+                if conversation is not None
+                else []
+            )
+        ],
         "excluded": [{"what": "internal_notes", "count": notes, "explanation": EXCLUDED_NOTES}],
         "also_held": [{"what": "raw_events", "count": raw_events, "explanation": RAW_EVENTS_NOTE}],
         # Cases, consultation answers, poll votes…: {area: what that area holds}.
@@ -245,6 +268,11 @@ def do_delete_contact(session: Session, *, actor: Actor, contact: Contact, reaso
     for note in notes:
         note.text = ""
     if conversation is not None:
+        # No one left to call; what the calls said goes with the rest.
+        for task in session.scalars(
+            select(CallTask).where(CallTask.conversation_id == conversation.id)
+        ):
+            session.delete(task)
         conversation.last_message_preview = ""
         conversation.unread_count = 0
         conversation.status = "closed"
@@ -351,11 +379,16 @@ def _events_of(session: Session, contact: Contact, messages: list[Message]) -> l
     if is_erased(contact):
         return []
     message_ids = {m.external_id for m in messages if m.external_id}
-    person_ids = {i for i in (contact.external_id, contact.app_user_id) if i}
+    # Template-message receipts (channel zalo_zns) name the citizen by phone, as ZNS writes it.
+    person_ids = {
+        i for i in (contact.external_id, contact.app_user_id, zns_phone(contact.phone)) if i
+    }
     conditions = [InboundEvent.raw.contains(i, autoescape=True) for i in sorted(person_ids)]
     conditions += [InboundEvent.dedupe_key.in_(c) for c in _chunks(sorted(message_ids), 500)]
     candidates = session.scalars(
-        select(InboundEvent).where(InboundEvent.channel == contact.channel, or_(*conditions))
+        select(InboundEvent).where(
+            InboundEvent.channel.in_(sorted({contact.channel, "zalo_zns"})), or_(*conditions)
+        )
     )
     return [
         event

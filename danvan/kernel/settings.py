@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     zalo_bot_token: str = ""
     zalo_bot_secret: str = ""
     zalo_bot_api_base: str = "https://bot-api.zaloplatforms.com"
+    # Template messages (ZNS, "ZBS Template Message"; zalo.md §5): sent with the OA's token to a
+    # citizen's phone once Zalo's 48 h / 7 day messaging window has closed.
+    zalo_zns_api_base: str = "https://business.openapi.zalo.me"
+    # "phone": POST {zns base}/message/template by phone (documented, [MED]); "user_id": POST
+    # {OA base}/v3.0/oa/message/template by OA user id (UNCONFIRMED in zalo.md). Citizens with no
+    # OA user id (web form) always go by phone. The worker logs which one it uses.
+    zalo_zns_send_by: str = "phone"
+    # Development mode: `"mode": "development"` on every template message (Zalo then delivers
+    # only to the OA's admins), for trying templates before going live.
+    zalo_zns_development: bool = False
+    # Estimated price of one template message (VND), shown before bulk sends when the template's
+    # own price (read by `danvan zalo templates sync`) is unknown.
+    zalo_zns_price_vnd: int = 300
 
     # When a Zalo citizen's first message names no commune, ask them at once (one automatic
     # message per citizen). Off by default: staff can ask from the conversation instead.

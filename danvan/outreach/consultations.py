@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
-from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
-from danvan.inbox.outbox import enqueue
+from danvan.inbox.models import Contact, Conversation
+from danvan.inbox.notices import Estimate, estimate, send_notice
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
@@ -411,22 +411,22 @@ def send_closed_results(
             )
             if conversation is None:
                 continue
-            message = Message(
-                conversation_id=conversation.id,
-                channel=contact.channel,
-                direction=Direction.OUT,
-                text=commune_result_text(consultation, result, answer.commune_code),
-                source="system",
-                delivery_status=Delivery.QUEUED,
-                created_at=now,
-            )
-            session.add(message)
-            session.flush()
-            enqueue(
+            # The inbox's notice plan picks the channel: Zalo within its window, else a
+            # template message to a shared phone, else a call task for the commune's staff.
+            url = f"{base_url}/y-kien/{consultation.id}"
+            send_notice(
                 session,
-                message=message,
-                recipient=contact.external_id,
-                buttons=[link_button("Xem kết quả", f"{base_url}/y-kien/{consultation.id}")],
+                settings=settings,
+                conversation=conversation,
+                text=commune_result_text(consultation, result, answer.commune_code),
+                kind="consultation_result",
+                fields={
+                    "title": consultation.title,
+                    "result_url": url,
+                    "date": f"{now.astimezone(LOCAL):%d/%m/%Y}",
+                },
+                ref=f"consultation:{consultation.id}",
+                buttons=[link_button("Xem kết quả", url)],
             )
             done += 1
         consultation.results_sent_at = now
@@ -441,3 +441,31 @@ def send_closed_results(
         )
         done += 1
     return done
+
+
+def results_estimate(
+    session: Session, *, settings: Settings, consultation: Consultation
+) -> Estimate:
+    """How the results would reach the Zalo participants when the consultation closes (by the
+    notice plan), and what the template messages among them cost: shown before the bulk send."""
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .join(ConsultationAnswer, ConsultationAnswer.contact_id == Contact.id)
+            .where(
+                ConsultationAnswer.consultation_id == consultation.id,
+                ConsultationAnswer.commune_code.is_not(None),
+                Contact.channel.in_(("zalo_oa", "zalo_bot")),
+            )
+        ).unique()
+    )
+    at = max(consultation.closes_at, utcnow())
+    fields = {"title": consultation.title, "result_url": "-", "date": "-"}
+    return estimate(
+        session,
+        settings=settings,
+        contacts=contacts,
+        kind="consultation_result",
+        fields=fields,
+        at=at,
+    )

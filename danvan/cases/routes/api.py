@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from danvan.cases import access, intake, lifecycle, reports, routing, similarity, units
+from danvan.cases import events as case_events
 from danvan.cases import open311 as case_open311
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
@@ -169,7 +170,9 @@ def patch_case(
 def case_timeline(actor: ApiActor, session: SessionDep, case_id: CaseId) -> list[EventOut]:
     """Every event of the case, oldest first (internal notes included: staff only)."""
     case = access.access_case(session, actor=actor, case_id=case_id)
-    return [EventOut.of(e) for e in access.timeline(session, case=case)]
+    events = access.timeline(session, case=case)
+    notices = case_events.notice_channels(session, events)
+    return [EventOut.of(e, notices.get(e.id)) for e in events]
 
 
 @router.post("/cases/{case_id}/reopen", responses=WRITE_ERRORS)

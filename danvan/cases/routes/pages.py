@@ -13,11 +13,13 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from danvan.cases import access, intake, lifecycle, reports, routing, similarity, units
+from danvan.cases import events as case_events
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
 from danvan.cases.routes import admin, public
 from danvan.cases.routes import api as case_api
 from danvan.cases.routes.forms import int_or_none, read_form
+from danvan.inbox import calls
 from danvan.inbox.conversations import access_conversation
 from danvan.kernel import clock, geo, taxonomy
 from danvan.kernel.errors import Invalid
@@ -234,7 +236,9 @@ def case_page(
         {
             "nav": "cases",
             "case": case,
-            "events": access.timeline(session, case=case),
+            "events": (events := access.timeline(session, case=case)),
+            "notices": case_events.notice_channels(session, events),
+            "calls": calls.for_ref(session, ref=f"case:{case.code}"),
             "messages": access.case_messages(session, case=case),
             "statuses": rules.statuses(settings),
             "status_name": lambda code: rules.status_name(settings, code, locale),

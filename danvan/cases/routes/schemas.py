@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from danvan.cases import access, intake, lifecycle
 from danvan.cases import rules as rules
 from danvan.cases.models import Case, CaseEvent, RoutingRule
+from danvan.inbox.models import Message
 from danvan.kernel import geo
 from danvan.kernel.settings import Settings
 from danvan.web.api import CleanStr, DbId, Schema
@@ -132,6 +133,24 @@ class CasePage(BaseModel):
     total: int
 
 
+class NoticeOut(BaseModel):
+    message_id: int
+    kind: str | None
+    carried_by: str | None = Field(
+        description="zalo_oa, zalo_bot, web, zalo_zns (template message by phone) or call"
+    )
+    delivery_status: str | None
+
+    @classmethod
+    def of(cls, message: Message) -> NoticeOut:
+        return cls(
+            message_id=message.id,
+            kind=message.notice_kind,
+            carried_by=message.carried_by,
+            delivery_status=message.delivery_status,
+        )
+
+
 class EventOut(BaseModel):
     id: int
     at: datetime
@@ -143,9 +162,12 @@ class EventOut(BaseModel):
     public: bool
     text: str
     detail: dict[str, Any]
+    notices: list[NoticeOut] = Field(
+        default_factory=list, description="The citizen notices this event sent, and how"
+    )
 
     @classmethod
-    def of(cls, event: CaseEvent) -> EventOut:
+    def of(cls, event: CaseEvent, notices: list[Message] | None = None) -> EventOut:
         return cls(
             id=event.id,
             at=event.at,
@@ -157,6 +179,7 @@ class EventOut(BaseModel):
             public=event.public,
             text=event.text,
             detail=event.detail,
+            notices=[NoticeOut.of(m) for m in notices or []],
         )
 
 

@@ -35,6 +35,7 @@ from danvan.channels.zalo_oa.payloads import (
     safe_url,
     short_text,
 )
+from danvan.channels.zalo_zns import inbound as zns_inbound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean
@@ -130,8 +131,8 @@ def _oa_id(data: dict[str, Any]) -> str | None:
 
 def classify(name: str, data: dict[str, Any], headers: Mapping[str, str]) -> EventKind:
     """What the event is, from its name (and, for ZNS receipts, its shape)."""
-    if headers.get("x-zevent-server", "").strip().upper() == "ZNS":
-        return EventKind.UNKNOWN  # ZNS (template messages by phone) is not this inbox
+    if zns_inbound.is_zns(headers):
+        return EventKind.UNKNOWN  # ZNS events are parsed by danvan.channels.zalo_zns
     if name.startswith("user_send_") and name[10:] in MESSAGE_KINDS:
         return EventKind.MESSAGE
     if name.startswith("oa_send_") and not name.startswith("oa_send_group_"):
@@ -162,6 +163,10 @@ def to_event(
     name = data.get("event_name")
     if not isinstance(name, str) or not name or not name.isprintable():
         raise WebhookRejected(422, "Invalid payload: event_name is missing or not a string")
+    if zns_inbound.is_zns(headers) or (name in _RECEIPTS and _is_zns_receipt(data)):
+        # A template message's receipt (the header says so; its shape too, if a proxy dropped
+        # the header): matched by our tracking id, not by OA message ids.
+        return zns_inbound.to_event(data, raw=raw, timestamp=timestamp)
     kind = classify(name, data, headers)
     if kind == EventKind.UNKNOWN:
         logger.info("Stored an OA event of unknown kind %r raw", name[:64])

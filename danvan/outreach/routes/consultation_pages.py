@@ -121,6 +121,12 @@ def _consultation_page(
             "can_write": actor.can_write,
             "message": message,
             "report": report,
+            # How the results will reach the participants, and the cost, before they go.
+            "results_plan": None
+            if item.results_sent_at
+            else consultations.results_estimate(
+                session, settings=get_settings_dep(request), consultation=item
+            ),
             # The communes whose resident lists and slips this actor may manage.
             "communes": [
                 (code, geo.commune_name(code))
