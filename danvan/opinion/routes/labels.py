@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from danvan.kernel.errors import Invalid
 from danvan.kernel.taxonomy import KINDS, SENTIMENTS, topics
 from danvan.opinion import labels as core
+from danvan.opinion import urgency
 from danvan.web.deps import CsrfDep, SessionDep
 from danvan.web.pages import StaffActor, StaffRoute, page, redirect, remember_session
 from danvan.web.templating import render
@@ -121,5 +122,5 @@ def inbox_badges(
 ) -> Response:
     """Urgency badges for the conversations of an inbox list, as out-of-band swaps."""
     wanted = _ids(ids)
-    urgent = core.urgent_conversations(session, actor=actor, ids=wanted)
+    urgent = urgency.urgent_conversations(session, actor=actor, ids=wanted)
     return render(request, "analysis/badges.html", {"ids": wanted, "urgent": urgent})

@@ -22,6 +22,7 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.nlp.classifiers import ModelSet
 from danvan.opinion import labels as analysis
+from danvan.opinion import urgency
 from danvan.opinion.labels import Correction
 from danvan.opinion.models import MessageAnalysis
 
@@ -66,7 +67,7 @@ def test_a_webhook_message_is_labelled_by_the_worker_not_by_the_webhook(
         assert analysis.pending(session, limit=10) == []
         # The citizen's first message (naming the commune) is labelled too, the rest is not.
         assert session.scalar(select(func.count()).select_from(MessageAnalysis)) == 2
-        assert conversation_id in analysis.urgent_conversations(
+        assert conversation_id in urgency.urgent_conversations(
             session, actor=personas.officer_a.actor, ids=[conversation_id]
         )
 
