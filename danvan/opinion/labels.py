@@ -345,7 +345,7 @@ def check_correction(
     return Correction(topic, sentiment, kind, bool(urgent), bool(abusive))
 
 
-def _labels_of(analysis: MessageAnalysis) -> dict[str, Any]:
+def labels_of(analysis: MessageAnalysis) -> dict[str, Any]:
     return {
         "topic": analysis.topic,
         "sentiment": analysis.sentiment,
@@ -361,7 +361,7 @@ def do_correct(
     """Staff's labels replace the model's (and stay through re-analysis); audited with the labels
     before and after, never the text."""
     actor.require_write()
-    before = _labels_of(analysis)
+    before = labels_of(analysis)
     analysis.topic = correction.topic
     analysis.sentiment = correction.sentiment
     analysis.kind = correction.kind
@@ -375,7 +375,7 @@ def do_correct(
         action="analysis_correct",
         object_type="message",
         object_id=analysis.message_id,
-        detail={"before": before, "after": _labels_of(analysis)},
+        detail={"before": before, "after": labels_of(analysis)},
     )
     return analysis
 
