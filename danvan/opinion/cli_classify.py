@@ -18,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
 
@@ -91,8 +91,11 @@ def _batches(reader: csv.DictReader[str]) -> Iterator[list[dict[str, str]]]:
         yield batch
 
 
-def open_input(path: Path, text_column: str) -> tuple[io.TextIOWrapper, csv.DictReader[str]]:
-    """The input opened for streaming (UTF-8, with or without BOM), its header checked."""
+def open_input(
+    path: Path, text_column: str
+) -> tuple[BinaryIO, io.TextIOWrapper, csv.DictReader[str]]:
+    """The input opened for streaming (UTF-8, with or without BOM), its header checked: the
+    binary file (how far it was read), its text and the reader."""
     if not path.exists():
         raise ClassifyError(say("missing_file", path=path))
     if not path.is_file():
@@ -112,7 +115,7 @@ def open_input(path: Path, text_column: str) -> tuple[io.TextIOWrapper, csv.Dict
         handle.close()
         columns = ", ".join(header)
         raise ClassifyError(say("missing_column", path=path, column=text_column, columns=columns))
-    return handle, reader
+    return raw, handle, reader
 
 
 def classify_file(
@@ -127,7 +130,7 @@ def classify_file(
     list of texts and returns `Labels`; `progress(bytes_read)` is told how far the input is."""
     if not out.parent.is_dir():
         raise ClassifyError(say("out_dir", path=out.parent))
-    handle, reader = open_input(source, text_column)
+    raw, handle, reader = open_input(source, text_column)
     header = list(reader.fieldnames or [])
     columns = header + [c for c in LABEL_COLUMNS if c not in header]
     staging = Path(tempfile.mkstemp(prefix=f".{out.name}-", dir=out.parent)[1])
@@ -156,7 +159,7 @@ def classify_file(
                         writer.writerow(row)
                     written += len(batch)
                     if progress is not None:
-                        progress(handle.buffer.tell())
+                        progress(raw.tell())
             except UnicodeDecodeError:
                 raise ClassifyError(say("encoding", path=source)) from None
         if written == 0:
@@ -186,7 +189,7 @@ def classify(
     from danvan.opinion.labels import set_in_use
 
     try:
-        open_input(input_csv, text_column)[0].close()  # fail fast, before loading a model
+        open_input(input_csv, text_column)[1].close()  # fail fast, before loading a model
     except ClassifyError as exc:
         _fail(str(exc))
     try:

@@ -35,6 +35,7 @@ from danvan.kernel.settings import Settings
 from danvan.kernel.taxonomy import KINDS, SENTIMENTS, topics
 from danvan.nlp import classifiers
 from danvan.nlp.classifiers import Labels, ModelSet
+from danvan.opinion import progress
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis
 from danvan.opinion.rollups import move_commune
 from danvan.opinion.urgency import mark_urgent
@@ -46,6 +47,8 @@ log = logging.getLogger("danvan.core.analysis")
 # before, but committed after, a newer one is still found (PostgreSQL sequences).
 LOOKBACK_IDS = 1000
 QUEUE_SIZE = 40
+RELABEL_BATCH = 500  # history relabelled per run of the job
+COUNT_CAP = 1_000_000  # progress counts stop here (a bounded count on any table)
 # A staff member's own Zalo conversation (danvan.opinion.alerts): not citizens' opinion.
 STAFF_CONVERSATION = "staff"
 
@@ -223,22 +226,121 @@ def sync_communes(session: Session, *, limit: int, now: datetime) -> int:
     )
 
 
+def count_pending(session: Session, *, cap: int = COUNT_CAP) -> int:
+    """Inbound text messages waiting for a label (bounded like `pending`, counted up to `cap`)."""
+    newest = session.scalar(select(func.max(MessageAnalysis.message_id))) or 0
+    has_analysis = select(MessageAnalysis.message_id).where(
+        MessageAnalysis.message_id == Message.id
+    )
+    waiting = (
+        select(Message.id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            _analysable(),
+            Message.id > newest - LOOKBACK_IDS,
+            ~has_analysis.exists(),
+            Conversation.status != STAFF_CONVERSATION,
+        )
+        .limit(cap)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(waiting)) or 0
+
+
 def run_pending(database: Database, settings: Settings, now: datetime) -> int:
-    """The worker's job: one batch of unlabelled messages. Returns how many were labelled."""
+    """The worker's job: one batch of unlabelled messages. Returns how many were labelled.
+    While the set in use is trained, or a backlog is worked through, `progress` says so."""
     batch = max(1, settings.analysis_batch_size)
     with database.session() as session:
         # Commune moves are kept in step even with the classifiers off (labels may come from
-        # elsewhere: staff corrections, the demo's own labels).
+        # elsewhere: staff corrections).
         synced = sync_communes(session, limit=batch, now=now)
         waiting = settings.analysis_enabled and bool(pending(session, limit=1))
+        state = progress.read(session)
+        ours = state is not None and state.state in (progress.TRAINING, progress.LABELLING)
+        if not waiting and ours:
+            progress.note(session, state=progress.IDLE, now=now)
     if not waiting:
         return synced
     if not _default_ready(database, settings):
+        with database.session() as session:
+            total = count_pending(session)
+            progress.note(session, state=progress.TRAINING, now=now, total=total)
         return synced  # the default set is being trained in the background; messages wait
     model_set = set_in_use(database, settings)
     with database.session() as session:
         rows = pending(session, limit=batch)
-        return do_analyse(session, model_set=model_set, rows=rows, now=now) + synced
+        done = do_analyse(session, model_set=model_set, rows=rows, now=now)
+        left = count_pending(session)
+        # A backlog (a fresh demo, a worker that was down) shows its progress; ordinary traffic
+        # writes nothing. A relabel in progress keeps its own figures.
+        relabelling = state is not None and state.state == progress.RELABELLING
+        if (ours or left >= progress.BACKLOG) and not relabelling:
+            so_far = done + (state.done if state and state.state == progress.LABELLING else 0)
+            progress.note(
+                session,
+                state=progress.LABELLING if left else progress.IDLE,
+                version=model_set.version,
+                now=now,
+                done=so_far,
+                total=so_far + left,
+            )
+        return done + synced
+
+
+def run_relabel(database: Database, settings: Settings, now: datetime) -> int:
+    """The worker's job after the set in use changed (`progress.request_relabel`): relabel one
+    batch of history with it (new messages first; staff labels kept). Returns rows relabelled."""
+    with database.session() as session:
+        state = progress.read(session)
+        if state is None or state.state != progress.RELABELLING or not settings.analysis_enabled:
+            return 0
+        if pending(session, limit=1):
+            return 0  # new messages are labelled first (run_pending)
+    model_set = set_in_use(database, settings)
+    with database.session() as session:
+        rows = [
+            (m, c)
+            for m, c in session.execute(
+                select(Message, Conversation)
+                .join(MessageAnalysis, MessageAnalysis.message_id == Message.id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(
+                    MessageAnalysis.model_version != model_set.version,
+                    MessageAnalysis.corrected_at.is_(None),
+                    _analysable(),
+                )
+                .order_by(Message.id)
+                .limit(RELABEL_BATCH)
+            ).all()
+        ]
+        done = do_analyse(session, model_set=model_set, rows=rows, now=now)
+        left = (
+            session.scalar(
+                select(func.count()).select_from(
+                    select(MessageAnalysis.message_id)
+                    .join(Message, Message.id == MessageAnalysis.message_id)
+                    .where(
+                        MessageAnalysis.model_version != model_set.version,
+                        MessageAnalysis.corrected_at.is_(None),
+                        _analysable(),
+                    )
+                    .limit(COUNT_CAP)
+                    .subquery()
+                )
+            )
+            or 0
+        )
+        so_far = state.done + done
+        progress.note(
+            session,
+            state=progress.RELABELLING if left else progress.IDLE,
+            version=model_set.version,
+            now=now,
+            done=so_far,
+            total=so_far + left,
+        )
+    return done
 
 
 def reanalyse(

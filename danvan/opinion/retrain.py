@@ -23,6 +23,7 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.nlp import classifiers
 from danvan.nlp.classifiers import Row
+from danvan.opinion import progress
 from danvan.opinion.labels import Log, active_version, models_dir, set_in_use, topic_codes
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis
 
@@ -166,6 +167,8 @@ def retrain(
                 )
             ):
                 old.status = "previous" if old.status == "active" else "retired"
+        if result.activated:
+            progress.request_relabel(session, version=version, now=utcnow())
         session.add(
             ClassifierVersion(
                 version=version,
@@ -199,8 +202,11 @@ def rollback(database: Database, settings: Settings) -> tuple[str, str]:
             .order_by(ClassifierVersion.id.desc())
         )
         active.status = "retired"
+        back = (
+            previous.version if previous is not None else classifiers.default_version(topic_codes())
+        )
         if previous is not None:
             previous.status = "active"
             previous.activated_at = utcnow()
-            return active.version, previous.version
-    return active.version, classifiers.default_version(topic_codes())
+        progress.request_relabel(session, version=back, now=utcnow())
+        return active.version, back
