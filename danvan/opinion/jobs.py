@@ -20,7 +20,9 @@ JOBS: list[Job] = [
     # After a retrain or rollback: history relabelled with the set in use, a batch at a time,
     # once no new message waits (progress shown on the dashboard).
     Job("analysis-relabel", every=timedelta(seconds=10), run=run_relabel),
-    Job("opinion-rollups", timedelta(minutes=1), run_rollups),
+    # Every 15 s: a freshly labelled backlog (a new demo, a relabel) reaches the dashboard soon;
+    # a run with nothing past its cursor reads one index range.
+    Job("opinion-rollups", timedelta(seconds=15), run_rollups),
     Job("emerging-issues", timedelta(minutes=1), run_emerging),
     # After the issues, so that an alert raised in this cycle goes out in it.
     Job("staff-zalo-alerts", timedelta(seconds=30), run_staff_alerts),

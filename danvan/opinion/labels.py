@@ -48,6 +48,7 @@ log = logging.getLogger("danvan.core.analysis")
 LOOKBACK_IDS = 1000
 QUEUE_SIZE = 40
 RELABEL_BATCH = 500  # history relabelled per run of the job
+BACKLOG_BATCHES = 5  # batches of new messages per run while a backlog waits
 COUNT_CAP = 1_000_000  # progress counts stop here (a bounded count on any table)
 # A staff member's own Zalo conversation (danvan.opinion.alerts): not citizens' opinion.
 STAFF_CONVERSATION = "staff"
@@ -268,10 +269,15 @@ def run_pending(database: Database, settings: Settings, now: datetime) -> int:
             progress.note(session, state=progress.TRAINING, now=now, total=total)
         return synced  # the default set is being trained in the background; messages wait
     model_set = set_in_use(database, settings)
+    done = left = 0
+    for _ in range(BACKLOG_BATCHES):  # a transaction each: webhooks never wait long
+        with database.session() as session:
+            rows = pending(session, limit=batch)
+            done += do_analyse(session, model_set=model_set, rows=rows, now=now)
+            left = count_pending(session)
+        if not left:
+            break
     with database.session() as session:
-        rows = pending(session, limit=batch)
-        done = do_analyse(session, model_set=model_set, rows=rows, now=now)
-        left = count_pending(session)
         # A backlog (a fresh demo, a worker that was down) shows its progress; ordinary traffic
         # writes nothing. A relabel in progress keeps its own figures.
         relabelling = state is not None and state.state == progress.RELABELLING

@@ -73,14 +73,19 @@ def test_a_webhook_message_is_labelled_by_the_worker_not_by_the_webhook(
 
 
 def test_the_job_labels_in_bounded_batches(
-    database: Database, settings: Settings, default_set: ModelSet
+    database: Database, settings: Settings, default_set: ModelSet, monkeypatch: Any
 ) -> None:
     ids = citizen_writes(database, [f"đường thôn {i} hỏng quá" for i in range(5)])
     settings.analysis_batch_size = 2
     now = utcnow()
+    monkeypatch.setattr(analysis, "BACKLOG_BATCHES", 1)
     done = [analysis.run_pending(database, settings, now) for _ in range(4)]
     assert done == [2, 2, 2, 0]  # 5 messages + the one naming the commune
     assert all(_analysis(database, i) is not None for i in ids)
+    # While a backlog waits, one run works through a few batches, a transaction each.
+    citizen_writes(database, [f"mất điện thôn {i}" for i in range(7)])  # + its commune: 8
+    monkeypatch.setattr(analysis, "BACKLOG_BATCHES", 3)
+    assert [analysis.run_pending(database, settings, now) for _ in range(3)] == [6, 2, 0]
 
 
 def test_nothing_is_labelled_when_analysis_is_off(

@@ -94,8 +94,9 @@ def test_a_rollback_relabels_history_in_batches_with_progress_and_keeps_staff_la
 
 
 def test_a_backlog_of_new_messages_shows_its_labelling_progress(
-    database: Database, own_models: Settings, default_set: ModelSet
+    database: Database, own_models: Settings, default_set: ModelSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(analysis, "BACKLOG_BATCHES", 1)
     citizen_writes(database, [f"Xin hỏi lịch tiêm phòng đợt {n}" for n in range(29)])  # +1: commune
     own_models.analysis_batch_size = 10
     assert analysis.run_pending(database, own_models, utcnow()) == 10
