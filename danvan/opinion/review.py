@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
@@ -85,6 +86,21 @@ def reviewed_since(session: Session, *, actor: Actor, since: datetime) -> int:
     )
 
 
+def _candidates(query: Select[Any], *, actor: Actor, now: datetime) -> Select[Any]:
+    """Recent messages of the actor's communes no person has checked."""
+    return (
+        query.join(Message, Message.id == MessageAnalysis.message_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            MessageAnalysis.corrected_at.is_(None),
+            MessageAnalysis.received_at >= now - timedelta(days=SAMPLE_DAYS),
+            Message.text != "",
+            Conversation.status != STAFF_CONVERSATION,
+            actor.commune_filter(Conversation.commune_code),
+        )
+    )
+
+
 def stratified(rows: list[MessageAnalysis], size: int) -> list[MessageAnalysis]:
     """One of each predicted topic in turn (larger topics first), least sure first within a
     topic; `rows` come least sure first."""
@@ -113,15 +129,10 @@ def weekly_sample(
     items: list[ReviewItem] = []
     if wanted:
         rows = session.execute(
-            select(MessageAnalysis, Message.text, Conversation.commune_code)
-            .join(Message, Message.id == MessageAnalysis.message_id)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(
-                MessageAnalysis.corrected_at.is_(None),
-                MessageAnalysis.received_at >= now - timedelta(days=SAMPLE_DAYS),
-                Message.text != "",
-                Conversation.status != STAFF_CONVERSATION,
-                actor.commune_filter(Conversation.commune_code),
+            _candidates(
+                select(MessageAnalysis, Message.text, Conversation.commune_code),
+                actor=actor,
+                now=now,
             )
             .order_by(MessageAnalysis.confidence, MessageAnalysis.message_id.desc())
             .limit(CANDIDATES)
@@ -158,10 +169,16 @@ def do_confirm(session: Session, *, actor: Actor, analysis: MessageAnalysis) -> 
 
 
 def remaining_badge(session: Session, *, actor: Actor) -> int:
-    """The staff menu's badge: messages left in this week's sample (0 for read-only staff)."""
+    """The staff menu's badge: messages left in this week's sample (0 for read-only staff).
+    Two counts, no text read: it is computed on every staff page."""
     if not actor.can_write:
         return 0
     from danvan.kernel.settings import get_settings
 
-    sample = weekly_sample(session, actor=actor, tz_name=get_settings().timezone)
-    return len(sample.items)
+    now = utcnow()
+    start = week_start(now, get_settings().timezone)
+    wanted = max(0, SAMPLE_SIZE - reviewed_since(session, actor=actor, since=start))
+    if not wanted:
+        return 0
+    left = _candidates(select(MessageAnalysis.message_id), actor=actor, now=now).limit(wanted)
+    return session.scalar(select(func.count()).select_from(left.subquery())) or 0

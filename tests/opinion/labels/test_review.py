@@ -67,6 +67,7 @@ def test_the_sample_is_short_stratified_least_sure_first_and_shows_no_identity(
     page = staff_client(personas.officer_a).get("/analysis/review")
     assert page.status_code == 200
     assert "Đã kiểm tra 0/20 tin tuần này" in page.text
+    assert 'title="20 tin cần kiểm tra tuần này">20</span>' in page.text  # the menu's badge
     assert "0912345678" not in page.text  # personal data masked
     assert "Nguyễn Thị Dân" not in page.text  # never who wrote it
     assert "Xã Minh Quang" in page.text
@@ -116,7 +117,9 @@ def test_confirm_and_correct_store_a_persons_labels_used_by_the_next_training(
         ).one()
         assert audit.object_id == str(ids[0])
         assert "text" not in str(audit.detail)
-    assert "Đã kiểm tra 2/20 tin tuần này" in officer.get("/analysis/review").text
+    page = officer.get("/analysis/review").text
+    assert "Đã kiểm tra 2/20 tin tuần này" in page
+    assert 'title="9 tin cần kiểm tra tuần này">9</span>' in page  # 11 labelled, 2 checked
     # Outside their communes: not found; read-only staff cannot confirm.
     other = staff_client(personas.officer_b)
     refused = other.post(f"/analysis/review/{ids[2]}/confirm", {"csrf_token": other.csrf})
