@@ -19,9 +19,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
@@ -86,18 +85,15 @@ def reviewed_since(session: Session, *, actor: Actor, since: datetime) -> int:
     )
 
 
-def _candidates(query: Select[Any], *, actor: Actor, now: datetime) -> Select[Any]:
-    """Recent messages of the actor's communes no person has checked."""
+def _unchecked(actor: Actor, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Recent messages of the actor's communes no person has checked (joined to their message
+    and conversation)."""
     return (
-        query.join(Message, Message.id == MessageAnalysis.message_id)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(
-            MessageAnalysis.corrected_at.is_(None),
-            MessageAnalysis.received_at >= now - timedelta(days=SAMPLE_DAYS),
-            Message.text != "",
-            Conversation.status != STAFF_CONVERSATION,
-            actor.commune_filter(Conversation.commune_code),
-        )
+        MessageAnalysis.corrected_at.is_(None),
+        MessageAnalysis.received_at >= now - timedelta(days=SAMPLE_DAYS),
+        Message.text != "",
+        Conversation.status != STAFF_CONVERSATION,
+        actor.commune_filter(Conversation.commune_code),
     )
 
 
@@ -129,11 +125,10 @@ def weekly_sample(
     items: list[ReviewItem] = []
     if wanted:
         rows = session.execute(
-            _candidates(
-                select(MessageAnalysis, Message.text, Conversation.commune_code),
-                actor=actor,
-                now=now,
-            )
+            select(MessageAnalysis, Message.text, Conversation.commune_code)
+            .join(Message, Message.id == MessageAnalysis.message_id)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(*_unchecked(actor, now))
             .order_by(MessageAnalysis.confidence, MessageAnalysis.message_id.desc())
             .limit(CANDIDATES)
         ).all()
@@ -180,5 +175,11 @@ def remaining_badge(session: Session, *, actor: Actor) -> int:
     wanted = max(0, SAMPLE_SIZE - reviewed_since(session, actor=actor, since=start))
     if not wanted:
         return 0
-    left = _candidates(select(MessageAnalysis.message_id), actor=actor, now=now).limit(wanted)
+    left = (
+        select(MessageAnalysis.message_id)
+        .join(Message, Message.id == MessageAnalysis.message_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(*_unchecked(actor, now))
+        .limit(wanted)
+    )
     return session.scalar(select(func.count()).select_from(left.subquery())) or 0
