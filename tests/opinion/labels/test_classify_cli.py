@@ -48,6 +48,7 @@ def test_it_writes_the_input_columns_plus_the_five_labels_in_batches(
     result = _run("--input", str(source), "--text-column", "noi_dung", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert f"Labelled 5 row(s) into {out} (model set {default_set.version})" in result.stdout
+    assert result.stderr == ""  # not a terminal: no progress bar
     with out.open(encoding="utf-8", newline="") as handle:
         written = list(csv.DictReader(handle))
     assert list(written[0]) == [
