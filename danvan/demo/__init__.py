@@ -26,23 +26,19 @@ DEMO_ENV = {
 
 def run_jobs_to_completion(database: Database, settings: Settings) -> int:
     """Run every background job (analysis, rollups, emerging issues, …) until none has work
-    left; then label the demo messages no classifier labelled (analysis disabled) and run the
-    jobs again over them. Returns the work done."""
+    left. The demo's messages are labelled by the real classifiers: the set in use is trained
+    first if this machine has none yet (the jobs would otherwise leave the messages waiting).
+    Returns the work done."""
     from danvan.kernel.jobs import JobRunner
     from danvan.kernel.models import utcnow
-    from danvan.opinion.demo import fill_missing_analyses
+    from danvan.opinion.labels import set_in_use
 
+    if settings.analysis_enabled:
+        set_in_use(database, settings, log=print)
     runner = JobRunner(database, settings, holder="demo-seed")
     total = 0
-    for attempt in range(2):
-        while done := runner.run_due(utcnow(), force=True):
-            total += done
-        if attempt == 0:
-            with database.session() as session:
-                filled = fill_missing_analyses(session)
-            if not filled:
-                break
-            total += filled
+    while done := runner.run_due(utcnow(), force=True):
+        total += done
     return total
 
 
@@ -109,13 +105,8 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
     upgrade(settings.database_url)
     with get_database().session() as session:
         logins = None if is_seeded(session) else seed(session, settings=settings)
-    if logins is not None and not settings.analysis_enabled:
-        # No classifier will label the demo's messages: give them their written labels so the
-        # dashboard and reports show data (the worker builds rollups and issues from them).
-        from danvan.opinion.demo import fill_missing_analyses
-
-        with get_database().session() as session:
-            fill_missing_analyses(session)
+    # The worker labels the demo's messages with the real classifiers (training them first on
+    # a fresh machine, in the background); the dashboard shows the progress meanwhile.
     standin_app = create_standin_app()
     add_citizen_simulator(
         standin_app,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
@@ -54,6 +54,11 @@ class ConversationFilter:
     # With `before`: the id of the last row shown, so rows sharing that time are not skipped.
     before_id: int | None = None
     limit: int = 50
+    # "recent": newest first, paged with `before`. "priority" (the staff inbox): urgent
+    # conversations still waiting for an answer first, then the others waiting (longest wait
+    # first), then the rest newest first; paged with `offset`.
+    order: str = "recent"
+    offset: int = 0
 
 
 def _visible(actor: Actor) -> Select[Conversation]:
@@ -101,10 +106,13 @@ def list_conversations(
         )
     elif filters.before is not None:
         stmt = stmt.where(Conversation.last_message_at < filters.before)
-    stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+    if filters.order == "priority":
+        stmt = stmt.order_by(*priority_order())
+    else:
+        stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
     limit = max(1, min(filters.limit, 200))
     if not filters.q:
-        return list(session.scalars(stmt.limit(limit)))
+        return list(session.scalars(stmt.offset(max(0, filters.offset)).limit(limit)))
     # Diacritic-insensitive search is done in Python over the scoped candidates: SQLite has no
     # unaccent, and a commune's inbox is small enough. (A folded column can come later.)
     needle = fold(filters.q)
@@ -119,6 +127,42 @@ def list_conversations(
             if len(found) >= limit:
                 break
     return found
+
+
+def waiting() -> Any:
+    """A conversation whose citizen waits for an answer (closed ones wait for none)."""
+    return and_(Conversation.awaiting_since.is_not(None), Conversation.status != "closed")
+
+
+def priority_order() -> tuple[Any, ...]:
+    """Urgent and unanswered first, then by waiting time (longest first), then newest first.
+    A message the classifiers have not labelled yet is simply waiting: never held back."""
+    tier = case((and_(waiting(), Conversation.urgent_at.is_not(None)), 0), (waiting(), 1), else_=2)
+    waited = case((waiting(), Conversation.awaiting_since), else_=None)
+    return (
+        tier,
+        waited,
+        Conversation.last_message_at.desc(),
+        Conversation.id.desc(),
+    )
+
+
+def citizen_last_words(session: Session, ids: list[int]) -> dict[int, tuple[str, datetime]]:
+    """Per conversation: the preview of the citizen's own last message and its time (the list
+    shows their words, never the product's automatic notices or staff replies)."""
+    if not ids:
+        return {}
+    last = (
+        select(func.max(Message.id))
+        .where(Message.conversation_id.in_(ids), Message.direction == Direction.IN.value)
+        .group_by(Message.conversation_id)
+    )
+    rows = session.execute(
+        select(Message.conversation_id, Message.text, Message.kind, Message.created_at).where(
+            Message.id.in_(last)
+        )
+    ).all()
+    return {int(c): (preview(text or f"[{kind}]", 200), at) for c, text, kind, at in rows}
 
 
 def count_unread(session: Session, *, actor: Actor) -> int:
@@ -270,6 +314,8 @@ def do_reply(
     conversation.last_message_at = message.created_at
     conversation.last_message_preview = preview(text or f"[{message.kind}]", 200)
     conversation.unread_count = 0
+    conversation.awaiting_since = None  # answered: the citizen no longer waits
+    conversation.urgent_at = None
     audit.record(
         session,
         actor=actor,

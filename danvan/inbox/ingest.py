@@ -159,6 +159,8 @@ def _build(dialect: str, name: str) -> Any:
                 else_=conversations.last_message_preview,
             ),
             "last_message_at": case((newest, at), else_=conversations.last_message_at),
+            # The citizen now waits for an answer, since their first unanswered message.
+            "awaiting_since": func.coalesce(conversations.awaiting_since, at),
         }
         if name == "touch_commune":
             values["commune_code"] = func.coalesce(
@@ -492,6 +494,8 @@ def _inbound_message(
     )
     session.add(message)
     conversation.unread_count += 1
+    if conversation.awaiting_since is None:
+        conversation.awaiting_since = message.created_at
     if conversation.status != "staff":  # a staff member's own Zalo conversation (staff_zalo)
         conversation.status = "open"
     _touch(conversation, message)
@@ -525,6 +529,9 @@ def _echo(session: Session, contact: Contact, event: InboundEvent) -> Message | 
         created_at=event.occurred_at,
     )
     session.add(message)
+    # Staff answered from Zalo's own OA inbox: the citizen no longer waits.
+    conversation.awaiting_since = None
+    conversation.urgent_at = None
     _touch(conversation, message)
     session.flush()
     return message

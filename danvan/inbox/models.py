@@ -99,6 +99,12 @@ class Conversation(Base):
     unread_count: Mapped[int] = mapped_column(default=0)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_message_preview: Mapped[str] = mapped_column(String(200), default="")
+    # When the citizen's oldest message not yet answered by staff arrived (None: nothing waits).
+    # Set by ingest, cleared by a staff reply; the inbox lists the longest waiting first.
+    awaiting_since: Mapped[datetime | None] = mapped_column(index=True)
+    # Set when a message waiting for an answer was labelled urgent (danvan.opinion.labels);
+    # cleared with `awaiting_since`: urgent conversations head the inbox until answered.
+    urgent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     contact: Mapped[Contact] = relationship(lazy="joined")

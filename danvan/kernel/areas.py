@@ -150,7 +150,17 @@ AREAS: tuple[Area, ...] = (
         jobs="danvan.opinion.jobs:JOBS",
         cli="danvan.opinion.cli:register",
         seed="danvan.opinion.demo:seed",
-        nav=(NavLink("nav.dashboard", "/dashboard", "dashboard", 30),),
+        nav=(
+            NavLink("nav.dashboard", "/dashboard", "dashboard", 30),
+            NavLink(
+                "nav.review",
+                "/analysis/review",
+                "review",
+                35,
+                badge="danvan.opinion.review:remaining_badge",
+                badge_title="review.badge",
+            ),
+        ),
         panels=("partials/conversation_analysis.html",),
         text="danvan.opinion.alerts",
         on_commune_changed="danvan.opinion.rollups:move_commune",

@@ -64,6 +64,24 @@ class ClassifierVersion(Base):
     activated_at: Mapped[datetime | None]
 
 
+class AnalysisProgress(Base):
+    """What the worker's labelling is doing now, for the dashboard and the model page: training
+    a model set, labelling new messages, or relabelling history after the set in use changed.
+    One row per name ("labels"); written by the worker, read by the web processes (which never
+    load a model)."""
+
+    __tablename__ = "analysis_progress"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # idle | training | labelling | relabelling
+    state: Mapped[str] = mapped_column(String(12), default="idle")
+    version: Mapped[str] = mapped_column(String(64), default="")  # the set in use
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # Rollup rows of messages with no commune yet (triage) use this code; the province-wide total
 # of a day (every commune and triage together) uses ALL_COMMUNES, so an admin's dashboard reads
 # one row per label and day instead of one per commune.
@@ -153,14 +171,26 @@ class EmergingIssueMessage(Base):
     duplicate_of: Mapped[int | None]  # another message of the issue it nearly copies
 
 
+class AlertKind:
+    SPIKE = "spike"  # a commune × topic pair well above its baseline (dashboard list, badge)
+    URGENT = "urgent"  # one message labelled urgent: its commune's staff are told, once
+
+
 class OpinionAlert(Base):
     """A spike: a commune × topic pair well above its own baseline. Shown to the staff of that
-    commune and to admins (dashboard list + count badge)."""
+    commune and to admins (dashboard list + count badge). Or (kind "urgent") one message the
+    classifiers labelled urgent: sent by Zalo to the staff who see its commune, like a spike,
+    and never shown among the dashboard's spikes."""
 
     __tablename__ = "opinion_alerts"
     __table_args__ = (Index("ix_opinion_alerts_commune_created", "commune_code", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default=AlertKind.SPIKE)
+    # An urgent alert's message (unique: one alert per message, whatever relabels it).
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), unique=True
+    )
     commune_code: Mapped[int | None]
     topic: Mapped[str] = mapped_column(String(40))
     issue_id: Mapped[int | None] = mapped_column(
