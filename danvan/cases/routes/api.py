@@ -132,13 +132,20 @@ def get_case(
 def patch_case(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId, body: CasePatch
 ) -> CaseOut:
-    """Transfer (unit_id + reason), assign (assignee_id, null to unassign) and/or change the
-    status (with `public_answer` for an answer, `reason` where the status needs one). A public
-    status sends the citizen a notice with the case code on their channel."""
+    """Transfer (unit_id + reason), assign (assignee_id, null to unassign), set the public
+    title (public_title, empty for the neutral one) and/or change the status (with
+    `public_answer` for an answer, `reason` where the status needs one). A public status sends
+    the citizen a notice with the case code on their channel."""
     case = access.access_case(session, actor=actor, case_id=case_id, write=True)
     fields = body.model_fields_set
-    if not fields & {"status", "assignee_id", "unit_id"}:
-        raise Invalid("Không có gì để thay đổi (status, assignee_id, unit_id)", code="empty")
+    if not fields & {"status", "assignee_id", "unit_id", "public_title"}:
+        raise Invalid(
+            "Không có gì để thay đổi (status, assignee_id, unit_id, public_title)", code="empty"
+        )
+    if "public_title" in fields:
+        lifecycle.do_set_public_title(
+            session, actor=actor, case=case, title=body.public_title or ""
+        )
     if body.unit_id is not None:
         routing.do_transfer(
             session,
