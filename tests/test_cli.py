@@ -219,3 +219,12 @@ def test_contact_commands_refuse_bad_input_clearly(
         contact = session.get(Contact, contact_id)
         assert contact is not None
         assert contact.display_name == "Hoàng Thị Lan"
+
+
+@pytest.mark.parametrize("command", [("serve", "--port", "1"), ("worker", "--once")])
+def test_serve_and_worker_refuse_to_start_without_a_base_url_outside_the_demo(
+    database: Database, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    result = danvan(database, tmp_path, *command)
+    assert result.returncode == 1
+    assert "DANVAN_BASE_URL must be set" in result.stderr

@@ -100,6 +100,9 @@ def test_the_inbox_acceptance_flow(
         "DANVAN_ZALO_OA_APP_ID": APP_ID,
         "DANVAN_ZALO_OA_SECRET_KEY": OA_SECRET,
         "DANVAN_ZALO_APP_SECRET_KEY": "app-secret",
+        "DANVAN_BASE_URL": "https://danvan.example.vn",
+        # The server's clock is the test's, so the webhook's signed timestamp is fresh.
+        "DANVAN_CLOCK_START": clock.now().isoformat(),
     }
     run(env, "db", "upgrade")
     run(env, "user", "create", "admin@example.vn", "--role", "admin", stdin="a long password\n")
