@@ -39,7 +39,7 @@ from danvan.cases.routes.schemas import (
 from danvan.kernel import taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
-from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiDateTime, ApiRoute
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -358,8 +358,8 @@ def _period(start: datetime | None, end: datetime | None) -> tuple[datetime, dat
 def figures(
     actor: ApiActor,
     session: SessionDep,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: ApiDateTime | None = None,
+    end: ApiDateTime | None = None,
     by: Literal["commune", "unit", "category"] | None = None,
     commune_code: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     unit_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
@@ -398,8 +398,8 @@ def figures_xlsx(
     actor: ApiActor,
     session: SessionDep,
     settings: SettingsDep,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: ApiDateTime | None = None,
+    end: ApiDateTime | None = None,
     commune_code: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     unit_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
