@@ -22,7 +22,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
-EXAMPLES = 12  # per operation and mode
+EXAMPLES = 8  # per operation and mode
 
 
 def _failures(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> list[str]:
