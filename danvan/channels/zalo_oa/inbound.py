@@ -2,7 +2,8 @@
 
 Order of checks (each failure is a `WebhookRejected` and nothing is stored): configured (503),
 signature present (401), size (413), UTF-8 and a JSON object (400), the signed timestamp (422),
-signature (401), payload types (422). The signature covers a timestamp that lives inside the body,
+signature (401), freshness of the signed time (too old: 200, dropped; too far ahead: 503),
+payload types (422). The signature covers a timestamp that lives inside the body,
 which is why the body is parsed before the signature can be checked.
 """
 
