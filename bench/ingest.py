@@ -169,6 +169,7 @@ def bench_backend(name: str, database_url: str, args: argparse.Namespace) -> Res
         **os.environ,
         "DANVAN_DATABASE_URL": database_url,
         "DANVAN_SECRET_KEY": "bench-secret-key-0123456789",
+        "DANVAN_BASE_URL": "https://danvan.example.vn",  # serve/worker need one
         "DANVAN_ZALO_OA_APP_ID": APP_ID,
         "DANVAN_ZALO_OA_SECRET_KEY": OA_SECRET,
     }

@@ -151,6 +151,7 @@ def serve(
     settings = get_settings()
     try:
         settings.resolve_secret_key()
+        settings.require_base_url()
     except SettingsError as exc:
         _fail(str(exc))
     typer.echo(f"Serving {settings.masked_database_url()} at http://{host}:{port}", err=True)
@@ -161,7 +162,9 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app itself (web.deps.client_ip), from the proxies
+        # DANVAN_TRUSTED_PROXIES names: one rule whatever serves the app.
+        proxy_headers=False,
     )
 
 
@@ -173,8 +176,14 @@ def worker(
     """Deliver the outbox (and run background jobs)."""
     from danvan.inbox.worker import run
     from danvan.kernel.db import get_database
+    from danvan.kernel.settings import SettingsError
 
-    delivered = run(get_database(), get_settings(), once=once, worker_id=name)
+    settings = get_settings()
+    try:
+        settings.require_base_url()  # the links in what it sends to citizens
+    except SettingsError as exc:
+        _fail(str(exc))
+    delivered = run(get_database(), settings, once=once, worker_id=name)
     if once:
         typer.echo(f"Processed {delivered} outbox item(s).")
 

@@ -181,6 +181,9 @@ def do_create_case(
     case = Case(
         code=rules.next_code(session, settings=settings, at=received_at),
         title=title,
+        # A title staff typed is theirs to publish; a partner's or a citizen's words are not
+        # (public pages show a neutral title until staff write one: tracking.public_title).
+        public_title=title if actor is not None else None,
         description=description,
         category=category,
         commune_code=commune_code,

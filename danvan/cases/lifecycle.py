@@ -22,6 +22,7 @@ from danvan.kernel.text import clean
 MAX_ANSWER = 4000
 MAX_REASON = 1000
 MAX_NOTE = 4000
+MAX_PUBLIC_TITLE = 200
 
 
 def mark_responded(case: Case, at: datetime) -> None:
@@ -93,6 +94,25 @@ def apply_status(
         from_status=old,
         to_status=status.code,
         detail={"message_ids": message_ids, **({"reason": reason} if reason else {})},
+    )
+
+
+def do_set_public_title(session: Session, *, actor: Actor, case: Case, title: str) -> None:
+    """Staff write (or approve) the title the public page and keyless Open311 show; empty goes
+    back to the neutral one (category and commune). The text is on the staff timeline."""
+    actor.require_write()
+    title = clean(title)
+    if len(title) > MAX_PUBLIC_TITLE:
+        raise Invalid("Tiêu đề dài quá {limit} ký tự", code="too_long", limit=MAX_PUBLIC_TITLE)
+    case.public_title = title or None
+    add_event(session, case, kind="public_title", actor=actor, text=title)
+    audit.record(
+        session,
+        actor=actor,
+        action="case_public_title",
+        object_type="case",
+        object_id=case.id,
+        detail={"public_title_set": bool(title)},
     )
 
 

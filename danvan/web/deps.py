@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -16,6 +18,8 @@ from danvan.accounts.sessions import do_end_session, do_start_session, user_for_
 from danvan.accounts.staff import user_for_token
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -41,7 +45,45 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address, for rate limits, the audit log and login throttling: the peer, or,
+    when the peer is a trusted reverse proxy (DANVAN_TRUSTED_PROXIES), the right-most address
+    of X-Forwarded-For that is not a trusted proxy. Addresses left of it are whatever the
+    client chose to send, so they are never believed."""
+    peer = request.client.host if request.client else ""
+    settings: Settings = request.app.state.settings
+    networks = _networks(tuple(settings.trusted_proxies))
+    if not _trusted(peer, networks):
+        return peer
+    chain = [
+        hop.strip()
+        for header in request.headers.getlist("x-forwarded-for")
+        for hop in header.split(",")
+    ]
+    for hop in reversed(chain):
+        if not _trusted(hop, networks):
+            return hop if _is_ip(hop) else peer
+    return chain[0] if chain and _is_ip(chain[0]) else peer
+
+
+@lru_cache(maxsize=16)
+def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _trusted(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 # --- API: personal tokens ---------------------------------------------------------------------

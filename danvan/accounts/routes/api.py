@@ -6,7 +6,6 @@ committed before the response is sent). Errors are `{"detail": ..., "code": ...}
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -27,7 +26,7 @@ from danvan.accounts.routes.schemas import (
 )
 from danvan.accounts.staff import do_create_user, do_set_role
 from danvan.kernel.text import clean
-from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute, utc
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiDateTime, ApiRoute, utc
 from danvan.web.deps import ApiActor, SessionDep
 
 router = APIRouter(
@@ -134,8 +133,8 @@ def list_audit(
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     via: Annotated[str | None, Query(max_length=16)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: ApiDateTime | None = None,
+    until: ApiDateTime | None = None,
     before_id: OptionalDbInt = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from danvan.accounts.models import AuditEntry, Role, User
 from danvan.kernel import geo
@@ -70,16 +70,20 @@ class UserOut(BaseModel):
         )
 
 
+# The role's value as JSON text (strict mode would want a `Role` object).
+RoleIn = Annotated[Role, Strict(False)]
+
+
 class UserCreate(Schema):
     email: CleanStr = Field(max_length=254)
     password: str = Field(max_length=1024)
-    role: Role
+    role: RoleIn
     communes: list[DbId] = Field(default_factory=list, max_length=500)
     full_name: CleanStr = Field(default="", max_length=200)
 
 
 class UserPatch(Schema):
-    role: Role | None = None
+    role: RoleIn | None = None
     communes: list[DbId] | None = Field(default=None, max_length=500)
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from danvan.cases import access, intake, lifecycle, reports, routing, similarity, units
+from danvan.cases import access, intake, lifecycle, reports, routing, similarity, tracking, units
 from danvan.cases import events as case_events
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
@@ -257,6 +257,7 @@ def case_page(
             if case.merged_into_id
             else None,
             "lookup_url": rules.lookup_url(settings, case.code),
+            "public_title": tracking.neutral_title(case, locale),
         },
     )
 
@@ -316,6 +317,17 @@ async def case_transfer(
     )
     flash(request, "cases.flash.transferred")
     # The case may now be outside the actor's units but still in their commune: the page decides.
+    return redirect(f"/cases/{case.id}")
+
+
+@staff.post("/cases/{case_id}/public-title", dependencies=[CsrfDep])
+async def case_public_title(
+    request: Request, session: SessionDep, actor: StaffActor, case_id: int
+) -> Response:
+    form = await read_form(request)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_set_public_title(session, actor=actor, case=case, title=form.get("title", ""))
+    flash(request, "cases.flash.public_title")
     return redirect(f"/cases/{case.id}")
 
 

@@ -46,6 +46,12 @@ class CasePatch(Schema):
     reason: CleanStr = Field(default="", max_length=lifecycle.MAX_REASON * _RAW)
     assignee_id: DbId | None = None
     unit_id: DbId | None = Field(default=None, description="Transfer to this unit (reason needed)")
+    public_title: CleanStr | None = Field(
+        default=None,
+        max_length=lifecycle.MAX_PUBLIC_TITLE * _RAW,
+        description="The title the public page and keyless Open311 show (staff's words; no "
+        "names, phones or ID numbers); empty: the neutral one (category and commune)",
+    )
 
 
 class ReasonIn(Schema):
@@ -64,6 +70,9 @@ class CaseOut(BaseModel):
     id: int
     code: str
     title: str
+    public_title: str | None = Field(
+        description="Shown publicly; null: nobody approved one, the neutral title is shown"
+    )
     description: str
     category: str
     commune_code: int | None
@@ -98,6 +107,7 @@ class CaseOut(BaseModel):
             id=case.id,
             code=case.code,
             title=case.title,
+            public_title=case.public_title,
             description=case.description,
             category=case.category,
             commune_code=case.commune_code,

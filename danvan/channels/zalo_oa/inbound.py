@@ -2,7 +2,8 @@
 
 Order of checks (each failure is a `WebhookRejected` and nothing is stored): configured (503),
 signature present (401), size (413), UTF-8 and a JSON object (400), the signed timestamp (422),
-signature (401), payload types (422). The signature covers a timestamp that lives inside the body,
+signature (401), freshness of the signed time (too old: 200, dropped; too far ahead: 503),
+payload types (422). The signature covers a timestamp that lives inside the body,
 which is why the body is parsed before the signature can be checked.
 """
 
@@ -82,6 +83,7 @@ def parse(headers: Mapping[str, str], body: bytes, *, settings: Settings) -> Par
         logger.debug("OA webhook signature matched %s", matched)
     else:
         logger.info("OA webhook signature matched the variant %s", matched)
+    _check_fresh(timestamp, settings)
     event = to_event(data, raw=raw, timestamp=timestamp, headers=headers)
     return ParsedWebhook(events=[event], matched=matched)
 
@@ -97,6 +99,35 @@ def _signed_timestamp(data: dict[str, Any], headers: Mapping[str, str]) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise WebhookRejected(422, "Invalid payload: timestamp must be epoch milliseconds")
     return str(value)
+
+
+def _check_fresh(timestamp: str, settings: Settings) -> None:
+    """A correctly signed event is still refused when its signed time is too old (a replay of
+    a captured call) or too far ahead. Too old: answered 200 with nothing stored, because Zalo
+    retries anything else for hours and the event will never get younger. Too far ahead: 503,
+    so that Zalo tries again (the event comes into the window as time passes, or our clock is
+    wrong and someone must look)."""
+    at = parse_epoch(timestamp)
+    if at is None:
+        raise WebhookRejected(422, "Invalid payload: timestamp must be epoch milliseconds")
+    age = (utcnow() - at).total_seconds()
+    if age > settings.zalo_oa_webhook_max_age_seconds:
+        logger.warning(
+            "Dropped a signed OA webhook event dated %s (%d s old, the limit is %d s)",
+            at.isoformat(),
+            age,
+            settings.zalo_oa_webhook_max_age_seconds,
+        )
+        raise WebhookRejected(200, "Event too old: acknowledged and not stored")
+    if -age > settings.zalo_oa_webhook_max_skew_seconds:
+        logger.warning(
+            "Refused a signed OA webhook event dated %s, %d s ahead of this server's clock "
+            "(the limit is %d s): is the clock right?",
+            at.isoformat(),
+            -age,
+            settings.zalo_oa_webhook_max_skew_seconds,
+        )
+        raise WebhookRejected(503, "Event dated in the future: try again later")
 
 
 def _candidates(settings: Settings, data: dict[str, Any]) -> Iterator[tuple[str, str, str]]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from danvan.inbox import calls, notice_templates
 from danvan.inbox.models import CallTask
 from danvan.inbox.notices import KINDS
-from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute, utc
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute, Schema, utc
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep, get_database_dep
 
 router = APIRouter(prefix="/api/v1", tags=["api"], route_class=ApiRoute, responses=ERRORS)
@@ -60,7 +60,7 @@ class CallTaskOut(BaseModel):
         )
 
 
-class CallDoneIn(BaseModel):
+class CallDoneIn(Schema):
     outcome: str = Field(default="", max_length=calls.MAX_OUTCOME)
 
 
@@ -75,7 +75,7 @@ class KindOut(BaseModel):
     problems: list[str]
 
 
-class KindIn(BaseModel):
+class KindIn(Schema):
     template_id: str = Field(min_length=1, max_length=32)
     params: dict[str, str] = Field(default_factory=dict, max_length=50)
 
@@ -146,7 +146,7 @@ def _kinds(session: Any) -> list[KindOut]:
     ]
 
 
-@router.get("/notice-templates")
+@router.get("/notice-templates", responses=WRITE_ERRORS)
 def list_notice_templates(actor: ApiActor, session: SessionDep) -> list[KindOut]:
     """Each notice kind, its template and what keeps it from being used (admins)."""
     actor.require_admin()
@@ -190,7 +190,7 @@ def _zns(session: Any) -> ZnsOut:
     )
 
 
-@router.get("/zns")
+@router.get("/zns", responses=WRITE_ERRORS)
 def get_zns(actor: ApiActor, session: SessionDep) -> ZnsOut:
     """The OA's template messages as last read from Zalo: templates, quota, hold (admins)."""
     actor.require_admin()

@@ -171,8 +171,10 @@ def zalo_oa_check() -> dict[str, bool]:
 async def zalo_oa_webhook(request: Request) -> JSONResponse:
     """An event from a Zalo Official Account, signed with `X-ZEvent-Signature`.
 
-    200 `{"ok": true}` once stored (unknown events are stored raw); 401 unsigned or wrongly
-    signed; 400/413/422 for a body that is not a valid event; 503 when not configured.
+    200 `{"ok": true}` once stored (unknown events are stored raw); 200 `{"ok": false}` and
+    nothing stored for a signed event older than the freshness window (so Zalo stops retrying
+    it); 401 unsigned or wrongly signed; 400/413/422 for a body that is not a valid event; 503
+    when not configured, or for an event dated ahead of the allowed skew (Zalo retries it).
     """
     return await _receive(request, oa_inbound.parse)
 
