@@ -21,7 +21,7 @@ from danvan.channels.base import ParsedWebhook, WebhookRejected
 from danvan.channels.zalo_bot import inbound as bot_inbound
 from danvan.channels.zalo_oa import inbound as oa_inbound
 from danvan.channels.zalo_oa.payloads import MAX_BODY
-from danvan.inbox.ingest import ingest_events
+from danvan.inbox.ingest import ingest_events, ingest_many
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
 
@@ -71,14 +71,19 @@ def _store(database: Database, parsed: ParsedWebhook, settings: Settings) -> Non
 
 def _store_many(database: Database, batch: list[ParsedWebhook], settings: Settings) -> list[Any]:
     """Group commit: the calls waiting together share one transaction (one BEGIN, one COMMIT,
-    one threadpool hop). Should it fail, each call is stored again in its own transaction, so
+    one threadpool hop) and their citizens' messages are written by a few statements for the
+    whole batch (`ingest_many`), not a few per message. Should it fail, each call is stored again in its own transaction, so
     one bad call never takes the others down: the outcome per call (None or its exception) is
     what `_store` alone would have given."""
     if len(batch) > 1:
         try:
             with database.session() as session:
-                for parsed in batch:
-                    _ingest(session, parsed, settings)
+                ingest_many(
+                    session,
+                    calls=[parsed.events for parsed in batch],
+                    province_code=settings.province,
+                    ask_commune=settings.ask_commune_automatically,
+                )
             return [None] * len(batch)
         except Exception:  # retried one by one below
             logger.info("a batch of %d webhook calls failed; storing them one by one", len(batch))
