@@ -238,10 +238,12 @@ def new_analyses(
     return session.execute(
         select(ma.message_id, ma.analysed_at, ma.received_at, ma.commune_code, ma.topic)
         .where(
+            # The `>=` alone lets SQLite search the index (with the OR alone it scans it whole).
+            ma.analysed_at >= cursor.analysed_at,
             or_(
                 ma.analysed_at > cursor.analysed_at,
                 and_(ma.analysed_at == cursor.analysed_at, ma.message_id > cursor.message_id),
-            )
+            ),
         )
         .order_by(ma.analysed_at, ma.message_id)
         .limit(limit)
@@ -257,10 +259,11 @@ def _corrections(session: Session) -> list[int]:
     rows = session.execute(
         select(ma.message_id, corrected_at)
         .where(
+            corrected_at >= cursor.analysed_at,
             or_(
                 corrected_at > cursor.analysed_at,
                 and_(corrected_at == cursor.analysed_at, ma.message_id > cursor.message_id),
-            )
+            ),
         )
         .order_by(corrected_at, ma.message_id)
         .limit(BATCH)
