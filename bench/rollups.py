@@ -18,23 +18,46 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from bench.dashboard import scratch
 from danvan.inbox.models import Contact, Conversation, Message
 from danvan.kernel import geo, taxonomy
-from danvan.kernel.db import Database
+from danvan.kernel.db import Database, make_engine
 from danvan.kernel.settings import Settings
 from danvan.migrations import upgrade
 from danvan.opinion import rollups
 from danvan.opinion.models import NO_COMMUNE, MessageAnalysis, OpinionRollup
 
 PROVINCE = 8
+
+
+@contextmanager
+def scratch(server: str | None) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a PostgreSQL database made and dropped on `server`."""
+    if server is None:
+        with tempfile.TemporaryDirectory(prefix="danvan-bench-") as folder:
+            yield f"sqlite:///{folder}/rollups.db"
+        return
+    name = f"danvan_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _write(
@@ -162,7 +185,7 @@ def main() -> None:
     )
     for backend, server in backends:
         for size in sizes:
-            with scratch(server, keep=False) as url:
+            with scratch(server) as url:
                 first, cycle, recompute, old = bench_size(url, size, args.repeat)
             print(
                 f"  {backend:10} {size:>9,} {first * 1000:10.0f} ms {cycle * 1000:7.1f} ms "
