@@ -46,7 +46,7 @@ SenderFactory = Callable[[Settings, Database], Sender]
 
 def _zalo_oa(settings: Settings, database: Database) -> Sender:
     tokens = OATokenProvider(database=database, oauth=ZaloOAuthClient(settings=settings))
-    return ZaloOASender(settings=settings, tokens=tokens)
+    return ZaloOASender(settings=settings, tokens=tokens, database=database)
 
 
 def _zalo_bot(settings: Settings, database: Database) -> Sender:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -17,7 +16,7 @@ from danvan.accounts.actors import Actor
 from danvan.accounts.models import User
 from danvan.channels.web.inbound import photo_attachment
 from danvan.inbox import communes
-from danvan.inbox.media import Photo, check_photo, save_photo
+from danvan.inbox.media import Photo, check_photo, store_photo
 from danvan.inbox.models import (
     Contact,
     Conversation,
@@ -30,7 +29,6 @@ from danvan.inbox.models import (
 )
 from danvan.inbox.outbox import enqueue
 from danvan.kernel import geo
-from danvan.kernel.db import remove_on_rollback
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean, fold, preview
@@ -272,44 +270,35 @@ def do_reply(
     conversation: Conversation,
     text: str,
     photo: bytes | None = None,
-    media_dir: str | None = None,
 ) -> Message:
     """Write the reply and its outbox row in the caller's transaction; the worker sends it.
 
-    With `photo` (raw uploaded bytes, `media_dir` then required) the text may be empty; the photo
-    is checked, re-encoded to at most 1 MB and stored under `media_dir`."""
+    With `photo` (raw uploaded bytes) the text may be empty; the photo is checked, re-encoded to
+    at most 1 MB and stored in the media store, in the same transaction."""
     actor.require_write()
     if photo is not None and not clean(text):
         text = ""
     else:
         text = check_text(text, limit=MAX_REPLY_CHARS, what="Nội dung trả lời")
     attachments: list[dict[str, Any]] = []
-    path: Path | None = None
+    name = ""
     if photo is not None:
-        if media_dir is None:
-            raise ValueError("a reply photo needs media_dir")
         checked = check_reply_photo(photo, channel=conversation.channel)
-        path = save_photo(checked, media_dir=media_dir)
-        remove_on_rollback(session, path)
-        attachments.append(photo_attachment(name=path.name, size=len(checked.data)).as_dict())
-    try:
-        message = Message(
-            conversation_id=conversation.id,
-            channel=conversation.channel,
-            direction=Direction.OUT,
-            kind="image" if attachments else "text",
-            text=text,
-            attachments=attachments,
-            source="staff",
-            author_id=actor.user.id,
-            delivery_status=Delivery.QUEUED,
-        )
-        session.add(message)
-        session.flush()
-    except BaseException:
-        if path is not None:
-            path.unlink(missing_ok=True)
-        raise
+        name = store_photo(session, checked)
+        attachments.append(photo_attachment(name=name, size=len(checked.data)).as_dict())
+    message = Message(
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        direction=Direction.OUT,
+        kind="image" if attachments else "text",
+        text=text,
+        attachments=attachments,
+        source="staff",
+        author_id=actor.user.id,
+        delivery_status=Delivery.QUEUED,
+    )
+    session.add(message)
+    session.flush()
     enqueue(session, message=message, recipient=conversation.contact.external_id)
     conversation.last_message_at = message.created_at
     conversation.last_message_preview = preview(text or f"[{message.kind}]", 200)
@@ -322,7 +311,7 @@ def do_reply(
         action="reply",
         object_type="conversation",
         object_id=conversation.id,
-        detail={"message_id": message.id, **({"photo": path.name} if path else {})},
+        detail={"message_id": message.id, **({"photo": name} if photo is not None else {})},
     )
     return message
 

@@ -13,9 +13,10 @@ What an erasure keeps, and why:
   entries hold ids and staff actions, never citizen text.
 What it removes: name, phone, address, platform ids, consent time, message text and attachments,
 the text of staff notes (they speak about the citizen), the raw webhook events of that citizen,
-every reply still waiting in the outbox (cancelled, never sent), and the photos the citizen sent
-through the web form (`Deletion.media_files`: the caller removes them with `remove_media` once
-the transaction has committed, so that a rolled-back erasure never loses a file).
+every reply still waiting in the outbox (cancelled, never sent), and the photos of their
+conversation (deleted from the media store in the same transaction; a copy still in the legacy
+`DANVAN_MEDIA_DIR` folder is removed by the caller with `remove_media` once the transaction has
+committed, so that a rolled-back erasure never loses a file).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from danvan.inbox.models import (
     OutboxItem,
     OutboxStatus,
 )
-from danvan.kernel import areas, geo
+from danvan.kernel import areas, geo, media_store
 from danvan.kernel.errors import CoreError, NotFound
 from danvan.kernel.models import utcnow
 
@@ -231,7 +232,7 @@ class Deletion:
     notes_erased: int
     events_deleted: int
     outbox_cancelled: int
-    # Stored photo files of the erased messages: remove them with `remove_media` after commit.
+    # Photos of the erased messages (gone from the media store; legacy files: `remove_media`).
     media_files: tuple[str, ...] = ()
     # What each area (cases, outreach) erased: {area: {what: count}}.
     areas: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -261,6 +262,7 @@ def do_delete_contact(session: Session, *, actor: Actor, contact: Contact, reaso
 
     cancelled = _cancel_outbox(session, messages)
     media = sorted({name for m in messages for name in _media_names(m.attachments)})
+    media_store.remove(session, media)
     for message in messages:
         message.text = ""
         message.attachments = []
@@ -322,8 +324,9 @@ def do_delete_contact(session: Session, *, actor: Actor, contact: Contact, reaso
 
 
 def remove_media(media_dir: str | Path, names: Iterable[str]) -> int:
-    """Delete stored photo files by name (run after the erasure committed); the count removed.
-    Only names the web form creates are touched, so nothing outside `media_dir` can be."""
+    """Delete legacy photo files (`DANVAN_MEDIA_DIR`, kept after `danvan media import`) by name,
+    run after the erasure committed; the count removed. Only names the web form creates are
+    touched, so nothing outside `media_dir` can be."""
     folder = Path(media_dir)
     removed = 0
     for name in names:

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     webform_max_text: int = 4000
     webform_max_photo_bytes: int = 5 * 1024 * 1024
     webform_per_hour: int = 10
+    # Legacy: photos are kept in the database (kernel/media_store.py); this folder is only read
+    # by `danvan media import` (and erasure removes a citizen's old files from it).
     media_dir: str = "var/media"
     # The topic taxonomy (danvan.kernel.taxonomy): a JSON file replacing the default, or "".
     topics_file: str = ""
@@ -156,7 +158,7 @@ class Settings(BaseSettings):
 
     # --- Opinion classifiers (danvan.opinion.labels, danvan.nlp.classifiers) ---
     # Trained model sets (the default one from the seed corpus, and `danvan model retrain`'s).
-    # Workers on several machines need this folder shared, as for media_dir.
+    # Workers on several machines need this folder shared (model sets stay on disk for now).
     analysis_models_dir: str = "var/models"
     # Messages classified per batch of the worker's analysis job.
     analysis_batch_size: int = 200

@@ -18,6 +18,8 @@ class MessageAnalysis(Base):
     __table_args__ = (
         Index("ix_message_analyses_commune_received", "commune_code", "received_at"),
         Index("ix_message_analyses_topic_received", "topic", "received_at"),
+        # The rollups' second cursor follows staff corrections.
+        Index("ix_message_analyses_corrected_at", "corrected_at"),
     )
 
     message_id: Mapped[int] = mapped_column(
@@ -121,6 +123,35 @@ class AnalyticsCursor(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     analysed_at: Mapped[datetime]
     message_id: Mapped[int] = mapped_column(default=0)
+
+
+class OpinionRollupEntry(Base):
+    """What one analysed message counts for in `opinion_rollups` (its day, commune and labels
+    when the rollups job last saw it): the job adds a changed message's new labels and takes
+    away these, so a cycle costs what changed, not the day's volume."""
+
+    __tablename__ = "opinion_rollup_entries"
+
+    # No foreign key: the entry must outlive its analysis to be taken away.
+    message_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    commune_code: Mapped[int]  # NO_COMMUNE for triage
+    topic: Mapped[str] = mapped_column(String(40))
+    sentiment: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(default=False)
+
+
+class OpinionRollupDay(Base):
+    """A local day whose rollups were last recomputed whole, and whose entries are therefore
+    complete: from then on the job adds changes to it. Days recomputed before entries existed
+    are not listed, and are recomputed whole once when next touched."""
+
+    __tablename__ = "opinion_rollup_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    recomputed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class IssueStatus:

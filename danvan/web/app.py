@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from danvan import __version__
+from danvan.inbox.routes.webhooks import WebhookLane
 from danvan.kernel import areas, clock
 from danvan.kernel.db import Database, get_database
 from danvan.kernel.errors import CoreError
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         https_only=settings.base_url.startswith("https://"),
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: the webhooks skip the layers above (inbox/routes/webhooks.py says why).
+    app.add_middleware(WebhookLane)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     # Every area's routers, in the order of kernel/areas.py (their `routers` hook).
