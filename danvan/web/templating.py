@@ -26,6 +26,7 @@ from danvan.accounts.models import User
 from danvan.kernel import geo
 from danvan.kernel.areas import nav_links, template_dirs
 from danvan.kernel.models import utcnow
+from danvan.kernel.text import shorten
 from danvan.web.deps import csrf_token
 from danvan.web.i18n import DEFAULT_LOCALE, LOCALE_NAMES, locale_of, translator
 
@@ -164,6 +165,11 @@ def commune_name(code: int | None) -> str:
     return geo.commune_name(code)
 
 
+def shorten_filter(value: object, limit: int = 120) -> str:
+    """`|shorten(80)`: a title or text cut at a word boundary, with an ellipsis."""
+    return shorten(value, limit) if isinstance(value, str) else ""
+
+
 env = Environment(
     # The web kit's templates, then each area's own (templates keep their names: "cases/case.html").
     loader=FileSystemLoader([TEMPLATE_DIR, *template_dirs()]),
@@ -180,6 +186,7 @@ env.filters.update(
     iso_time=iso_time,
     when=when,
     commune_name=commune_name,
+    shorten=shorten_filter,
 )
 templates = Jinja2Templates(env=env)
 

@@ -44,6 +44,20 @@ def test_an_officer_composes_previews_sends_and_pauses_from_the_pages(
             "send_at": "2099-01-01T08:00",
         },
     )
+    # First a confirmation that says how many people it goes to; nothing is created yet.
+    assert sent.status_code == 200
+    assert "Thông báo sẽ gửi tới 1 người." in sent.text
+    with database.session() as session:
+        assert session.scalars(select(Broadcast)).all() == []
+    sent = officer.post(
+        "/outreach/broadcasts",
+        {
+            "text": "Họp dân <b>tối nay</b>",
+            "communes": [str(COMMUNE_A)],
+            "send_at": "2099-01-01T08:00",
+            "confirmed": "1",
+        },
+    )
     assert sent.status_code == 303
     url = sent.headers["location"]
     shown = officer.get(url)
