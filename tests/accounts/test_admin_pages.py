@@ -108,7 +108,8 @@ def test_the_audit_log_filters_by_action_and_user(
     assert 'data-action="login_failed">Đăng nhập sai</td>' in everything
     assert 'data-action="user_create">Tạo tài khoản</td>' in everything
     assert "<code>" not in everything
-    assert '{"email"' not in everything and "e-mail: " in everything
+    assert '{"email"' not in everything
+    assert "e-mail: " in everything
     only_failures = admin.get("/admin/audit?action=login_failed").text
     assert 'data-action="login_failed"' in only_failures
     assert 'data-action="login"' not in only_failures

@@ -15,8 +15,8 @@ from danvan.cases.routes.forms import int_or_none, read_form
 from danvan.kernel import geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.settings import Settings
-from danvan.web.i18n import locale_of
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep
+from danvan.web.i18n import locale_of
 from danvan.web.pages import StaffActor, StaffRoute, page, redirect, remember_session
 
 router = APIRouter(

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from danvan.cases import access, intake, lifecycle, reports, routing, similarity, units
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
+from danvan.cases.events import citizen_conversations
 from danvan.cases.routes import admin, public
 from danvan.cases.routes import api as case_api
-from danvan.cases.events import citizen_conversations
 from danvan.cases.routes.forms import int_or_none, read_form
 from danvan.inbox.conversations import access_conversation
 from danvan.kernel import clock, geo, taxonomy
