@@ -35,7 +35,8 @@ def shorten(text: str, limit: int = 120) -> str:
         return one_line
     window = one_line[: max(limit - 1, 1)]
     cut = window.rfind(" ")
-    if cut > limit // 2:
+    # Cut at the last space, unless the window already ends at a word's end.
+    if one_line[len(window)] != " " and cut > limit // 2:
         window = window[:cut]
     return window.rstrip(" ,;:.-–—") + "…"
 

@@ -24,8 +24,16 @@ from danvan.kernel import clock, geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep
-from danvan.web.i18n import locale_of
-from danvan.web.pages import StaffActor, StaffRoute, flash, page, redirect, remember_session
+from danvan.web.i18n import locale_of, translator
+from danvan.web.pages import (
+    StaffActor,
+    StaffRoute,
+    confirm_page,
+    flash,
+    page,
+    redirect,
+    remember_session,
+)
 from danvan.web.templating import render
 
 router = APIRouter()
@@ -369,6 +377,22 @@ async def case_reply(
 ) -> Response:
     form = await read_form(request)
     case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    if form.get("confirmed") != "1" and form.get("text", "").strip():
+        _ = translator(locale_of(request.session))
+        n = len(citizen_conversations(session, case))
+        return confirm_page(
+            request,
+            session,
+            actor,
+            nav="cases",
+            title=_("cases.confirm.reply_title"),
+            lines=[_("cases.confirm.recipients", n=n)],
+            quote=f"[{case.code}] {form.get('text', '').strip()}",
+            action=f"/cases/{case.id}/reply",
+            fields=form.items(),
+            send=_("cases.confirm.send", n=n),
+            back=f"/cases/{case.id}",
+        )
     lifecycle.do_reply(
         session, actor=actor, settings=settings, case=case, text=form.get("text", "")
     )
