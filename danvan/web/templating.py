@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, pass_context
+from markupsafe import Markup
 from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -166,7 +167,11 @@ def commune_name(code: int | None) -> str:
 
 
 def shorten_filter(value: object, limit: int = 120) -> str:
-    """`|shorten(80)`: a title or text cut at a word boundary, with an ellipsis."""
+    """`|shorten(80)`: a title or text cut at a word boundary, with an ellipsis. Works on the
+    text itself (already-escaped markup, e.g. from `|join`, is unescaped first) and returns a
+    plain str, which autoescaping escapes once."""
+    if isinstance(value, Markup):
+        value = value.unescape()
     return shorten(value, limit) if isinstance(value, str) else ""
 
 

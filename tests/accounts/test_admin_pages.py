@@ -116,6 +116,10 @@ def test_the_audit_log_filters_by_action_and_user(
     officer_a = admin.get(f"/admin/audit?user={personas.officer_a.user.id}").text
     rows = re.findall(r'data-action="(\w+)"', officer_a)
     assert set(rows) == {"login", "token_create"}  # the fixture made them an API token
+    changing = {"role": "officer", "communes": ["2302"]}
+    assert admin.post(f"/admin/users/{personas.viewer_a.user.id}", changing).status_code == 303
+    changed = admin.get("/admin/audit?action=role_change").text
+    assert "Cán bộ" in changed  # the role's name, not its code
     admin.post("/lang", {"locale": "en", "next": "/admin/audit"})
     assert 'data-action="login">Signed in</td>' in admin.get("/admin/audit").text
     assert "Nguyễn Văn An" in officer_a

@@ -74,3 +74,10 @@ def test_text_is_cut_at_a_word_with_an_ellipsis(text: str, limit: int, expected:
     assert shorten(text, limit) == expected
     assert len(shorten(text, limit)) <= limit
     assert preview(text, limit) == expected
+
+
+def test_shortened_text_is_escaped_once() -> None:
+    from danvan.web.templating import env
+
+    page = env.from_string("{{ v|shorten(40) }} {{ items|join(', ')|shorten(40) }}")
+    assert page.render(v="a & <b>", items=["x&y", "<i>"]) == "a &amp; &lt;b&gt; x&amp;y, &lt;i&gt;"
