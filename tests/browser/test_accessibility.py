@@ -172,7 +172,29 @@ def check_desktop_bar_fits(page: Page, base: str) -> None:
     page.goto(base + "/inbox")
     bar = page.locator(".topbar")
     assert bar.evaluate("el => el.scrollWidth <= el.clientWidth")
-    assert page.locator(".mainnav").evaluate("el => el.scrollWidth <= el.clientWidth")
+    # Nothing overlaps: the last menu entry ends before the language, name and sign-out begin.
+    last = page.locator(".nav-bar > li").last.evaluate("el => el.getBoundingClientRect().right")
+    end = page.locator(".topbar-end").evaluate("el => el.getBoundingClientRect().left")
+    assert last <= end, (last, end)
+    for part in (".nav-bar > li", ".topbar-end > *"):
+        boxes = (
+            "els => els.map(e => [e.getBoundingClientRect().left, e.scrollWidth, e.clientWidth])"
+        )
+        for box in page.locator(part).evaluate_all(boxes):
+            assert box[0] >= 0
+            assert box[1] <= box[2] + 1, part
+    # A tablet gets the Menu button too; the bar never overflows on its way there.
+    for width in (1200, 1101, 1024, 800):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert bar.evaluate("el => el.scrollWidth <= el.clientWidth"), width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        last = page.locator(".mainnav:visible .nav-bar > li, .nav-phone:visible").last
+        right = last.evaluate("el => el.getBoundingClientRect().right")
+        assert right <= page.locator(".topbar-end").evaluate(
+            "el => el.getBoundingClientRect().left"
+        ), width
+    expect(page.locator(".nav-phone > summary")).to_be_visible()
+    page.set_viewport_size(DESKTOP)
     # The admin's links sit under one "Quản trị" entry.
     expect(page.get_by_role("link", name="Nhật ký")).to_be_hidden()
     page.locator(".nav-group > summary").click()
