@@ -175,6 +175,24 @@ def shorten_filter(value: object, limit: int = 120) -> str:
     return shorten(value, limit) if isinstance(value, str) else ""
 
 
+# The room the menu has in one bar at 1280 px beside the brand, language, name and sign-out;
+# a wider menu goes on a row of its own under them (no script measures anything after load).
+NAV_ROOM = 735
+
+
+def nav_width(links: list[tuple[Any, int]], translate: Any) -> int:
+    """About how wide the bar's menu is, in px: its labels (8 px a letter), padding, badges and
+    the one "Quản trị" entry that holds the admin-only links."""
+    width = sum(
+        len(str(translate(link.key))) * 8 + 20 + (32 if badge else 0)
+        for link, badge in links
+        if not link.admin_only
+    )
+    if any(link.admin_only for link, _badge in links):
+        width += len(str(translate("nav.admin"))) * 8 + 34
+    return width
+
+
 env = Environment(
     # The web kit's templates, then each area's own (templates keep their names: "cases/case.html").
     loader=FileSystemLoader([TEMPLATE_DIR, *template_dirs()]),
@@ -222,6 +240,8 @@ def render(
         # The menu without badges; `web.pages.page` gives it with them (it has the session).
         admin = bool(getattr(current_user, "is_admin", False))
         full["nav_links"] = [(link, 0) for link in nav_links(admin=admin)]
+    if full.get("nav_links"):
+        full.setdefault("nav_long", nav_width(full["nav_links"], full["_"]) > NAV_ROOM)
     all_headers = dict(headers or {})
     if full.get("current_user") is not None:
         # Pages with citizens' words stay out of shared caches and the back-button cache.

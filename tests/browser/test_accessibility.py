@@ -170,14 +170,32 @@ def test_staff_and_public_pages_pass_axe_on_desktop_and_phone(
     assert problems == []
 
 
+def assert_bar_fits(page: Page, width: int) -> None:
+    """Nothing in the bar overlaps or sticks out: the menu (or the Menu button) ends before the
+    language, name and sign-out begin, or, when the server gave it a row of its own
+    (body.nav-long), sits wholly under them."""
+    bar = page.locator(".topbar")
+    assert bar.evaluate("el => el.scrollWidth <= el.clientWidth"), width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    end = page.locator(".topbar-end").evaluate("el => el.getBoundingClientRect().toJSON()")
+    for box in page.locator(".mainnav:visible .nav-bar > li, .nav-phone:visible").evaluate_all(
+        "els => els.map(el => el.getBoundingClientRect().toJSON())"
+    ):
+        assert box["right"] <= end["left"] or box["top"] >= end["bottom"], (width, box, end)
+        assert box["right"] <= width, (width, box)
+    # The bar is as tall as the pages think (sticky offsets and the conversation's height).
+    height = bar.evaluate("el => el.getBoundingClientRect().height")
+    expected = page.evaluate(
+        "parseFloat(getComputedStyle(document.body).getPropertyValue('--topbar'))"
+    )
+    assert abs(height - expected) <= 1, (width, height, expected)
+
+
 def check_desktop_bar_fits(page: Page, base: str) -> None:
     page.goto(base + "/inbox")
     bar = page.locator(".topbar")
     assert bar.evaluate("el => el.scrollWidth <= el.clientWidth")
-    # Nothing overlaps: the last menu entry ends before the language, name and sign-out begin.
-    last = page.locator(".nav-bar > li").last.evaluate("el => el.getBoundingClientRect().right")
-    end = page.locator(".topbar-end").evaluate("el => el.getBoundingClientRect().left")
-    assert last <= end, (last, end)
+    assert_bar_fits(page, DESKTOP["width"])
     for part in (".nav-bar > li", ".topbar-end > *"):
         boxes = (
             "els => els.map(e => [e.getBoundingClientRect().left, e.scrollWidth, e.clientWidth])"
@@ -188,13 +206,7 @@ def check_desktop_bar_fits(page: Page, base: str) -> None:
     # A tablet gets the Menu button too; the bar never overflows on its way there.
     for width in (1200, 1101, 1024, 800):
         page.set_viewport_size({"width": width, "height": 800})
-        assert bar.evaluate("el => el.scrollWidth <= el.clientWidth"), width
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
-        last = page.locator(".mainnav:visible .nav-bar > li, .nav-phone:visible").last
-        right = last.evaluate("el => el.getBoundingClientRect().right")
-        assert right <= page.locator(".topbar-end").evaluate(
-            "el => el.getBoundingClientRect().left"
-        ), width
+        assert_bar_fits(page, width)
     expect(page.locator(".nav-phone > summary")).to_be_visible()
     page.set_viewport_size(DESKTOP)
     # The admin's links sit under one "Quản trị" entry.

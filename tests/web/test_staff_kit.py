@@ -81,3 +81,11 @@ def test_shortened_text_is_escaped_once() -> None:
 
     page = env.from_string("{{ v|shorten(40) }} {{ items|join(', ')|shorten(40) }}")
     assert page.render(v="a & <b>", items=["x&y", "<i>"]) == "a &amp; &lt;b&gt; x&amp;y, &lt;i&gt;"
+
+
+def test_a_menu_too_long_for_one_bar_gets_a_row_of_its_own(app: FastAPI, personas: Any) -> None:
+    admin = _staff(app, personas.admin)
+    assert "nav-long" not in admin.get("/inbox").text.split("<body", 1)[1].split(">", 1)[0]
+    admin.post("/lang", {"locale": "en", "next": "/inbox"})
+    # "Broadcasts & consultations", "Administration"…: English needs the second row.
+    assert "nav-long" in admin.get("/inbox").text.split("<body", 1)[1].split(">", 1)[0]
