@@ -18,7 +18,7 @@ from danvan.inbox.demo import mark_sent
 from danvan.inbox.models import Conversation, Direction, Message
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.kernel.text import fold
+from danvan.kernel.text import fold, shorten
 
 ADMIN = "admin@demo.danvan.vn"
 MINH_QUANG_OFFICER = "minhquang@demo.danvan.vn"
@@ -104,7 +104,7 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
         actor = mq if conversation.commune_code in (2302, 2305) else tl
         if conversation.commune_code not in (2302, 2305, 2269, 2266):
             actor = admin
-        title = message.text.split(".")[0][:90].strip() or "Phản ánh của người dân"
+        title = shorten(message.text.split(".")[0], 90) or "Phản ánh của người dân"
         made.append(
             intake.do_create_case(
                 session,

@@ -27,7 +27,7 @@ from danvan.kernel import geo, taxonomy
 from danvan.kernel.errors import CoreError, Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.kernel.text import clean
+from danvan.kernel.text import clean, shorten
 
 KEY_PREFIX = "o311_"
 MAX_DESCRIPTION = 4000  # GeoReport's own limit
@@ -202,7 +202,7 @@ def do_post_request(
             session,
             actor=None,
             settings=settings,
-            title=description.split("\n", 1)[0][:120],
+            title=shorten(description.split("\n", 1)[0], 120),
             category=service_code,
             commune_code=commune_code,
             description=description,

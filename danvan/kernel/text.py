@@ -27,9 +27,22 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", stripped).strip()
 
 
+def shorten(text: str, limit: int = 120) -> str:
+    """`text` on one line, at most `limit` characters: cut at the last word boundary that fits
+    (a word longer than half the limit is cut inside), with an ellipsis when anything was cut."""
+    one_line = _SPACES.sub(" ", nfc(text)).strip()
+    if len(one_line) <= limit:
+        return one_line
+    window = one_line[: max(limit - 1, 1)]
+    cut = window.rfind(" ")
+    # Cut at the last space, unless the window already ends at a word's end.
+    if one_line[len(window)] != " " and cut > limit // 2:
+        window = window[:cut]
+    return window.rstrip(" ,;:.-–—") + "…"
+
+
 def preview(text: str, limit: int = 120) -> str:
-    one_line = _SPACES.sub(" ", text).strip()
-    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+    return shorten(text, limit)
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -149,6 +149,28 @@ def page(
     return render(request, name, full, status_code=status_code)
 
 
+def confirm_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    nav: str,
+    title: str,
+    lines: Iterable[str],
+    quote: str,
+    action: str,
+    fields: Iterable[tuple[str, str]],
+    send: str,
+    back: str,
+) -> Response:
+    """The step before an action that messages citizens: what goes to how many, and a button
+    that posts the same form again with `confirmed=1` (the CSRF token is the page's own)."""
+    kept = [(k, v) for k, v in fields if k not in ("csrf_token", "confirmed")]
+    context: dict[str, Any] = {"nav": nav, "title": title, "lines": list(lines), "quote": quote}
+    context |= {"action": action, "fields": kept, "send": send, "back": back}
+    return page(request, session, actor, "staff/confirm.html", context)
+
+
 def form_str(form: Mapping[str, Any], name: str, limit: int = 10_000) -> str:
     value = form.get(name)
     return value[:limit] if isinstance(value, str) else ""

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -26,6 +27,7 @@ from danvan.accounts.models import User
 from danvan.kernel import geo
 from danvan.kernel.areas import nav_links, template_dirs
 from danvan.kernel.models import utcnow
+from danvan.kernel.text import shorten
 from danvan.web.deps import csrf_token
 from danvan.web.i18n import DEFAULT_LOCALE, LOCALE_NAMES, locale_of, translator
 
@@ -178,6 +180,33 @@ def commune_name(code: int | None) -> str:
     return geo.commune_name(code)
 
 
+def shorten_filter(value: object, limit: int = 120) -> str:
+    """`|shorten(80)`: a title or text cut at a word boundary, with an ellipsis. Works on the
+    text itself (already-escaped markup, e.g. from `|join`, is unescaped first) and returns a
+    plain str, which autoescaping escapes once."""
+    if isinstance(value, Markup):
+        value = value.unescape()
+    return shorten(value, limit) if isinstance(value, str) else ""
+
+
+# The room the menu has in one bar at 1280 px beside the brand, language, name and sign-out;
+# a wider menu goes on a row of its own under them (no script measures anything after load).
+NAV_ROOM = 735
+
+
+def nav_width(links: list[tuple[Any, int]], translate: Any) -> int:
+    """About how wide the bar's menu is, in px: its labels (8 px a letter), padding, badges and
+    the one "Quản trị" entry that holds the admin-only links."""
+    width = sum(
+        len(str(translate(link.key))) * 8 + 20 + (32 if badge else 0)
+        for link, badge in links
+        if not link.admin_only
+    )
+    if any(link.admin_only for link, _badge in links):
+        width += len(str(translate("nav.admin"))) * 8 + 34
+    return width
+
+
 env = Environment(
     # The web kit's templates, then each area's own (templates keep their names: "cases/case.html").
     loader=FileSystemLoader([TEMPLATE_DIR, *template_dirs()]),
@@ -195,6 +224,7 @@ env.filters.update(
     when=when,
     waited=waited,
     commune_name=commune_name,
+    shorten=shorten_filter,
 )
 templates = Jinja2Templates(env=env)
 
@@ -225,6 +255,8 @@ def render(
         # The menu without badges; `web.pages.page` gives it with them (it has the session).
         admin = bool(getattr(current_user, "is_admin", False))
         full["nav_links"] = [(link, 0) for link in nav_links(admin=admin)]
+    if full.get("nav_links"):
+        full.setdefault("nav_long", nav_width(full["nav_links"], full["_"]) > NAV_ROOM)
     all_headers = dict(headers or {})
     if full.get("current_user") is not None:
         # Pages with citizens' words stay out of shared caches and the back-button cache.

@@ -103,14 +103,24 @@ def test_the_audit_log_filters_by_action_and_user(
     staff_client().login(personas.officer_b.user.email, "wrong password")
     admin = staff_client(personas.admin)
     everything = admin.get("/admin/audit").text
-    assert "<code>login</code>" in everything
-    assert "<code>login_failed</code>" in everything
-    assert "<code>user_create</code>" in everything
+    # Actions by their Vietnamese names (the code stays in data-action), details summarised.
+    assert 'data-action="login">Đăng nhập</td>' in everything
+    assert 'data-action="login_failed">Đăng nhập sai</td>' in everything
+    assert 'data-action="user_create">Tạo tài khoản</td>' in everything
+    assert "<code>" not in everything
+    assert '{"email"' not in everything
+    assert "e-mail: " in everything
     only_failures = admin.get("/admin/audit?action=login_failed").text
-    assert "<code>login_failed</code>" in only_failures
-    assert "<code>login</code>" not in only_failures
+    assert 'data-action="login_failed"' in only_failures
+    assert 'data-action="login"' not in only_failures
     officer_a = admin.get(f"/admin/audit?user={personas.officer_a.user.id}").text
-    rows = re.findall(r"<td><code>(\w+)</code></td>", officer_a)
+    rows = re.findall(r'data-action="(\w+)"', officer_a)
     assert set(rows) == {"login", "token_create"}  # the fixture made them an API token
+    changing = {"role": "officer", "communes": ["2302"]}
+    assert admin.post(f"/admin/users/{personas.viewer_a.user.id}", changing).status_code == 303
+    changed = admin.get("/admin/audit?action=role_change").text
+    assert "Cán bộ" in changed  # the role's name, not its code
+    admin.post("/lang", {"locale": "en", "next": "/admin/audit"})
+    assert 'data-action="login">Signed in</td>' in admin.get("/admin/audit").text
     assert "Nguyễn Văn An" in officer_a
     assert admin.get("/admin/audit?user=abc").status_code == 422

@@ -85,6 +85,10 @@ def test_an_officer_composes_and_sends_a_broadcast(
     expect(preview.locator("[data-k=followers]")).to_have_text("2")
     page.screenshot(path=str(tmp_path / "compose.png"), full_page=True)
     page.get_by_role("button", name="Gửi thông báo").click()
+    # One more step that says how many people it goes to; nothing is sent before it.
+    expect(page.locator("#confirm-count")).to_have_text("Thông báo sẽ gửi tới 2 người.")
+    assert state_of(standin).messages() == []
+    page.get_by_role("button", name="Xác nhận gửi cho 2 người").click()
 
     expect(page.locator("h1")).to_contain_text("Thông báo #")
     expect(page.locator(".outreach-text")).to_have_text(TEXT)

@@ -52,7 +52,16 @@ def test_an_officer_makes_a_case_from_a_conversation_and_answers_it(
 
     refused = officer.post(f"{url}/status", {"status": "answered", "answer": ""})
     assert refused.status_code == 422
-    answered = officer.post(f"{url}/status", {"status": "answered", "answer": "Đã sửa cầu."})
+    # The citizen is messaged: the first post only asks for a confirmation, saying to whom.
+    asked = officer.post(f"{url}/status", {"status": "answered", "answer": "Đã sửa cầu."})
+    assert asked.status_code == 200
+    assert "Tin nhắn sẽ gửi tới 1 người dân." in asked.text
+    assert 'name="confirmed" value="1"' in asked.text
+    with database.session() as session:
+        assert session.scalars(select(Case.status)).one() == "received"
+    answered = officer.post(
+        f"{url}/status", {"status": "answered", "answer": "Đã sửa cầu.", "confirmed": "1"}
+    )
     assert answered.status_code == 303
     assert "Đã trả lời" in officer.get(url).text
     with database.session() as session:

@@ -44,6 +44,20 @@ def test_an_officer_composes_previews_sends_and_pauses_from_the_pages(
             "send_at": "2099-01-01T08:00",
         },
     )
+    # First a confirmation that says how many people it goes to; nothing is created yet.
+    assert sent.status_code == 200
+    assert "Thông báo sẽ gửi tới 1 người." in sent.text
+    with database.session() as session:
+        assert session.scalars(select(Broadcast)).all() == []
+    sent = officer.post(
+        "/outreach/broadcasts",
+        {
+            "text": "Họp dân <b>tối nay</b>",
+            "communes": [str(COMMUNE_A)],
+            "send_at": "2099-01-01T08:00",
+            "confirmed": "1",
+        },
+    )
     assert sent.status_code == 303
     url = sent.headers["location"]
     shown = officer.get(url)
@@ -115,6 +129,17 @@ def test_consultation_and_poll_pages_upload_import_and_export(
         {"question": "Bạn muốn họp lúc nào?", "options": "Sáng\nTối", "communes": [str(COMMUNE_A)]},
     )
     assert poll.status_code == 303
+    # Announcing it is a broadcast: first the number of people, then the sending.
+    announce = poll.headers["location"] + "/announce"
+    asked = officer.post(announce)
+    assert asked.status_code == 200
+    assert "Thông báo sẽ gửi tới 0 người." in asked.text
+    assert f'action="{announce}"' in asked.text
+    with database.session() as session:
+        assert session.scalars(select(Broadcast)).all() == []
+    assert officer.post(announce, {"confirmed": "1"}).status_code == 303
+    with database.session() as session:
+        assert len(session.scalars(select(Broadcast)).all()) == 1
     sheet = load_workbook(
         io.BytesIO(officer.get(poll.headers["location"] + "/ket-qua.xlsx").content)
     ).active

@@ -16,6 +16,7 @@ from danvan.kernel import geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.settings import Settings
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep
+from danvan.web.i18n import locale_of
 from danvan.web.pages import StaffActor, StaffRoute, page, redirect, remember_session
 
 router = APIRouter(
@@ -48,6 +49,7 @@ def _admin_page(
                 )
             ),
             "topics": taxonomy.topics(),
+            "topic_name": lambda code: taxonomy.topic_name(code, locale_of(request.session)),
             "communes": geo.province(settings.province).communes,
             "new_key": new_key,
         },

@@ -16,6 +16,7 @@ from danvan.cases import access, intake, lifecycle, reports, routing, similarity
 from danvan.cases import events as case_events
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
+from danvan.cases.events import citizen_conversations
 from danvan.cases.routes import admin, public
 from danvan.cases.routes import api as case_api
 from danvan.cases.routes.forms import int_or_none, read_form
@@ -25,8 +26,16 @@ from danvan.kernel import clock, geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep
-from danvan.web.i18n import locale_of
-from danvan.web.pages import StaffActor, StaffRoute, flash, page, redirect, remember_session
+from danvan.web.i18n import locale_of, translator
+from danvan.web.pages import (
+    StaffActor,
+    StaffRoute,
+    confirm_page,
+    flash,
+    page,
+    redirect,
+    remember_session,
+)
 from danvan.web.templating import render
 
 router = APIRouter()
@@ -253,6 +262,7 @@ def case_page(
             ],
             "overdue": access.is_overdue(case),
             "can_write": actor.can_write,
+            "recipients": len(citizen_conversations(session, case)),
             "merged_into": session.get(type(case), case.merged_into_id)
             if case.merged_into_id
             else None,
@@ -268,14 +278,50 @@ async def case_status_change(
 ) -> Response:
     form = await read_form(request)
     case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    status, answer, reason = form.get("status", ""), form.get("answer", ""), form.get("reason", "")
+    if status == case.status and not answer.strip():
+        # The form shows the current status first: sending it as is changes nothing.
+        flash(request, "cases.flash.unchanged")
+        return redirect(f"/cases/{case.id}")
+    if form.get("confirmed") != "1":
+        target, answer, reason = lifecycle.check_status_change(
+            settings, case, status=status, answer=answer, reason=reason
+        )
+        recipients = len(citizen_conversations(session, case)) if target.public else 0
+        if recipients:
+            # A public status is sent to the citizens: one more step, saying to how many.
+            locale = locale_of(request.session)
+            return page(
+                request,
+                session,
+                actor,
+                "cases/confirm_status.html",
+                {
+                    "nav": "cases",
+                    "case": case,
+                    "target": target,
+                    "status_name": lambda code: rules.status_name(settings, code, locale),
+                    "answer": answer,
+                    "reason": reason,
+                    "recipients": recipients,
+                    "notice": rules.status_notice(
+                        settings,
+                        code=case.code,
+                        status=target,
+                        answer=answer,
+                        reason=reason,
+                        feedback_link="",
+                    ),
+                },
+            )
     lifecycle.do_change_status(
         session,
         actor=actor,
         settings=settings,
         case=case,
-        status=form.get("status", ""),
-        answer=form.get("answer", ""),
-        reason=form.get("reason", ""),
+        status=status,
+        answer=answer,
+        reason=reason,
     )
     flash(request, "cases.flash.status")
     return redirect(f"/cases/{case.id}")
@@ -347,6 +393,22 @@ async def case_reply(
 ) -> Response:
     form = await read_form(request)
     case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    if form.get("confirmed") != "1" and form.get("text", "").strip():
+        _ = translator(locale_of(request.session))
+        n = len(citizen_conversations(session, case))
+        return confirm_page(
+            request,
+            session,
+            actor,
+            nav="cases",
+            title=_("cases.confirm.reply_title"),
+            lines=[_("cases.confirm.recipients", n=n)],
+            quote=f"[{case.code}] {form.get('text', '').strip()}",
+            action=f"/cases/{case.id}/reply",
+            fields=form.items(),
+            send=_("cases.confirm.send", n=n),
+            back=f"/cases/{case.id}",
+        )
     lifecycle.do_reply(
         session, actor=actor, settings=settings, case=case, text=form.get("text", "")
     )

@@ -13,16 +13,70 @@ from danvan.accounts.actors import Actor
 from danvan.kernel import geo
 from danvan.kernel.errors import CoreError, Invalid
 from danvan.kernel.models import utcnow
-from danvan.outreach import announcements, consultations, minutes, polls, residents, slips
+from danvan.kernel.settings import Settings
+from danvan.outreach import (
+    announcements,
+    broadcasts,
+    consultations,
+    minutes,
+    polls,
+    residents,
+    slips,
+)
 from danvan.outreach import opinions as consultation_analysis
 from danvan.outreach.routes import shared
 from danvan.outreach.routes.shared import Id
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep, get_settings_dep
-from danvan.web.pages import StaffActor, StaffRoute, page, redirect, remember_session
+from danvan.web.i18n import locale_of, translator
+from danvan.web.pages import (
+    StaffActor,
+    StaffRoute,
+    confirm_page,
+    page,
+    redirect,
+    remember_session,
+)
 
 router = APIRouter(
     route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
 )
+
+
+def _confirm_announce(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: Settings,
+    *,
+    communes: list[int],
+    quote: str,
+    action: str,
+    back: str,
+) -> Response:
+    """An announcement is a broadcast: the same step as composing one, with how many it reaches."""
+    _ = translator(locale_of(request.session))
+    audience = broadcasts.check_audience(
+        actor=actor,
+        commune_codes=communes,
+        tags=[],
+        language=None,
+        window="7d",
+        province_code=settings.province,
+    )
+    n = broadcasts.preview_audience(session, audience=audience, settings=settings).reachable
+    return confirm_page(
+        request,
+        session,
+        actor,
+        nav="outreach",
+        title=_("outreach.confirm.title"),
+        lines=[_("outreach.confirm.recipients", n=n)],
+        quote=quote,
+        action=action,
+        fields=[],
+        send=_("outreach.confirm.send", n=n),
+        back=back,
+    )
 
 
 # --- staff: consultations -----------------------------------------------------------------------
@@ -248,8 +302,20 @@ def consultation_announce(
     actor: StaffActor,
     settings: SettingsDep,
     consultation_id: Id,
+    confirmed: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
+    if confirmed != "1":
+        return _confirm_announce(
+            request,
+            session,
+            actor,
+            settings,
+            communes=list(item.commune_codes),
+            quote=announcements.announcement_text(item, base_url=settings.base_url),
+            action=f"/outreach/consultations/{item.id}/announce",
+            back=f"/outreach/consultations/{item.id}",
+        )
     try:
         broadcast = announcements.do_announce(
             session, actor=actor, settings=settings, consultation=item
@@ -353,9 +419,25 @@ def poll_page(request: Request, session: SessionDep, actor: StaffActor, poll_id:
 
 @router.post("/outreach/polls/{poll_id}/announce", dependencies=[CsrfDep])
 def poll_announce(
-    session: SessionDep, actor: StaffActor, settings: SettingsDep, poll_id: Id
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    poll_id: Id,
+    confirmed: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     item = polls.access_poll(session, actor=actor, poll_id=poll_id)
+    if confirmed != "1":
+        return _confirm_announce(
+            request,
+            session,
+            actor,
+            settings,
+            communes=list(item.commune_codes),
+            quote=polls.announcement_text(item, base_url=settings.base_url),
+            action=f"/outreach/polls/{item.id}/announce",
+            back=f"/outreach/polls/{item.id}",
+        )
     broadcast = polls.do_announce(session, actor=actor, settings=settings, poll=item)
     return redirect(f"/outreach/broadcasts/{broadcast.id}")
 

@@ -15,7 +15,7 @@ from danvan.kernel import geo
 from danvan.kernel.errors import CoreError, Invalid
 from danvan.kernel.settings import Settings
 from danvan.outreach import broadcasts
-from danvan.outreach.audience import MAX_TEXT, Preview
+from danvan.outreach.audience import MAX_TEXT, Preview, check_text
 from danvan.outreach.routes import api as outreach_api
 from danvan.outreach.routes import consultation_pages, public, shared
 from danvan.outreach.routes.shared import Id
@@ -123,6 +123,7 @@ def compose_submit(
     link_url: Annotated[str, Form(max_length=500)] = "",
     send_at: Annotated[str, Form(max_length=40)] = "",
     urgent: Annotated[str, Form(max_length=8)] = "",
+    confirmed: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     form = {
         "text": text,
@@ -143,6 +144,17 @@ def compose_submit(
             window=window,
             province_code=settings.province,
         )
+        if confirmed != "1":
+            # A broadcast messages many people: the sender sees how many, and confirms.
+            check_text(text)
+            preview = broadcasts.preview_audience(session, audience=audience, settings=settings)
+            return page(
+                request,
+                session,
+                actor,
+                "outreach/confirm.html",
+                {"nav": "outreach", "form": form, "preview": preview},
+            )
         item, _ = broadcasts.do_create_broadcast(
             session,
             actor=actor,

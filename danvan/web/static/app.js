@@ -120,10 +120,69 @@
     log.addEventListener("scroll", function () { stickToBottom = nearBottom(log); });
   }
 
-  // The inbox filters fold away on a phone (unless some are in use): the list comes first.
+  // The inbox filters come closed from the server unless some are in use; wide screens show
+  // them anyway (CSS), and here the <details> is opened to match, so nothing moves after load.
   function setupFolding() {
     document.querySelectorAll("details[data-close-narrow]").forEach(function (details) {
-      if (window.innerWidth <= 900 && !details.hasAttribute("data-active")) details.open = false;
+      if (window.innerWidth > 900) details.open = true;
+    });
+  }
+
+  // The menus (<details data-menu>) work without script; this closes them with Escape (focus
+  // back on their button) and on a click elsewhere, and keeps one open at a time.
+  function setupMenus() {
+    var menus = document.querySelectorAll("details[data-menu]");
+    if (!menus.length) return;
+    function closeAll(except) {
+      menus.forEach(function (menu) { if (menu !== except) menu.open = false; });
+    }
+    menus.forEach(function (menu) {
+      menu.addEventListener("toggle", function () { if (menu.open) closeAll(menu); });
+    });
+    document.addEventListener("click", function (event) {
+      menus.forEach(function (menu) { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      menus.forEach(function (menu) {
+        if (!menu.open) return;
+        menu.open = false;
+        var summary = menu.querySelector("summary");
+        if (summary) summary.focus();
+      });
+    });
+  }
+
+  // Buttons that message citizens ask first (data-confirm: the question, with the number of
+  // people). A <dialog> when script runs; without script the server's own confirm page asks.
+  function setupConfirm(root) {
+    root.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      if (!bindOnce(form, "Confirm") || typeof HTMLDialogElement === "undefined") return;
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.confirmed === "1") return;
+        if (form.dataset.confirmIf && !form.querySelector(form.dataset.confirmIf)) return;
+        event.preventDefault();
+        var dialog = document.getElementById("confirm-dialog");
+        if (!dialog) return;
+        dialog.querySelector("[data-confirm-text]").textContent = form.dataset.confirm;
+        dialog.returnValue = "";
+        dialog.showModal();
+        dialog.addEventListener("close", function onClose() {
+          dialog.removeEventListener("close", onClose);
+          if (dialog.returnValue !== "yes") return;
+          var flag = form.querySelector("input[name=confirmed]");
+          if (!flag) {
+            flag = document.createElement("input");
+            flag.type = "hidden";
+            flag.name = "confirmed";
+            form.appendChild(flag);
+          }
+          flag.value = "1";
+          form.dataset.confirmed = "1";
+          if (form.requestSubmit) form.requestSubmit(event.submitter || undefined);
+          else form.submit();
+        });
+      });
     });
   }
 
@@ -138,6 +197,8 @@
     setupDrafts(document);
     setupLog();
     setupFolding();
+    setupMenus();
+    setupConfirm(document);
     setupFlash();
   });
 
@@ -156,6 +217,7 @@
     if (target) {
       setupPickers(target);
       setupAutosubmit(target);
+      setupConfirm(target);
     }
   });
 })();
