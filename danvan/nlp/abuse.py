@@ -7,10 +7,13 @@ form "me", and the character n-grams " mẹ ") as evidence of abuse; the polite 
 someone's mother were too few to outweigh them. Kinship words are not insults.
 
 The guard (`confirmed`): a message the abusive model flags stays abusive only when it holds a
-word of the insult lexicon below (accented or folded, chat spellings included), or when the
-model still flags it with its kinship words masked (so "mẹ" alone never decides). The
-threshold of the model itself is calibrated on real messages for the false-alarm budget
-(danvan.nlp.heads).
+word of the insult lexicon below (accented or folded, chat spellings included). Kinship words
+("mẹ", "bố", "con"...), and the other ordinary words that the seed's insults contain ("lũ" in
+"lũ vô dụng", "lợn" in "ngu như lợn"), never decide alone. The first version of the guard
+rescored the message with its kinship words masked; on the real dev set two polite messages
+were still flagged on such words ("bò lợn lúa trôi theo lũ hết"), so the rule became the
+stricter one (bench/README.md, "Real messages", says so). The threshold of the model itself is
+calibrated for the false-alarm budget (danvan.nlp.heads).
 
 The insult lexicon (ACCENTED and FOLDED below; matched as whole words):
 
@@ -18,8 +21,10 @@ The insult lexicon (ACCENTED and FOLDED below; matched as whole words):
               mẹ kiếp, con mẹ mày / nó, mẹ mày, tiên sư
     vulgar    cặc, lồn, buồi, cứt, c*t, đái nát
     insults   ngu, óc chó, óc lợn, chó má, chó chết, đồ chó, súc vật, súc sinh,
-              khốn nạn, mất dạy, bố láo, rác rưởi, ăn hại, ăn bẩn, đểu, thằng,
-              cút, mọt nước, mặt ngựa, đồ điên
+              khốn nạn, mất dạy, bố láo, rác rưởi, ăn hại, ăn bẩn, đểu, cút,
+              mọt nước, mặt ngựa, đồ điên, dổm, thổ phỉ, mở mồm (not "chó" alone:
+              "trộm chó")
+    name-calling  thằng, mày, tao (confirm the model's flag; never flag alone)
 
 Folded words that are ordinary words once their accents are gone ("lon" is "lớn", "cac" is
 "các", "deo" is "đeo") count only in a text typed entirely without diacritics.
@@ -28,7 +33,7 @@ Folded words that are ordinary words once their accents are gone ("lon" is "lớ
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from danvan.kernel.text import fold
 from danvan.nlp.normalization import normalize
@@ -44,7 +49,10 @@ ACCENTED = (
     "cứt",
     "ngu",
     "cút",
-    "chó",
+    "đồ chó",
+    "lũ chó",
+    "bọn chó",
+    "như chó",
     "súc vật",
     "súc sinh",
     "khốn nạn",
@@ -63,8 +71,17 @@ ACCENTED = (
     "mọt nước",
     "mặt ngựa",
     "óc lợn",
-    "thằng",
     "đồ điên",
+    # Name-calling as the real corpus's labellers count it (../real/NOTES_b.md): the rude
+    # "you" / "I" and "thằng" (a contemptuous "guy"). They confirm the model's flag, never
+    # flag a message alone ("thằng bé", the little boy, stays polite unless the model flags it).
+    "thằng",
+    "mày",
+    "tao",
+    "mở mồm",
+    "thổ phỉ",
+    "dổm",
+    "mịe",
 )
 # Folded patterns (diacritic-free text): chat spellings and unambiguous folded words.
 FOLDED = (
@@ -106,47 +123,11 @@ FOLDED = (
 # "deo" is "đeo", to wear; "an ban" is "ăn bán") count only in a text typed without accents.
 _ONLY_PLAIN = {"lon", "cac", "deo", "dech", "buoi", "an ban", "dit"}
 
-KINSHIP = (
-    "mẹ",
-    "má",
-    "bố",
-    "ba",
-    "cha",
-    "con",
-    "ông",
-    "bà",
-    "cháu",
-    "cô",
-    "chú",
-    "bác",
-    "dì",
-    "cậu",
-    "mợ",
-    "thím",
-    "anh",
-    "chị",
-    "em",
-    "vợ",
-    "chồng",
-    "me",
-    "bo",
-    "ong",
-    "chau",
-    "co",
-    "chu",
-    "bac",
-    "di",
-    "vo",
-    "chong",
-    "chi",
-)
-
 _B = r"(?<!\w)(?:{})(?!\w)"
 _ACCENTED = re.compile(_B.format("|".join(map(re.escape, ACCENTED))))
 _FOLDED_ANY = re.compile(_B.format("|".join(re.escape(p) for p in FOLDED if p not in _ONLY_PLAIN)))
 _FOLDED_PLAIN = re.compile(_B.format("|".join(re.escape(p) for p in sorted(_ONLY_PLAIN))))
 _STARRED = re.compile(r"(?<!\w)(?:c\*t|đ\.m|d\.m|l\*n|đ\*|c\*c)", re.IGNORECASE)
-_KINSHIP = re.compile(_B.format("|".join(map(re.escape, KINSHIP))), re.IGNORECASE)
 
 
 def insult_words(text: str) -> list[str]:
@@ -162,20 +143,6 @@ def insult_words(text: str) -> list[str]:
     return found
 
 
-def without_kinship(text: str) -> str:
-    """The text with its kinship words (mẹ, bố, con, ông, bà...) removed."""
-    return re.sub(r"\s+", " ", _KINSHIP.sub(" ", normalize(text[:5000]))).strip()
-
-
-def confirmed(
-    texts: Sequence[str], flagged: Sequence[bool], rescore: Callable[[list[str]], list[bool]]
-) -> list[bool]:
-    """The guard: a flagged text stays abusive when it holds an insult word, or when `rescore`
-    (the abusive model) still flags it without its kinship words."""
-    out = list(flagged)
-    recheck = [i for i, f in enumerate(flagged) if f and not insult_words(texts[i])]
-    if recheck:
-        again = rescore([without_kinship(texts[i]) for i in recheck])
-        for i, still in zip(recheck, again, strict=True):
-            out[i] = still
-    return out
+def confirmed(texts: Sequence[str], flagged: Sequence[bool]) -> list[bool]:
+    """The guard: a flagged text stays abusive only when it holds an insult word."""
+    return [f and bool(insult_words(t)) for t, f in zip(texts, flagged, strict=True)]

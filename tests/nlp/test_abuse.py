@@ -5,9 +5,10 @@ from __future__ import annotations
 from danvan.nlp import abuse
 
 
-def test_kinship_words_are_not_insult_words() -> None:
+def test_kinship_and_ordinary_words_are_not_insult_words() -> None:
     assert abuse.insult_words("Mẹ tôi năm nay đã 80 tuổi, bố tôi cũng đã già") == []
     assert abuse.insult_words("con tôi học lớp 3, ông bà ở với chúng tôi") == []
+    assert abuse.insult_words("trộm chó lại vào thôn đêm qua") == []
 
 
 def test_insults_are_found_with_and_without_diacritics() -> None:
@@ -22,13 +23,11 @@ def test_ambiguous_folded_words_count_only_in_text_typed_without_accents() -> No
     assert abuse.insult_words("do lon") != []
 
 
-def test_the_guard_clears_a_flag_that_rests_on_kinship_words() -> None:
-    texts = ["Mẹ tôi năm nay đã 80 tuổi", "Mẹ kiếp, hồ sơ nộp nửa năm chưa có", "bố láo"]
-    seen: list[str] = []
-
-    def model(masked: list[str]) -> list[bool]:  # a model that flags any mention of "mẹ"
-        seen.extend(masked)
-        return ["mẹ" in t.lower() for t in masked]
-
-    assert abuse.confirmed(texts, [True, True, False], model) == [False, True, False]
-    assert seen == ["tôi năm nay đã 80 tuổi"]  # only the flag without an insult is checked again
+def test_the_guard_keeps_only_flags_with_an_insult_word() -> None:
+    texts = [
+        "Mẹ tôi năm nay đã 80 tuổi",
+        "Mẹ kiếp, hồ sơ nộp nửa năm chưa có",
+        "mất hết rồi, bò lợn lúa trôi theo lũ hết",
+        "bố láo",
+    ]
+    assert abuse.confirmed(texts, [True, True, True, False]) == [False, True, False, False]
