@@ -155,6 +155,7 @@ def run_once(url: str, *, followers: int, workers: int, rate: int, timeout: floa
         **os.environ,
         "DANVAN_DATABASE_URL": url,
         "DANVAN_SECRET_KEY": "bench-secret-key-0123456789",
+        "DANVAN_BASE_URL": "https://danvan.example.vn",  # serve/worker need one
         "DANVAN_PROVINCE": "8",
         "DANVAN_ZALO_OA_API_BASE": f"http://127.0.0.1:{port}",
         "DANVAN_ZALO_OAUTH_BASE": f"http://127.0.0.1:{port}",

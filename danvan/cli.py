@@ -16,6 +16,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema")
 zalo_app = typer.Typer(no_args_is_help=True, help="Zalo Official Account")
 app.add_typer(db_app, name="db")
 app.add_typer(zalo_app, name="zalo")
+templates_app = typer.Typer(no_args_is_help=True, help="Zalo template messages (ZNS)")
+zalo_app.add_typer(templates_app, name="templates")
 # Each area adds its own commands (its `cli` hook in kernel/areas.py).
 for _area, register in areas.hooked("cli"):
     register(app)
@@ -59,6 +61,81 @@ def zalo_set_tokens(
     typer.echo("Zalo OA tokens stored.")
 
 
+@templates_app.command("sync")
+def zalo_templates_sync() -> None:
+    """Read the OA's template messages (/template/all, /template/info/v2) and quota from Zalo."""
+    from danvan.channels.zalo_zns.catalog import CatalogError
+    from danvan.inbox import notice_templates
+    from danvan.kernel.db import get_database
+
+    try:
+        report = notice_templates.sync_from_zalo(
+            get_database(), get_settings(), user_id=None, via="cli"
+        )
+    except CatalogError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(
+        f"{report.templates} templates ({report.approved} approved), "
+        f"{report.unlisted} no longer listed; quota {report.quota.get('remaining')}"
+        f"/{report.quota.get('daily')} today."
+    )
+    _print_kinds()
+
+
+def _print_kinds() -> None:
+    from danvan.inbox import notice_templates
+    from danvan.kernel.db import get_database
+
+    with get_database().session() as session:
+        for status in notice_templates.report(session):
+            state = "ready" if status.ready else "NOT READY"
+            params = ", ".join(f"{k}={v}" for k, v in status.params.items())
+            typer.echo(f"{status.kind:20} {status.template_id or '-':10} {state:9} {params}")
+            for problem in status.problems:
+                typer.echo(f"{'':20} ! {problem}")
+
+
+@templates_app.command("list")
+def zalo_templates_list() -> None:
+    """Each notice kind with its template, and the kinds left without one (reported)."""
+    from danvan.inbox import notice_templates
+    from danvan.kernel.db import get_database
+
+    with get_database().session() as session:
+        for template in notice_templates.templates(session):
+            params = ", ".join(str(p.get("name")) for p in template.params or [])
+            listed = "" if template.listed else " (no longer on Zalo)"
+            typer.echo(
+                f"{template.template_id:10} {template.status:15} {template.name}{listed}: {params}"
+            )
+    _print_kinds()
+
+
+@templates_app.command("map")
+def zalo_templates_map(
+    kind: str,
+    template_id: str,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="PARAMETER=FIELD, once per parameter")
+    ] = None,
+) -> None:
+    """Map a notice KIND to an approved TEMPLATE_ID (after `danvan zalo templates sync`)."""
+    from danvan.inbox import notice_templates
+    from danvan.kernel.db import get_database
+    from danvan.kernel.errors import Invalid
+
+    params = dict(item.partition("=")[::2] for item in param or [])
+    try:
+        with get_database().session() as session:
+            notice_templates.do_map_kind(
+                session, actor=None, kind=kind, template_id=template_id, params=params
+            )
+    except Invalid as exc:
+        _fail(str(exc))
+    typer.echo(f"{kind} -> template {template_id}")
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -74,6 +151,7 @@ def serve(
     settings = get_settings()
     try:
         settings.resolve_secret_key()
+        settings.require_base_url()
     except SettingsError as exc:
         _fail(str(exc))
     typer.echo(f"Serving {settings.masked_database_url()} at http://{host}:{port}", err=True)
@@ -84,7 +162,9 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app itself (web.deps.client_ip), from the proxies
+        # DANVAN_TRUSTED_PROXIES names: one rule whatever serves the app.
+        proxy_headers=False,
     )
 
 
@@ -96,8 +176,14 @@ def worker(
     """Deliver the outbox (and run background jobs)."""
     from danvan.inbox.worker import run
     from danvan.kernel.db import get_database
+    from danvan.kernel.settings import SettingsError
 
-    delivered = run(get_database(), get_settings(), once=once, worker_id=name)
+    settings = get_settings()
+    try:
+        settings.require_base_url()  # the links in what it sends to citizens
+    except SettingsError as exc:
+        _fail(str(exc))
+    delivered = run(get_database(), settings, once=once, worker_id=name)
     if once:
         typer.echo(f"Processed {delivered} outbox item(s).")
 

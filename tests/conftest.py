@@ -33,6 +33,7 @@ from danvan.testing.personas import (
 )
 from danvan.testing.servers import ThreadedServer, serve_in_thread
 from danvan.testing.staff import Staff, staff_clients
+from danvan.testing.zalo import zalo_sees_interactions
 from danvan.web.app import create_app
 
 # Cheap argon2 parameters in tests: hashing cost is not what the suite checks.
@@ -103,8 +104,13 @@ def database_url(
 def standin() -> Iterator[ThreadedServer]:
     """The local Zalo stand-in (OA API, OAuth, Bot API) on a real socket."""
     from danvan.devtools.zalo_standin import create_standin_app
+    from danvan.devtools.zalo_standin.state import state_of
 
-    with serve_in_thread(create_standin_app()) as server:
+    # The stand-in sees the test's citizens interact, so it keeps Zalo's windows for them.
+    with (
+        serve_in_thread(create_standin_app()) as server,
+        zalo_sees_interactions(state_of(server).interact),
+    ):
         yield server
 
 
@@ -125,6 +131,7 @@ def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) 
         zalo_bot_token="12345689:test-bot-token",
         zalo_bot_secret=BOT_SECRET,
         zalo_bot_api_base=standin_url,
+        zalo_zns_api_base=standin_url,
         http_timeout=2.0,
         media_dir=str(tmp_path / "media"),
         _env_file=None,  # type: ignore[call-arg]

@@ -32,11 +32,16 @@ if TYPE_CHECKING:
 
 
 def danvan(
-    database: Database, tmp_path: Path, *args: str, stdin: str = ""
+    database: Database,
+    tmp_path: Path,
+    *args: str,
+    stdin: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m danvan ARGS` against the test database, from an empty directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANVAN_")}
     env["DANVAN_DATABASE_URL"] = database.url
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "danvan", *args],
         input=stdin,
@@ -219,3 +224,13 @@ def test_contact_commands_refuse_bad_input_clearly(
         contact = session.get(Contact, contact_id)
         assert contact is not None
         assert contact.display_name == "Hoàng Thị Lan"
+
+
+@pytest.mark.parametrize("command", [("serve", "--port", "1"), ("worker", "--once")])
+def test_serve_and_worker_refuse_to_start_without_a_base_url_outside_the_demo(
+    database: Database, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    secret = {"DANVAN_SECRET_KEY": "a-real-secret-key-0123456789"}  # PostgreSQL needs one
+    result = danvan(database, tmp_path, *command, extra_env=secret)
+    assert result.returncode == 1
+    assert "DANVAN_BASE_URL must be set" in result.stderr

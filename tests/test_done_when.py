@@ -100,6 +100,9 @@ def test_the_inbox_acceptance_flow(
         "DANVAN_ZALO_OA_APP_ID": APP_ID,
         "DANVAN_ZALO_OA_SECRET_KEY": OA_SECRET,
         "DANVAN_ZALO_APP_SECRET_KEY": "app-secret",
+        "DANVAN_BASE_URL": "https://danvan.example.vn",
+        # The server's clock is the test's, so the webhook's signed timestamp is fresh.
+        "DANVAN_CLOCK_START": clock.now().isoformat(),
     }
     run(env, "db", "upgrade")
     run(env, "user", "create", "admin@example.vn", "--role", "admin", stdin="a long password\n")
@@ -182,7 +185,9 @@ def test_the_inbox_acceptance_flow(
         assert reply.status_code == 201
         assert reply.json()["delivery_status"] == "queued"
 
-        run(env, "worker", "--once")
+        # The worker's clock starts where the test's is now: at or past the server's, which
+        # started from an earlier instant, so the reply is due.
+        run({**env, "DANVAN_CLOCK_START": clock.now().isoformat()}, "worker", "--once")
         sent = [r for r in zalo.requests[before:] if r["path"] == "/v3.0/oa/message/cs"]
         assert len(sent) == 1
         assert len(zalo.requests) == before + 1  # nothing else was called either

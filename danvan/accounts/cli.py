@@ -37,9 +37,7 @@ def user_create(
     from danvan.kernel.db import get_database
     from danvan.kernel.errors import CoreError
 
-    password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else ""
-    if not password:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password("Password")
     try:
         with get_database().session() as session:
             user = do_create_user(
@@ -71,3 +69,73 @@ def token_create(email: str, name: str = "cli") -> None:
         _fail(exc.message)
     typer.echo(f"Token for {email} (shown once, keep it secret):", err=True)
     typer.echo(token)
+
+
+def _read_password(prompt: str) -> str:
+    password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else ""
+    return password or typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
+def _set_active(email: str, *, active: bool) -> None:
+    from danvan.accounts.lifecycle import do_set_active
+    from danvan.accounts.staff import get_user_by_email
+    from danvan.kernel.db import get_database
+    from danvan.kernel.errors import CoreError
+
+    try:
+        with get_database().session() as session:
+            user = get_user_by_email(session, email)
+            do_set_active(session, actor=None, user=user, active=active)
+            email = user.email
+    except CoreError as exc:
+        _fail(exc.message)
+    typer.echo(f"{'Enabled' if active else 'Disabled'} {email}")
+
+
+@user_app.command("deactivate")
+def user_deactivate(email: str) -> None:
+    """Disable EMAIL's account: its sessions end and its API tokens stop working at once, and
+    it cannot sign in (until `danvan user activate`)."""
+    _set_active(email, active=False)
+
+
+@user_app.command("activate")
+def user_activate(email: str) -> None:
+    """Enable EMAIL's disabled account again (its unrevoked API tokens work again)."""
+    _set_active(email, active=True)
+
+
+@user_app.command("reset-password")
+def user_reset_password(email: str) -> None:
+    """Set a temporary password for EMAIL, read from standard input: every session of the
+    account ends, and once signed in with it the user can only choose a new password."""
+    from danvan.accounts.lifecycle import do_reset_password
+    from danvan.accounts.staff import get_user_by_email
+    from danvan.kernel.db import get_database
+    from danvan.kernel.errors import CoreError
+
+    password = _read_password("Temporary password")
+    try:
+        with get_database().session() as session:
+            user = get_user_by_email(session, email)
+            do_reset_password(session, actor=None, user=user, password=password)
+    except CoreError as exc:
+        _fail(exc.message)
+    typer.echo(f"Password of {email} reset; it must be changed at the next sign-in")
+
+
+@token_app.command("revoke")
+def token_revoke(email: str) -> None:
+    """Revoke every API token of EMAIL."""
+    from danvan.accounts.lifecycle import do_revoke_tokens
+    from danvan.accounts.staff import get_user_by_email
+    from danvan.kernel.db import get_database
+    from danvan.kernel.errors import CoreError
+
+    try:
+        with get_database().session() as session:
+            user = get_user_by_email(session, email)
+            revoked = do_revoke_tokens(session, actor=None, user=user)
+    except CoreError as exc:
+        _fail(exc.message)
+    typer.echo(f"Revoked {revoked} token(s) of {email}")

@@ -28,8 +28,11 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.OFFICER.value)
     locale: Mapped[str] = mapped_column(String(8), default="vi")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Set by an admin's password reset: signed in, the user can only change the password.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
 
     communes: Mapped[list[UserCommune]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -65,6 +68,24 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept here, so
+    a session ends on the server (sign-out, password change, deactivation, reset) whatever
+    became of the cookie. Ends too after `session_minutes` idle or at `expires_at`."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The absolute end (created_at + DANVAN_SESSION_MAX_AGE_HOURS), however busy the session.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str] = mapped_column(String(64), default="")
 
 
 class AuditEntry(Base):

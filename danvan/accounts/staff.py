@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,8 +12,7 @@ from danvan.accounts.actors import Actor
 from danvan.accounts.models import ApiToken, Role, User, UserCommune
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
-from danvan.kernel.models import RateLimitBucket, utcnow
-from danvan.kernel.ratelimit import hit
+from danvan.kernel.models import utcnow
 from danvan.kernel.security import (
     DUMMY_HASH,
     hash_api_token,
@@ -182,39 +179,3 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     row.last_used_at = utcnow()
     return row.user
-
-
-# --- Sign-in throttling -------------------------------------------------------------------------
-# Failed sign-ins are counted per e-mail and per IP address (`ratelimit.hit`); while either count
-# is full, sign-in is refused before any password is checked. Successful sign-ins count nothing.
-
-LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_FAILURES_PER_EMAIL = 5
-LOGIN_FAILURES_PER_IP = 20
-
-
-def _login_keys(email: str, ip: str) -> list[tuple[str, int]]:
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return [
-        (f"login:email:{digest}", LOGIN_FAILURES_PER_EMAIL),
-        (f"login:ip:{ip[:64]}", LOGIN_FAILURES_PER_IP),
-    ]
-
-
-def login_throttled(session: Session, *, email: str, ip: str) -> bool:
-    """True while this e-mail or this address has used up its failed attempts."""
-    since = utcnow() - LOGIN_WINDOW
-    for key, limit in _login_keys(email, ip):
-        bucket = session.scalar(
-            select(RateLimitBucket)
-            .where(RateLimitBucket.key == key)
-            .execution_options(populate_existing=True)
-        )
-        if bucket is not None and bucket.window_start > since and bucket.count >= limit:
-            return True
-    return False
-
-
-def record_login_failure(session: Session, *, email: str, ip: str) -> None:
-    for key, limit in _login_keys(email, ip):
-        hit(session, key=key, limit=limit, window=LOGIN_WINDOW)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
@@ -182,8 +182,21 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
             settings, category=case.category, received_at=case.received_at
         )
     session.flush()
-    # The notices these steps queued are history, as the seeded replies are: delivered.
+    # The notices these steps queued are history, as the seeded replies are: delivered. Those
+    # no channel could carry (the citizen silent for over 7 days, no phone) stay calls to make.
     for notice in session.scalars(
-        select(Message).where(Message.id >= first_new, Message.source == "system")
+        select(Message).where(
+            Message.id >= first_new,
+            Message.source == "system",
+            or_(Message.carried_by.is_(None), Message.carried_by != "call"),
+        )
     ):
         mark_sent(session, notice, notice.created_at)
+    # An overdue case's citizen wrote three weeks ago and shared a phone (with consent): Zalo's
+    # window is closed, so answering it sends a template message by phone (issue 15; the
+    # templates are mapped by `danvan demo`); the other overdue one becomes a call to make.
+    shared = session.get(Conversation, made[6].conversation_id)
+    if shared is not None:
+        shared.contact.phone = shared.contact.phone or "0912345678"
+        shared.contact.consent_at = shared.contact.consent_at or now
+        shared.contact.last_interaction_at = made[6].received_at

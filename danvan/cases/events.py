@@ -2,24 +2,27 @@
 citizens.
 
 Each public status change queues a Vietnamese notice (an outbound `Message` with source
-"system" plus its outbox row) in the conversation of every citizen of the case, merged
-duplicates included; the worker delivers it on the citizen's own channel.
+"system") in the conversation of every citizen of the case, merged duplicates included, on the
+one channel the inbox's notice plan picks (Zalo within its window, a template message by phone,
+or a call task for staff).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
+from danvan.cases import rules
 from danvan.cases.models import Case, CaseEvent
-from danvan.inbox.models import Conversation, Delivery, Direction, Message
-from danvan.inbox.outbox import enqueue
+from danvan.inbox.models import Conversation, Message
+from danvan.inbox.notices import carriers, send_notice
 from danvan.kernel.models import utcnow
-from danvan.kernel.text import preview
+from danvan.kernel.settings import Settings
 
 # --- Timeline events --------------------------------------------------------------------------
 
@@ -85,27 +88,53 @@ def citizen_conversations(session: Session, case: Case) -> list[Conversation]:
     return list(session.scalars(select(Conversation).where(Conversation.id.in_(sorted(ids)))))
 
 
-def _send(session: Session, conversation: Conversation, text: str) -> Message:
-    message = Message(
-        conversation_id=conversation.id,
-        channel=conversation.channel,
-        direction=Direction.OUT,
-        kind="text",
-        text=text,
-        source="system",
-        delivery_status=Delivery.QUEUED,
-    )
-    session.add(message)
-    session.flush()
-    enqueue(session, message=message, recipient=conversation.contact.external_id)
-    conversation.last_message_at = message.created_at
-    conversation.last_message_preview = preview(text, 200)
-    return message
+def case_fields(settings: Settings, case: Case, **extra: str) -> dict[str, str]:
+    """What a case's notice offers a template's parameters (danvan.inbox.notices.FIELDS)."""
+    zone = ZoneInfo(settings.timezone)
+    return {
+        "case_code": case.code,
+        "title": case.title,
+        "status": rules.status_name(settings, case.status),
+        "answer": case.public_answer or "",
+        "due_date": f"{case.due_at.astimezone(zone):%d/%m/%Y}" if case.due_at else "",
+        "lookup_url": rules.lookup_url(settings, case.code),
+        "date": f"{utcnow().astimezone(zone):%d/%m/%Y}",
+        **extra,
+    }
 
 
-def notify_citizens(session: Session, case: Case, text: str) -> list[int]:
-    """Queue `text` to every citizen of the case; the ids of the queued messages."""
+def notify_citizens(
+    session: Session,
+    case: Case,
+    text: str,
+    *,
+    settings: Settings,
+    kind: str | None = None,
+    fields: dict[str, str] | None = None,
+) -> list[int]:
+    """Queue `text` to every citizen of the case, each on the one channel the inbox's notice
+    plan picks (`danvan.inbox.notices`): Zalo within its window, a template message by phone,
+    or a staff call task. `kind` names the notice for its template (None: no template); the ids
+    of the notices' messages."""
+    values = fields if fields is not None else case_fields(settings, case)
     return [
-        _send(session, conversation, text).id
+        send_notice(
+            session,
+            settings=settings,
+            conversation=conversation,
+            text=text,
+            kind=kind,
+            fields=values,
+            ref=f"case:{case.code}",
+        ).id
         for conversation in citizen_conversations(session, case)
     ]
+
+
+def notice_channels(session: Session, events: list[CaseEvent]) -> dict[int, list[Message]]:
+    """For each event that sent notices, the notices' messages (which channel carried each)."""
+    ids = {
+        i: [int(m) for m in (e.detail or {}).get("message_ids") or []] for i, e in enumerate(events)
+    }
+    found = carriers(session, [m for ms in ids.values() for m in ms])
+    return {events[i].id: [found[m] for m in ms if m in found] for i, ms in ids.items() if ms}

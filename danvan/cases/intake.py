@@ -181,6 +181,9 @@ def do_create_case(
     case = Case(
         code=rules.next_code(session, settings=settings, at=received_at),
         title=title,
+        # A title staff typed is theirs to publish; a partner's or a citizen's words are not
+        # (public pages show a neutral title until staff write one: tracking.public_title).
+        public_title=title if actor is not None else None,
         description=description,
         category=category,
         commune_code=commune_code,
@@ -231,6 +234,10 @@ def do_create_case(
     )
     if notify and conversation is not None:
         notify_citizens(
-            session, case, rules.created_notice(settings, code=case.code, due_at=case.due_at)
+            session,
+            case,
+            rules.created_notice(settings, code=case.code, due_at=case.due_at),
+            settings=settings,
+            kind="case_received",
         )
     return case

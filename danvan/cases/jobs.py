@@ -92,8 +92,12 @@ def request_ratings(database: Database, settings: Settings, now: datetime) -> in
         for case in cases:
             case.rating_requested_at = now
             link = tracking.rating_link(settings, case)
+            # No template: a rating request only makes sense where the citizen can answer.
             ids = events.notify_citizens(
-                session, case, rules.rating_notice(settings, code=case.code, link=link)
+                session,
+                case,
+                rules.rating_notice(settings, code=case.code, link=link),
+                settings=settings,
             )
             events.record_event(
                 session, case, kind="rating_requested", public=False, detail={"message_ids": ids}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
 from danvan.cases import rules as rules
-from danvan.cases.events import add_event, citizen_conversations, notify_citizens
+from danvan.cases.events import add_event, case_fields, citizen_conversations, notify_citizens
 from danvan.cases.models import Case, CaseEvent
 from danvan.cases.tracking import rating_link
 from danvan.inbox.conversations import check_text
@@ -22,6 +22,7 @@ from danvan.kernel.text import clean
 MAX_ANSWER = 4000
 MAX_REASON = 1000
 MAX_NOTE = 4000
+MAX_PUBLIC_TITLE = 200
 
 
 def mark_responded(case: Case, at: datetime) -> None:
@@ -66,6 +67,7 @@ def apply_status(
         mark_responded(case, now)
     message_ids: list[int] = []
     if status.public and notify:
+        answered = status.kind == rules.ANSWERED
         message_ids = notify_citizens(
             session,
             case,
@@ -75,8 +77,11 @@ def apply_status(
                 status=status,
                 answer=answer,
                 reason=reason,
-                feedback_link=rating_link(settings, case) if status.kind == rules.ANSWERED else "",
+                feedback_link=rating_link(settings, case) if answered else "",
             ),
+            settings=settings,
+            kind="case_answered" if answered else "case_updated",
+            fields=case_fields(settings, case, reason=reason),
         )
     add_event(
         session,
@@ -89,6 +94,25 @@ def apply_status(
         from_status=old,
         to_status=status.code,
         detail={"message_ids": message_ids, **({"reason": reason} if reason else {})},
+    )
+
+
+def do_set_public_title(session: Session, *, actor: Actor, case: Case, title: str) -> None:
+    """Staff write (or approve) the title the public page and keyless Open311 show; empty goes
+    back to the neutral one (category and commune). The text is on the staff timeline."""
+    actor.require_write()
+    title = clean(title)
+    if len(title) > MAX_PUBLIC_TITLE:
+        raise Invalid("Tiêu đề dài quá {limit} ký tự", code="too_long", limit=MAX_PUBLIC_TITLE)
+    case.public_title = title or None
+    add_event(session, case, kind="public_title", actor=actor, text=title)
+    audit.record(
+        session,
+        actor=actor,
+        action="case_public_title",
+        object_type="case",
+        object_id=case.id,
+        detail={"public_title_set": bool(title)},
     )
 
 
@@ -171,7 +195,14 @@ def do_reply(
     text = check_text(text, limit=MAX_ANSWER, what="Nội dung")
     if not citizen_conversations(session, case):
         raise Invalid("Phản ánh này không có kênh liên lạc với người dân", code="no_channel")
-    ids = notify_citizens(session, case, f"[{case.code}] {text}")
+    ids = notify_citizens(
+        session,
+        case,
+        f"[{case.code}] {text}",
+        settings=settings,
+        kind="case_needs_info",
+        fields=case_fields(settings, case, request=text),
+    )
     mark_responded(case, utcnow())
     add_event(
         session,

@@ -79,6 +79,10 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The title public surfaces show (/tra-cuu, keyless Open311), written or approved by staff.
+    # None: nobody did yet (a partner's or the web form's case), so they show a neutral title
+    # (category and commune) instead of citizen-written text (danvan.cases.tracking).
+    public_title: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(
         String(40), default="other"

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
-from danvan.cases import intake
+from danvan.cases import intake, tracking
 from danvan.cases import rules as rules
 from danvan.cases.models import Case, Open311Key
 from danvan.inbox.conversations import check_text
@@ -107,8 +107,9 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def request_dict(session: Session, *, settings: Settings, case: Case, full: bool) -> dict[str, Any]:
-    """One service request in GeoReport's fields."""
-    notes = case.public_answer or case.public_reason
+    """One service request in GeoReport's fields. Without a key (`full` False) only what the
+    public page shows: the public title, never the citizen's description; every text masked."""
+    notes = tracking.public_text(case.public_answer or case.public_reason)
     if case.merged_into_id:
         into = session.get(Case, case.merged_into_id)
         notes = f"Trùng với {into.code}" if into else notes
@@ -118,7 +119,9 @@ def request_dict(session: Session, *, settings: Settings, case: Case, full: bool
         "status_notes": notes or rules.status_name(settings, case.status),
         "service_name": taxonomy.topic_name(case.category),
         "service_code": case.category,
-        "description": case.description if full else case.title,
+        "description": tracking.public_text(case.description)
+        if full
+        else tracking.public_title(case),
         "agency_responsible": case.unit.name if case.unit else geo.commune_name(case.commune_code),
         "service_notice": "",
         "requested_datetime": _iso(case.received_at),

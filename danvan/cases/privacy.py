@@ -60,6 +60,7 @@ def erase_contact_data(session: Session, contact: Contact) -> dict[str, int]:
     events = 0
     for case in cases:
         case.title = ERASED_TITLE
+        case.public_title = None
         case.description = ""
         case.location = ""
         case.latitude = case.longitude = None

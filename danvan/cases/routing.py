@@ -11,7 +11,7 @@ from danvan.accounts.actors import Actor
 from danvan.accounts.models import User
 from danvan.cases import rules as rules
 from danvan.cases.access import sees
-from danvan.cases.events import add_event, notify_citizens
+from danvan.cases.events import add_event, case_fields, notify_citizens
 from danvan.cases.lifecycle import MAX_REASON, apply_status, mark_responded
 from danvan.cases.models import Case, CaseMessage, CaseUnit, RoutingRule, Unit
 from danvan.inbox.conversations import check_text
@@ -183,7 +183,12 @@ def do_merge(session: Session, *, actor: Actor, settings: Settings, case: Case, 
     case.status, case.status_kind = duplicate.code, duplicate.kind
     case.closed_at = utcnow()
     ids = notify_citizens(
-        session, case, rules.merged_notice(settings, code=case.code, into=into.code)
+        session,
+        case,
+        rules.merged_notice(settings, code=case.code, into=into.code),
+        settings=settings,
+        kind="case_updated",
+        fields=case_fields(settings, case, reason=f"Gộp vào phản ánh {into.code}"),
     )
     case.merged_into_id = into.id
     add_event(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,10 +19,16 @@ from danvan.cases.models import Case
 from danvan.kernel import geo, taxonomy
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
+from danvan.kernel.ratelimit import hit
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean
+from danvan.nlp.pii import mask_pii
 
 MAX_RATING_COMMENT = 1000
+# Anonymous reads of cases (/tra-cuu, keyless Open311), found or not, per client and window:
+# codes are sequential, so this is what keeps anyone from walking them all.
+LOOKUPS_PER_WINDOW = 60
+LOOKUP_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,27 @@ class PublicCase:
     rated: bool = False
 
 
+def public_text(text: str) -> str:
+    """Staff-written text on its way to a public surface, masked all the same (a second line of
+    defence: staff may paste a citizen's words): names, phones, ID numbers, e-mails."""
+    return mask_pii(text) if text.strip() else text
+
+
+def public_title(case: Case, locale: str = "vi") -> str:
+    """The title anyone may read: the one staff wrote or approved, masked; until then a neutral
+    one built from the category and the commune, never the citizen's (or partner's) words."""
+    if case.public_title:
+        return public_text(case.public_title)
+    return neutral_title(case, locale)
+
+
+def neutral_title(case: Case, locale: str = "vi") -> str:
+    """ "Giao thông – Xã Minh Quang": the category and the commune, nobody's words."""
+    category = taxonomy.topic_name(case.category, locale)
+    commune = geo.commune_name(case.commune_code) if case.commune_code else ""
+    return f"{category} – {commune}" if commune else category
+
+
 def public_view(
     session: Session, *, settings: Settings, case: Case, locale: str = "vi"
 ) -> PublicCase:
@@ -68,7 +95,7 @@ def public_view(
     ]
     return PublicCase(
         code=case.code,
-        title=case.title,
+        title=public_title(case, locale),
         category=taxonomy.topic_name(case.category, locale),
         commune_name=geo.commune_name(case.commune_code),
         status=rules.status_name(settings, case.status, locale),
@@ -77,11 +104,19 @@ def public_view(
         due_at=case.due_at,
         answered_at=case.answered_at,
         closed_at=case.closed_at,
-        answer=case.public_answer,
-        reason=case.public_reason,
+        answer=public_text(case.public_answer),
+        reason=public_text(case.public_reason),
         merged_into=into.code if into else None,
         steps=steps,
         rated=case.rating is not None,
+    )
+
+
+def lookup_allowed(session: Session, client: str) -> bool:
+    """Count one anonymous read of cases by `client` (an IP); False past the limit. The public
+    page and keyless Open311 share the count, so neither is a way around the other."""
+    return hit(
+        session, key=f"case_lookup:{client[:64]}", limit=LOOKUPS_PER_WINDOW, window=LOOKUP_WINDOW
     )
 
 

@@ -14,6 +14,7 @@ from danvan.accounts.actors import Actor
 from danvan.cases import reports
 from danvan.cases import rules as rules
 from danvan.kernel import geo, taxonomy
+from danvan.kernel.documents import append_row
 from danvan.kernel.settings import Settings
 
 FIGURE_COLUMNS = (
@@ -27,13 +28,6 @@ FIGURE_COLUMNS = (
     ("satisfaction_average", "Mức hài lòng TB (1–5)"),
     ("satisfaction_count", "Số lượt đánh giá"),
 )
-
-
-def _safe(value: object) -> object:
-    """Cells never start a formula: citizen text is data, not code, in Excel too."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def workbook(
@@ -58,8 +52,9 @@ def workbook(
         ("category", "Theo lĩnh vực"),
     ):
         sheet = book.create_sheet(title)
-        sheet.append(
-            [title.removeprefix("Theo ").capitalize(), *(label for _, label in FIGURE_COLUMNS)]
+        append_row(
+            sheet,
+            [title.removeprefix("Theo ").capitalize(), *(label for _, label in FIGURE_COLUMNS)],
         )
         for row in reports.report_breakdown(
             session,
@@ -71,7 +66,7 @@ def workbook(
             unit_id=unit_id,
             category=category,
         ):
-            sheet.append([_safe(row["label"]), *(row[key] for key, _ in FIGURE_COLUMNS)])
+            append_row(sheet, [row["label"], *(row[key] for key, _ in FIGURE_COLUMNS)])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
     cases = reports.report_cases(
@@ -84,7 +79,8 @@ def workbook(
         category=category,
     )
     sheet = book.create_sheet("Danh sách")
-    sheet.append(
+    append_row(
+        sheet,
         [
             "Mã",
             "Tiêu đề",
@@ -96,16 +92,17 @@ def workbook(
             "Hạn",
             "Trả lời",
             "Đánh giá",
-        ]
+        ],
     )
     for case in cases:
-        sheet.append(
+        append_row(
+            sheet,
             [
                 case.code,
-                _safe(case.title),
+                case.title,
                 taxonomy.topic_name(case.category),
                 geo.commune_name(case.commune_code),
-                _safe(case.unit.name) if case.unit else "",
+                case.unit.name if case.unit else "",
                 rules.status_name(settings, case.status),
                 case.received_at.astimezone(zone).replace(tzinfo=None),
                 case.due_at.astimezone(zone).replace(tzinfo=None),
@@ -113,7 +110,7 @@ def workbook(
                 if case.answered_at
                 else None,
                 case.rating,
-            ]
+            ],
         )
     for cell in sheet[1]:
         cell.font = Font(bold=True)

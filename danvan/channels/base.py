@@ -76,6 +76,9 @@ class InboundEvent:
     shared_info: SharedInfo | None = None
     # For DELIVERED / SEEN: the platform ids of our messages.
     message_ids: tuple[str, ...] = ()
+    # For DELIVERED template messages (ZNS): our own ids of them (the outbox idempotency key,
+    # sent as `tracking_id`), which find the message even when the send's answer was lost.
+    tracking_ids: tuple[str, ...] = ()
     raw: str = ""
 
 
@@ -116,6 +119,9 @@ class SendResult:
     error_code: str | None = None
     reason: str | None = None  # the platform's words, shown to staff
     retry_after: float | None = None  # seconds, when the platform says
+    # A RETRY that is a hold (the account's balance or daily quota ran out): waits
+    # `retry_after` without using up the row's attempts.
+    hold: bool = False
 
     @classmethod
     def sent(cls, message_id: str | None) -> SendResult:

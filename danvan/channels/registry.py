@@ -16,6 +16,7 @@ from danvan.channels.web.outbound import WebSender
 from danvan.channels.zalo_bot.outbound import ZaloBotSender
 from danvan.channels.zalo_oa.oauth import OATokenProvider, ZaloOAuthClient
 from danvan.channels.zalo_oa.outbound import ZaloOASender
+from danvan.channels.zalo_zns.outbound import ZaloZNSSender
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
 
@@ -45,11 +46,16 @@ SenderFactory = Callable[[Settings, Database], Sender]
 
 def _zalo_oa(settings: Settings, database: Database) -> Sender:
     tokens = OATokenProvider(database=database, oauth=ZaloOAuthClient(settings=settings))
-    return ZaloOASender(settings=settings, tokens=tokens)
+    return ZaloOASender(settings=settings, tokens=tokens, database=database)
 
 
 def _zalo_bot(settings: Settings, database: Database) -> Sender:
     return ZaloBotSender(settings=settings)
+
+
+def _zalo_zns(settings: Settings, database: Database) -> Sender:
+    tokens = OATokenProvider(database=database, oauth=ZaloOAuthClient(settings=settings))
+    return ZaloZNSSender(settings=settings, database=database, tokens=tokens)
 
 
 def _web(settings: Settings, database: Database) -> Sender:
@@ -59,6 +65,8 @@ def _web(settings: Settings, database: Database) -> Sender:
 SENDERS: dict[str, SenderFactory] = {
     "zalo_oa": _zalo_oa,
     "zalo_bot": _zalo_bot,
+    # Template messages by phone: carries notices once the OA's window has closed.
+    "zalo_zns": _zalo_zns,
     "web": _web,
 }
 

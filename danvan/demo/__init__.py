@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from danvan.kernel.db import Database
@@ -26,23 +29,19 @@ DEMO_ENV = {
 
 def run_jobs_to_completion(database: Database, settings: Settings) -> int:
     """Run every background job (analysis, rollups, emerging issues, …) until none has work
-    left; then label the demo messages no classifier labelled (analysis disabled) and run the
-    jobs again over them. Returns the work done."""
+    left. The demo's messages are labelled by the real classifiers: the set in use is trained
+    first if this machine has none yet (the jobs would otherwise leave the messages waiting).
+    Returns the work done."""
     from danvan.kernel.jobs import JobRunner
     from danvan.kernel.models import utcnow
-    from danvan.opinion.demo import fill_missing_analyses
+    from danvan.opinion.labels import set_in_use
 
+    if settings.analysis_enabled:
+        set_in_use(database, settings, log=print)
     runner = JobRunner(database, settings, holder="demo-seed")
     total = 0
-    for attempt in range(2):
-        while done := runner.run_due(utcnow(), force=True):
-            total += done
-        if attempt == 0:
-            with database.session() as session:
-                filled = fill_missing_analyses(session)
-            if not filled:
-                break
-            total += filled
+    while done := runner.run_due(utcnow(), force=True):
+        total += done
     return total
 
 
@@ -78,20 +77,22 @@ def _remove_sqlite(database_url: str) -> None:
 
 
 def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
-    import uvicorn
-
     from danvan.demo.seed import is_seeded, seed
     from danvan.devtools.citizen_simulator import add_citizen_simulator
     from danvan.devtools.zalo_standin import create_standin_app
     from danvan.kernel.db import get_database, set_database
     from danvan.kernel.settings import get_settings
     from danvan.migrations import upgrade
-    from danvan.testing.servers import ThreadedServer
 
     standin_url = f"http://127.0.0.1:{standin_port}"
     for key, value in DEMO_ENV.items():
         os.environ.setdefault(key, value)
-    for key in ("DANVAN_ZALO_OA_API_BASE", "DANVAN_ZALO_OAUTH_BASE", "DANVAN_ZALO_BOT_API_BASE"):
+    for key in (
+        "DANVAN_ZALO_OA_API_BASE",
+        "DANVAN_ZALO_OAUTH_BASE",
+        "DANVAN_ZALO_BOT_API_BASE",
+        "DANVAN_ZALO_ZNS_API_BASE",
+    ):
         os.environ.setdefault(key, standin_url)
     os.environ.setdefault("DANVAN_BASE_URL", f"http://{host}:{port}")
     get_settings.cache_clear()
@@ -104,13 +105,8 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
     upgrade(settings.database_url)
     with get_database().session() as session:
         logins = None if is_seeded(session) else seed(session, settings=settings)
-    if logins is not None and not settings.analysis_enabled:
-        # No classifier will label the demo's messages: give them their written labels so the
-        # dashboard and reports show data (the worker builds rollups and issues from them).
-        from danvan.opinion.demo import fill_missing_analyses
-
-        with get_database().session() as session:
-            fill_missing_analyses(session)
+    # The worker labels the demo's messages with the real classifiers (training them first on
+    # a fresh machine, in the background); the dashboard shows the progress meanwhile.
     standin_app = create_standin_app()
     add_citizen_simulator(
         standin_app,
@@ -118,17 +114,109 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
         app_id=settings.zalo_oa_app_id,
         oa_secret=settings.zalo_oa_secret_key,
     )
-    standin = ThreadedServer(standin_app, port=standin_port).start()
-    worker = subprocess.Popen([sys.executable, "-m", "danvan", "worker", "--name", "demo-worker"])
-    _print_banner(host, port, standin.url, logins)
+
+    def wire_templates(standin: Any) -> None:
+        # Template messages (issue 15): the stand-in's templates synced and mapped, its windows
+        # told of the demo's citizens, its receipts posted back.
+        from danvan.demo import zns
+        from danvan.devtools.zalo_standin.state import state_of
+
+        zns.set_up(get_database(), settings, state_of(standin))
+        zns.post_receipts(
+            state_of(standin),
+            webhook_url=f"http://127.0.0.1:{port}/webhooks/zalo-oa",
+            app_id=settings.zalo_oa_app_id,
+            oa_secret=settings.zalo_oa_secret_key,
+        )
+
+    serve_with_children(
+        host=host,
+        port=port,
+        standin_app=standin_app,
+        standin_port=standin_port,
+        on_standin=wire_templates,
+        banner=lambda standin_url: _print_banner(host, port, standin_url, logins),
+    )
+
+
+def serve_with_children(
+    *,
+    host: str,
+    port: int,
+    standin_app: Any,
+    standin_port: int,
+    on_standin: Callable[[Any], None] = lambda _standin: None,
+    banner: Callable[[str], None] = lambda _url: None,
+) -> None:
+    """Serve the app with the Zalo stand-in (a thread) and a worker (a child process) until
+    Ctrl+C or SIGTERM; the worker stops with the demo however it ends: terminated on the way
+    out, and (Linux) sent SIGTERM by the kernel should the demo die without a word (kill -9).
+
+    uvicorn answers SIGTERM by re-raising it once it has shut down; with the default handler
+    the process would die there, before any `finally` (the worker used to be orphaned). A
+    handler of ours turns it into SystemExit, so the children are stopped."""
+    import uvicorn
+
+    from danvan.testing.servers import ThreadedServer
+
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # The worker first: no thread may run while it forks (preexec_fn).
+    worker = _start_child([sys.executable, "-m", "danvan", "worker", "--name", "demo-worker"])
+    standin = None
     try:
+        standin = ThreadedServer(standin_app, port=standin_port).start()
+        on_standin(standin)
+        banner(standin.url)
         uvicorn.run(
             "danvan.web.app:create_app", factory=True, host=host, port=port, log_level="warning"
         )
     finally:
-        worker.terminate()
-        worker.wait(timeout=10)
-        standin.stop()
+        _stop_child(worker)
+        if standin is not None:
+            standin.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _start_child(command: list[str]) -> subprocess.Popen[bytes]:
+    parent = os.getpid()
+    prctl = _prctl()
+
+    def die_with_parent() -> None:
+        # Runs in the child between fork and exec: the kernel sends it SIGTERM when the demo
+        # dies, and a demo already gone by now means the child must not start at all.
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return subprocess.Popen(command, preexec_fn=die_with_parent)  # noqa: S603 - our own argv
+
+
+def _stop_child(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(timeout=5)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _prctl() -> Any:
+    """libc's prctl, loaded before forking (Linux); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
 
 
 def _print_banner(

@@ -1,4 +1,5 @@
-"""`danvan contact …`: personal data requests (Decree 13/2023) from the command line.
+"""`danvan contact …`: personal data requests (Decree 13/2023) from the command line;
+`danvan media import`: photos of the legacy media folder into the media store.
 
 Each command acts as the staff member given by `--as EMAIL`, with the same scope and role checks
 as the web UI and the API, and is recorded in the audit log with via="cli".
@@ -83,6 +84,29 @@ def _active(user: User) -> User:
     return user
 
 
+media_app = typer.Typer(no_args_is_help=True, help="Photos danvan stores (the media store)")
+
+
+@media_app.command("import")
+def media_import(
+    folder: Annotated[
+        str | None, typer.Option("--from", help="Folder to read (default: DANVAN_MEDIA_DIR)")
+    ] = None,
+) -> None:
+    """Copy the photos of a legacy media folder (DANVAN_MEDIA_DIR) into the media store, names
+    kept so that messages' links keep working; the folder is read, not changed. Run it again
+    at will: photos already stored are skipped."""
+    from danvan.kernel import media_store
+    from danvan.kernel.db import get_database
+    from danvan.kernel.settings import get_settings
+
+    source = folder or get_settings().media_dir
+    with get_database().session() as session:
+        imported, present = media_store.import_folder(session, source)
+    typer.echo(f"Imported {imported} photo(s) from {source}; {present} already stored.")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `danvan contact …` to the command line."""
+    """Add `danvan contact …` and `danvan media …` to the command line."""
     app.add_typer(contact_app, name="contact")
+    app.add_typer(media_app, name="media")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
@@ -17,7 +16,7 @@ from danvan.accounts.actors import Actor
 from danvan.accounts.models import User
 from danvan.channels.web.inbound import photo_attachment
 from danvan.inbox import communes
-from danvan.inbox.media import Photo, check_photo, save_photo
+from danvan.inbox.media import Photo, check_photo, store_photo
 from danvan.inbox.models import (
     Contact,
     Conversation,
@@ -30,7 +29,6 @@ from danvan.inbox.models import (
 )
 from danvan.inbox.outbox import enqueue
 from danvan.kernel import geo
-from danvan.kernel.db import remove_on_rollback
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean, fold, preview
@@ -54,6 +52,11 @@ class ConversationFilter:
     # With `before`: the id of the last row shown, so rows sharing that time are not skipped.
     before_id: int | None = None
     limit: int = 50
+    # "recent": newest first, paged with `before`. "priority" (the staff inbox): urgent
+    # conversations still waiting for an answer first, then the others waiting (longest wait
+    # first), then the rest newest first; paged with `offset`.
+    order: str = "recent"
+    offset: int = 0
 
 
 def _visible(actor: Actor) -> Select[Conversation]:
@@ -101,10 +104,13 @@ def list_conversations(
         )
     elif filters.before is not None:
         stmt = stmt.where(Conversation.last_message_at < filters.before)
-    stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+    if filters.order == "priority":
+        stmt = stmt.order_by(*priority_order())
+    else:
+        stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
     limit = max(1, min(filters.limit, 200))
     if not filters.q:
-        return list(session.scalars(stmt.limit(limit)))
+        return list(session.scalars(stmt.offset(max(0, filters.offset)).limit(limit)))
     # Diacritic-insensitive search is done in Python over the scoped candidates: SQLite has no
     # unaccent, and a commune's inbox is small enough. (A folded column can come later.)
     needle = fold(filters.q)
@@ -119,6 +125,42 @@ def list_conversations(
             if len(found) >= limit:
                 break
     return found
+
+
+def waiting() -> Any:
+    """A conversation whose citizen waits for an answer (closed ones wait for none)."""
+    return and_(Conversation.awaiting_since.is_not(None), Conversation.status != "closed")
+
+
+def priority_order() -> tuple[Any, ...]:
+    """Urgent and unanswered first, then by waiting time (longest first), then newest first.
+    A message the classifiers have not labelled yet is simply waiting: never held back."""
+    tier = case((and_(waiting(), Conversation.urgent_at.is_not(None)), 0), (waiting(), 1), else_=2)
+    waited = case((waiting(), Conversation.awaiting_since), else_=None)
+    return (
+        tier,
+        waited,
+        Conversation.last_message_at.desc(),
+        Conversation.id.desc(),
+    )
+
+
+def citizen_last_words(session: Session, ids: list[int]) -> dict[int, tuple[str, datetime]]:
+    """Per conversation: the preview of the citizen's own last message and its time (the list
+    shows their words, never the product's automatic notices or staff replies)."""
+    if not ids:
+        return {}
+    last = (
+        select(func.max(Message.id))
+        .where(Message.conversation_id.in_(ids), Message.direction == Direction.IN.value)
+        .group_by(Message.conversation_id)
+    )
+    rows = session.execute(
+        select(Message.conversation_id, Message.text, Message.kind, Message.created_at).where(
+            Message.id.in_(last)
+        )
+    ).all()
+    return {int(c): (preview(text or f"[{kind}]", 200), at) for c, text, kind, at in rows}
 
 
 def count_unread(session: Session, *, actor: Actor) -> int:
@@ -228,55 +270,48 @@ def do_reply(
     conversation: Conversation,
     text: str,
     photo: bytes | None = None,
-    media_dir: str | None = None,
 ) -> Message:
     """Write the reply and its outbox row in the caller's transaction; the worker sends it.
 
-    With `photo` (raw uploaded bytes, `media_dir` then required) the text may be empty; the photo
-    is checked, re-encoded to at most 1 MB and stored under `media_dir`."""
+    With `photo` (raw uploaded bytes) the text may be empty; the photo is checked, re-encoded to
+    at most 1 MB and stored in the media store, in the same transaction."""
     actor.require_write()
     if photo is not None and not clean(text):
         text = ""
     else:
         text = check_text(text, limit=MAX_REPLY_CHARS, what="Nội dung trả lời")
     attachments: list[dict[str, Any]] = []
-    path: Path | None = None
+    name = ""
     if photo is not None:
-        if media_dir is None:
-            raise ValueError("a reply photo needs media_dir")
         checked = check_reply_photo(photo, channel=conversation.channel)
-        path = save_photo(checked, media_dir=media_dir)
-        remove_on_rollback(session, path)
-        attachments.append(photo_attachment(name=path.name, size=len(checked.data)).as_dict())
-    try:
-        message = Message(
-            conversation_id=conversation.id,
-            channel=conversation.channel,
-            direction=Direction.OUT,
-            kind="image" if attachments else "text",
-            text=text,
-            attachments=attachments,
-            source="staff",
-            author_id=actor.user.id,
-            delivery_status=Delivery.QUEUED,
-        )
-        session.add(message)
-        session.flush()
-    except BaseException:
-        if path is not None:
-            path.unlink(missing_ok=True)
-        raise
+        name = store_photo(session, checked)
+        attachments.append(photo_attachment(name=name, size=len(checked.data)).as_dict())
+    message = Message(
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        direction=Direction.OUT,
+        kind="image" if attachments else "text",
+        text=text,
+        attachments=attachments,
+        source="staff",
+        author_id=actor.user.id,
+        delivery_status=Delivery.QUEUED,
+    )
+    session.add(message)
+    session.flush()
     enqueue(session, message=message, recipient=conversation.contact.external_id)
     conversation.last_message_at = message.created_at
     conversation.last_message_preview = preview(text or f"[{message.kind}]", 200)
     conversation.unread_count = 0
+    conversation.awaiting_since = None  # answered: the citizen no longer waits
+    conversation.urgent_at = None
     audit.record(
         session,
         actor=actor,
         action="reply",
         object_type="conversation",
         object_id=conversation.id,
-        detail={"message_id": message.id, **({"photo": path.name} if path else {})},
+        detail={"message_id": message.id, **({"photo": name} if photo is not None else {})},
     )
     return message
 

@@ -45,6 +45,7 @@ BACKOFF = (10, 30, 120, 600, 1800, 3600)
 AMBIGUOUS = frozenset({"timeout", "connection_lost", "bad_response", "internal"})
 UNCERTAIN_REASON = "Không xác định được tin đã gửi hay chưa; kiểm tra trên Zalo rồi gửi lại"
 RESENDABLE = (OutboxStatus.UNCERTAIN, OutboxStatus.FAILED)
+_RECEIPTED = (Delivery.DELIVERED, Delivery.SEEN)
 
 _DELIVERY = {
     SendStatus.SENT: (OutboxStatus.SENT, Delivery.SENT),
@@ -421,7 +422,10 @@ def record_result(
         now=now,
         duration_ms=duration_ms,
     )
-    if result.status == SendStatus.RETRY and item.attempts < max_attempts:
+    if result.hold:
+        # Waiting for the platform's account (balance, daily quota, night): not an attempt.
+        item.attempts = max(0, item.attempts - 1)
+    if result.status == SendStatus.RETRY and (result.hold or item.attempts < max_attempts):
         item.status = OutboxStatus.PENDING
         item.next_attempt_at = now + backoff(
             item.attempts, retry_after=result.retry_after, rng=rng or random.Random()
@@ -437,7 +441,9 @@ def record_result(
         status, delivery = _DELIVERY[result.status]
         reason = result.reason
     item.status = status
-    message.delivery_status = delivery
+    if not (status == OutboxStatus.SENT and message.delivery_status in _RECEIPTED):
+        # (a receipt may come back before this bookkeeping does)
+        message.delivery_status = delivery
     if status == OutboxStatus.SENT:
         item.sent_at = now
         item.last_error_code = None

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from danvan.channels.base import EventKind, InboundEvent
+from danvan.inbox import ingest_sql, receipts
 from danvan.inbox.conversations import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
+from danvan.inbox.ingest_sql import event_row, statement
 from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
-from danvan.inbox.models import InboundEvent as InboundEventRow
 from danvan.kernel import areas, geo
 from danvan.kernel.errors import CoreError
 from danvan.kernel.models import utcnow
@@ -41,35 +41,107 @@ def ingest_events(
 ) -> IngestResult:
     """Store and apply `events`. With `ask_commune`, a Zalo citizen whose message names no
     commune is asked for it (once per citizen) through the outbox."""
-    result = IngestResult()
+    return ingest_many(
+        session, calls=[events], province_code=province_code, ask_commune=ask_commune
+    )[0]
+
+
+def ingest_many(
+    session: Session,
+    *,
+    calls: list[list[InboundEvent]],
+    province_code: int,
+    ask_commune: bool = False,
+) -> list[IngestResult]:
+    """`ingest_events` for several calls in one transaction (a group commit): one result per
+    call, the same rows as storing them one call after the other. Consecutive citizens'
+    messages are written together (`_fast_run`); other events one by one (`_apply`)."""
+    results = [IngestResult() for _ in calls]
     new_texts: list[InboundEvent] = []
-    for event in events:
-        fast = event.kind == EventKind.MESSAGE and bool(event.user_id)
-        if fast:
-            # Core statements do not flush the session: write out what earlier ORM work left.
-            session.flush()
+    run: list[tuple[IngestResult, InboundEvent]] = []
+    for result, event in ((r, e) for r, call in zip(results, calls, strict=True) for e in call):
+        if event.kind == EventKind.MESSAGE and event.user_id:
+            run.append((result, event))
+            continue
+        if run:
+            new_texts += _fast_run(session, run, province_code=province_code, ask=ask_commune)
+            run = []
         if not _store_raw(session, event):
             result.duplicates += 1
             continue
         result.stored += 1
-        if event.kind == EventKind.MESSAGE and event.user_id and event.text:
-            new_texts.append(event)
-        if fast:
-            message_id = _fast_message(
-                session, event, province_code=province_code, ask_commune=ask_commune
-            )
-            if session.identity_map:
-                # Objects loaded earlier in this session may predate the rows just written.
-                session.expire_all()
-            if message_id is not None:
-                result.messages.append(message_id)
-            continue
         message = _apply(session, event, province_code=province_code, ask_commune=ask_commune)
         if message is not None:
             result.messages.append(message.id)
+    if run:
+        new_texts += _fast_run(session, run, province_code=province_code, ask=ask_commune)
     for event in new_texts:
         _offer_text(session, event)
-    return result
+    return results
+
+
+def _fast_run(
+    session: Session,
+    run: list[tuple[IngestResult, InboundEvent]],
+    *,
+    province_code: int,
+    ask: bool,
+) -> list[InboundEvent]:
+    """Citizens' messages, in Core, a few statements for the whole run; the stored events that
+    carry a text (to offer to the areas' `text` hooks)."""
+    session.flush()  # Core statements do not flush: write out what earlier ORM work left
+    connection = session.connection()
+    # The raw events: a key seen earlier in the run is a duplicate, like a stored one.
+    first: dict[tuple[str, str], tuple[IngestResult, InboundEvent]] = {}
+    for result, event in run:
+        key = (event.channel, event.dedupe_key[:200])
+        if key in first:
+            result.duplicates += 1
+        else:
+            first[key] = (result, event)
+    inserted = ingest_sql.insert_events(connection, [e for _r, e in first.values()])
+    kept: list[tuple[IngestResult, InboundEvent]] = []
+    for key, (result, event) in first.items():
+        if key in inserted:
+            result.stored += 1
+            kept.append((result, event))
+        else:
+            result.duplicates += 1
+    contacts = ingest_sql.find_contacts(connection, ((e.channel, e.user_id or "") for _, e in kept))
+    # New citizens, first messages, messages without a platform id and citizens who may be
+    # asked for their commune take the one-message path, in order, with all their messages.
+    alone: set[tuple[str, str]] = set()
+    batch: list[tuple[ingest_sql.Counts, InboundEvent, Any]] = []
+    singles: list[tuple[IngestResult, InboundEvent]] = []
+    for result, event in kept:
+        key = (event.channel, event.user_id or "")
+        row = contacts.get(key)
+        if (
+            key in alone
+            or row is None
+            or row["conversation_id"] is None
+            or not event.message_id
+            or (
+                ask
+                and row["conversation_commune"] is None
+                and row["commune_asked_at"] is None
+                and event.channel in ASKS_FOR_COMMUNE
+            )
+        ):
+            alone.add(key)
+            singles.append((result, event))
+        else:
+            batch.append((result, event, row))
+    if batch:
+        ingest_sql.write_batch(connection, batch, province_code=province_code)
+    for result, event in singles:
+        message_id = _fast_message(session, event, province_code=province_code, ask_commune=ask)
+        if message_id is not None:
+            result.messages.append(message_id)
+    if session.identity_map:
+        # Objects loaded earlier in this session may predate the rows just written.
+        session.expire_all()
+    return [e for _r, e in kept if e.text]
 
 
 def _offer_text(session: Session, event: InboundEvent) -> None:
@@ -90,112 +162,11 @@ def _offer_text(session: Session, event: InboundEvent) -> None:
             return
 
 
-# The hot path (a citizen's message) is written with Core statements, a few round trips each:
-# ORM flushes cost more than the SQL itself. The statements are built once per dialect and take
-# their values as parameters. Other event kinds keep the ORM code below.
-_EVENTS: Table = InboundEventRow.__table__  # type: ignore[assignment]
-_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
-_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
-_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
-_STATEMENTS: dict[tuple[str, str], Any] = {}
-
-
-def _insert_ignoring(dialect: str, table: Table, *columns: str) -> Any:
-    """INSERT ... ON CONFLICT (columns) DO NOTHING RETURNING id (SQLite >= 3.35, PostgreSQL)."""
-    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    return stmt.on_conflict_do_nothing(index_elements=list(columns)).returning(table.c.id)
-
-
-def _build(dialect: str, name: str) -> Any:
-    contacts, conversations = _CONTACTS.c, _CONVERSATIONS.c
-    if name == "event":
-        return _insert_ignoring(dialect, _EVENTS, "channel", "dedupe_key")
-    if name == "message":
-        return _insert_ignoring(dialect, _MESSAGES, "channel", "external_id")
-    if name == "contact":
-        return _insert_ignoring(dialect, _CONTACTS, "channel", "external_id")
-    if name == "conversation":
-        return _insert_ignoring(dialect, _CONVERSATIONS, "contact_id")
-    if name == "find_contact":
-        return (
-            select(
-                contacts.id,
-                contacts.app_user_id,
-                contacts.display_name,
-                contacts.commune_code,
-                contacts.commune_asked_at,
-                contacts.last_interaction_at,
-                conversations.id.label("conversation_id"),
-            )
-            .outerjoin(_CONVERSATIONS, conversations.contact_id == contacts.id)
-            .where(
-                contacts.channel == bindparam("p_channel"),
-                contacts.external_id == bindparam("p_external_id"),
-            )
-        )
-    if name == "find_conversation":
-        return select(conversations.id).where(conversations.contact_id == bindparam("p_contact"))
-    if name == "update_contact":
-        return update(_CONTACTS).where(contacts.id == bindparam("p_id"))
-    if name == "ask_contact":
-        return (
-            update(_CONTACTS)
-            .where(contacts.id == bindparam("p_id"), contacts.commune_asked_at.is_(None))
-            .values(commune_asked_at=bindparam("p_at", type_=contacts.commune_asked_at.type))
-            .returning(contacts.id)
-        )
-    if name in ("touch", "touch_commune"):
-        # Counters in SQL (no lost update between two writers); SET expressions all see the
-        # row as it was, so the preview and the time move together.
-        at = bindparam("p_at", type_=conversations.last_message_at.type)
-        newest = conversations.last_message_at <= at
-        values: dict[str, Any] = {
-            "unread_count": conversations.unread_count + 1,
-            # A staff member's own Zalo conversation stays out of the inbox (staff_zalo).
-            "status": case((conversations.status == "staff", "staff"), else_="open"),
-            "last_message_preview": case(
-                (newest, bindparam("p_preview", type_=conversations.last_message_preview.type)),
-                else_=conversations.last_message_preview,
-            ),
-            "last_message_at": case((newest, at), else_=conversations.last_message_at),
-        }
-        if name == "touch_commune":
-            values["commune_code"] = func.coalesce(
-                conversations.commune_code,
-                bindparam("p_commune", type_=conversations.commune_code.type),
-            )
-        return (
-            update(_CONVERSATIONS)
-            .where(conversations.id == bindparam("p_id"))
-            .values(values)
-            .returning(conversations.commune_code)
-        )
-    raise KeyError(name)
-
-
-def _statement(connection: Connection, name: str) -> Any:
-    key = (connection.dialect.name, name)
-    stmt = _STATEMENTS.get(key)
-    if stmt is None:
-        stmt = _STATEMENTS[key] = _build(connection.dialect.name, name)
-    return stmt
-
-
 def _store_raw(session: Session, event: InboundEvent) -> bool:
     """Insert the raw event; False when this channel already has its dedupe key (including a
     concurrent delivery of the same event that won the race)."""
     connection = session.connection()
-    inserted = connection.execute(
-        _statement(connection, "event"),
-        {
-            "channel": event.channel,
-            "event_name": event.event_name[:64],
-            "dedupe_key": event.dedupe_key[:200],
-            "raw": event.raw,
-            "outcome": "stored" if event.kind == EventKind.UNKNOWN else "processed",
-            "received_at": utcnow(),
-        },
-    ).scalar()
+    inserted = connection.execute(statement(connection, "event"), event_row(event)).scalar()
     return inserted is not None
 
 
@@ -231,18 +202,8 @@ def _fast_message(
             last_message_at=last_interaction,
         )
     message_id: int | None = connection.execute(
-        _statement(connection, "message"),
-        {
-            "conversation_id": conversation_id,
-            "channel": event.channel,
-            "direction": Direction.IN.value,
-            "kind": event.message_kind,
-            "text": text,
-            "attachments": [a.as_dict() for a in event.attachments],
-            "external_id": event.message_id,
-            "source": "citizen",
-            "created_at": event.occurred_at,
-        },
+        statement(connection, "message"),
+        ingest_sql.message_row(event, conversation_id=conversation_id),
     ).scalar()
     if message_id is None:
         # The same platform message under another event key (e.g. a Bot message id seen under
@@ -263,11 +224,13 @@ def _fast_message(
         "p_id": conversation_id,
         "p_at": event.occurred_at,
         "p_preview": preview(text or f"[{event.message_kind}]", 200),
+        "p_n": 1,
+        "p_first": event.occurred_at,
     }
     if commune_code is not None:
         params["p_commune"] = commune_code
     conversation_commune = connection.execute(
-        _statement(connection, "touch" if commune_code is None else "touch_commune"), params
+        statement(connection, "touch" if commune_code is None else "touch_commune"), params
     ).scalar()
     if (
         ask_commune
@@ -287,7 +250,7 @@ def _fast_message(
 
 def _contact_row(connection: Connection, event: InboundEvent) -> Any:
     """The contact (created when missing) joined with its conversation id, if any."""
-    query = _statement(connection, "find_contact")
+    query = statement(connection, "find_contact")
     key = {"p_channel": event.channel, "p_external_id": event.user_id}
     row = connection.execute(query, key).mappings().first()
     if row is not None:
@@ -295,7 +258,7 @@ def _contact_row(connection: Connection, event: InboundEvent) -> Any:
     # Two first messages of one citizen may arrive at once: the unique (channel, external_id)
     # lets one insert win; the other finds its row on the second read.
     connection.execute(
-        _statement(connection, "contact"),
+        statement(connection, "contact"),
         {
             "channel": event.channel,
             "external_id": event.user_id,
@@ -309,7 +272,7 @@ def _contact_row(connection: Connection, event: InboundEvent) -> Any:
 
 def _update_contact(connection: Connection, contact_id: int, values: dict[str, Any]) -> None:
     if values:
-        connection.execute(_statement(connection, "update_contact"), {"p_id": contact_id, **values})
+        connection.execute(statement(connection, "update_contact"), {"p_id": contact_id, **values})
 
 
 def _create_conversation(
@@ -321,7 +284,7 @@ def _create_conversation(
     last_message_at: datetime,
 ) -> int:
     created = connection.execute(
-        _statement(connection, "conversation"),
+        statement(connection, "conversation"),
         {
             "contact_id": contact_id,
             "channel": channel,
@@ -332,7 +295,7 @@ def _create_conversation(
     if created is None:
         # A concurrent first message opened it.
         created = connection.execute(
-            _statement(connection, "find_conversation"), {"p_contact": contact_id}
+            statement(connection, "find_conversation"), {"p_contact": contact_id}
         ).scalar_one()
     return int(created)
 
@@ -344,7 +307,7 @@ def _ask_for_commune_once(
 
     connection = session.connection()
     claimed = connection.execute(
-        _statement(connection, "ask_contact"), {"p_id": contact_id, "p_at": utcnow()}
+        statement(connection, "ask_contact"), {"p_id": contact_id, "p_at": utcnow()}
     ).scalar()
     if claimed is None:
         return  # a concurrent message asked already
@@ -491,6 +454,8 @@ def _inbound_message(
     )
     session.add(message)
     conversation.unread_count += 1
+    if conversation.awaiting_since is None:
+        conversation.awaiting_since = message.created_at
     if conversation.status != "staff":  # a staff member's own Zalo conversation (staff_zalo)
         conversation.status = "open"
     _touch(conversation, message)
@@ -524,6 +489,9 @@ def _echo(session: Session, contact: Contact, event: InboundEvent) -> Message | 
         created_at=event.occurred_at,
     )
     session.add(message)
+    # Staff answered from Zalo's own OA inbox: the citizen no longer waits.
+    conversation.awaiting_since = None
+    conversation.urgent_at = None
     _touch(conversation, message)
     session.flush()
     return message
@@ -548,6 +516,9 @@ def _touch(conversation: Conversation, message: Message) -> None:
 
 
 def _mark_delivery(session: Session, event: InboundEvent) -> None:
+    if event.channel == receipts.ZNS:
+        receipts.mark_template_delivered(session, event)
+        return
     if not event.message_ids:
         return
     ids = list(event.message_ids)

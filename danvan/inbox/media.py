@@ -1,16 +1,12 @@
 """Photos: verified and re-encoded with Pillow (EXIF, GPS and any trailing bytes are dropped),
-stored under `media_dir` with a random name, and read back only by those who may see them (staff
+stored in the media store (`danvan.kernel.media_store`: the database) with a random name, and
+read back only by those who may see them (staff
 of the conversation's commune; the citizen on their own thread, see `webform`)."""
 
 from __future__ import annotations
 
 import io
-import os
-import re
-import secrets
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageOps
 from sqlalchemy import ColumnElement, Text, cast, select
@@ -20,6 +16,7 @@ from danvan.accounts.actors import Actor
 from danvan.channels.web.inbound import MEDIA_PREFIX
 from danvan.inbox.models import Conversation, Message
 from danvan.inbox.refusals import FormInvalid
+from danvan.kernel import media_store
 from danvan.kernel.errors import NotFound
 
 MAX_PHOTO_PIXELS = 40_000_000  # the declared size is checked before any pixel is decoded
@@ -91,41 +88,27 @@ def reencode(image: Image.Image, image_format: str) -> bytes:
     return out.getvalue()
 
 
-MEDIA_NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp)")
-CONTENT_TYPES = {ext: content_type for ext, content_type in FORMATS.values()}
+MEDIA_NAME = media_store.MEDIA_NAME
+CONTENT_TYPES = media_store.CONTENT_TYPES
 
 
-def save_photo(photo: Photo, *, media_dir: str) -> Path:
-    """Write the photo under a random name, atomically (a reader never sees half a file)."""
-    folder = Path(media_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{secrets.token_hex(16)}.{photo.extension}"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(photo.data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+def store_photo(session: Session, photo: Photo) -> str:
+    """Store a checked photo in the media store, in the caller's transaction; its name."""
+    return media_store.put(session, data=photo.data, extension=photo.extension)
 
 
 @dataclass(frozen=True)
 class MediaFile:
-    path: Path
+    data: bytes
     content_type: str
 
 
-def media_file(media_dir: str, name: str) -> MediaFile:
-    """The stored file of a media name (404 for a name we never give, or a missing file)."""
-    match = MEDIA_NAME.fullmatch(name)
-    if match is None:
+def media_file(session: Session, name: str) -> MediaFile:
+    """The stored photo of a media name (404 for a name we never give, or one not stored)."""
+    found = media_store.read(session, name)
+    if found is None:
         raise NotFound("Không tìm thấy ảnh")
-    path = Path(media_dir) / name
-    if not path.is_file():
-        raise NotFound("Không tìm thấy ảnh")
-    return MediaFile(path=path, content_type=CONTENT_TYPES[match.group(1)])
+    return MediaFile(data=found.data, content_type=found.content_type)
 
 
 def messages_with_media(name: str) -> list[ColumnElement[bool]]:
@@ -140,7 +123,7 @@ def has_media(message: Message, name: str) -> bool:
     return any(a.get("url") == MEDIA_PREFIX + name for a in message.attachments)
 
 
-def access_media(session: Session, *, actor: Actor, media_dir: str, name: str) -> MediaFile:
+def access_media(session: Session, *, actor: Actor, name: str) -> MediaFile:
     """A stored photo (a web-form citizen's, or one attached to a staff reply on any channel),
     for staff who see the conversation it belongs to (else 404)."""
     if MEDIA_NAME.fullmatch(name) is None:
@@ -152,5 +135,5 @@ def access_media(session: Session, *, actor: Actor, media_dir: str, name: str) -
     )
     for message, commune_code in session.execute(stmt):
         if has_media(message, name) and actor.sees_commune(commune_code):
-            return media_file(media_dir, name)
+            return media_file(session, name)
     raise NotFound("Không tìm thấy ảnh")

@@ -76,6 +76,8 @@ class Delivery(enum.StrEnum):
     # A worker died mid-send and the platform could not tell us whether it went out: we do not
     # send it again on our own (no duplicates); staff decide.
     UNCERTAIN = "uncertain"
+    # A notice no channel could carry: a staff call task stands in for it (nothing sent).
+    TO_CALL = "to_call"
 
 
 class Conversation(Base):
@@ -97,6 +99,12 @@ class Conversation(Base):
     unread_count: Mapped[int] = mapped_column(default=0)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_message_preview: Mapped[str] = mapped_column(String(200), default="")
+    # When the citizen's oldest message not yet answered by staff arrived (None: nothing waits).
+    # Set by ingest, cleared by a staff reply; the inbox lists the longest waiting first.
+    awaiting_since: Mapped[datetime | None] = mapped_column(index=True)
+    # Set when a message waiting for an answer was labelled urgent (danvan.opinion.labels);
+    # cleared with `awaiting_since`: urgent conversations head the inbox until answered.
+    urgent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     contact: Mapped[Contact] = relationship(lazy="joined")
@@ -131,6 +139,11 @@ class Message(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     delivery_status: Mapped[str | None] = mapped_column(String(16))  # Delivery
     delivery_error: Mapped[str | None] = mapped_column(String(500))
+    # A notice (danvan.inbox.notices): its kind ("case_answered"...), when it has one, and the
+    # channel the plan chose to carry it: the conversation's own ("zalo_oa", "zalo_bot", "web"),
+    # "zalo_zns" (a template message by phone) or "call" (staff call the citizen; nothing sent).
+    notice_kind: Mapped[str | None] = mapped_column(String(32))
+    carried_by: Mapped[str | None] = mapped_column(String(16))
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     seen_at: Mapped[datetime | None]
@@ -259,3 +272,47 @@ class OutboxAttempt(Base):
     error_code: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(500))
     duration_ms: Mapped[int | None]
+
+
+class NoticeTemplate(Base):
+    """Which approved template message carries a notice kind once Zalo's messaging window has
+    closed, and which notice field fills each of the template's parameters. Set by an admin
+    (`/admin/zns`, the API); a kind without a row has no template, and is reported."""
+
+    __tablename__ = "notice_templates"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(32))
+    # {"<template parameter>": "<notice field>"} (fields: danvan.inbox.notices.FIELDS)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CallTask(Base):
+    """ "Gọi điện cho người dân": a notice that no channel could carry (Zalo's window closed and
+    no phone to send a template to, or no template for it). Staff call; the phone, when known,
+    is read from the contact (never copied here)."""
+
+    __tablename__ = "call_tasks"
+    __table_args__ = (Index("ix_call_tasks_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[str | None] = mapped_column(String(32))
+    # What the notice is about, for the area that sent it ("case:TQ-2612-0001").
+    ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(String(500), default="")
+
+    conversation: Mapped[Conversation] = relationship(lazy="joined")
+    message: Mapped[Message] = relationship(lazy="joined")

@@ -7,6 +7,7 @@ adapter, retries, reconciliation after a crash) lives in `danvan.inbox.worker`.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,16 +23,21 @@ def enqueue(
     recipient: str,
     buttons: list[dict[str, Any]] | None = None,
     template: dict[str, Any] | None = None,
+    channel: str | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxItem:
     """Queue `message` for `recipient`; `buttons` (see channels.base.Button) go with it.
-    `template`: a platform template sent in place of the text (see OutboxItem.template)."""
+    `template`: a platform template sent in place of the text (see OutboxItem.template).
+    `channel`: the sender, when not the message's own (a notice carried by a template message
+    by phone); `not_before`: not sent before then (ZNS's night window)."""
+    now = utcnow()
     item = OutboxItem(
         message_id=message.id,
-        channel=message.channel,
+        channel=channel or message.channel,
         recipient=recipient,
         idempotency_key=uuid.uuid4().hex,
         status=OutboxStatus.PENDING,
-        next_attempt_at=utcnow(),
+        next_attempt_at=max(now, not_before) if not_before else now,
         buttons=buttons or None,
         template=template or None,
     )

@@ -13,9 +13,10 @@ What an erasure keeps, and why:
   entries hold ids and staff actions, never citizen text.
 What it removes: name, phone, address, platform ids, consent time, message text and attachments,
 the text of staff notes (they speak about the citizen), the raw webhook events of that citizen,
-every reply still waiting in the outbox (cancelled, never sent), and the photos the citizen sent
-through the web form (`Deletion.media_files`: the caller removes them with `remove_media` once
-the transaction has committed, so that a rolled-back erasure never loses a file).
+every reply still waiting in the outbox (cancelled, never sent), and the photos of their
+conversation (deleted from the media store in the same transaction; a copy still in the legacy
+`DANVAN_MEDIA_DIR` folder is removed by the caller with `remove_media` once the transaction has
+committed, so that a rolled-back erasure never loses a file).
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from sqlalchemy.orm import Session
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
 from danvan.channels.web.inbound import MEDIA_PREFIX
+from danvan.channels.zalo_zns.outbound import zns_phone
 from danvan.inbox.conversations import check_text
 from danvan.inbox.models import (
+    CallTask,
     Contact,
     Conversation,
     Delivery,
@@ -45,7 +48,7 @@ from danvan.inbox.models import (
     OutboxItem,
     OutboxStatus,
 )
-from danvan.kernel import areas, geo
+from danvan.kernel import areas, geo, media_store
 from danvan.kernel.errors import CoreError, NotFound
 from danvan.kernel.models import utcnow
 
@@ -189,6 +192,27 @@ def export_contact(session: Session, *, actor: Actor, contact: Contact) -> dict[
             }
             for m in messages
         ],
+        # Notices no channel could carry, that staff were to tell the citizen by phone.
+        "call_tasks": [
+            {
+                "message_id": t.message_id,
+                "kind": t.kind,
+                "reason": t.reason,
+                "status": t.status,
+                "created_at": _iso(t.created_at),
+                "done_at": _iso(t.done_at),
+                "outcome": t.outcome,
+            }
+            for t in (
+                session.scalars(
+                    select(CallTask)
+                    .where(CallTask.conversation_id == conversation.id)
+                    .order_by(CallTask.id)
+                )
+                if conversation is not None
+                else []
+            )
+        ],
         "excluded": [{"what": "internal_notes", "count": notes, "explanation": EXCLUDED_NOTES}],
         "also_held": [{"what": "raw_events", "count": raw_events, "explanation": RAW_EVENTS_NOTE}],
         # Cases, consultation answers, poll votes…: {area: what that area holds}.
@@ -208,7 +232,7 @@ class Deletion:
     notes_erased: int
     events_deleted: int
     outbox_cancelled: int
-    # Stored photo files of the erased messages: remove them with `remove_media` after commit.
+    # Photos of the erased messages (gone from the media store; legacy files: `remove_media`).
     media_files: tuple[str, ...] = ()
     # What each area (cases, outreach) erased: {area: {what: count}}.
     areas: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -238,6 +262,7 @@ def do_delete_contact(session: Session, *, actor: Actor, contact: Contact, reaso
 
     cancelled = _cancel_outbox(session, messages)
     media = sorted({name for m in messages for name in _media_names(m.attachments)})
+    media_store.remove(session, media)
     for message in messages:
         message.text = ""
         message.attachments = []
@@ -245,6 +270,11 @@ def do_delete_contact(session: Session, *, actor: Actor, contact: Contact, reaso
     for note in notes:
         note.text = ""
     if conversation is not None:
+        # No one left to call; what the calls said goes with the rest.
+        for task in session.scalars(
+            select(CallTask).where(CallTask.conversation_id == conversation.id)
+        ):
+            session.delete(task)
         conversation.last_message_preview = ""
         conversation.unread_count = 0
         conversation.status = "closed"
@@ -294,8 +324,9 @@ def do_delete_contact(session: Session, *, actor: Actor, contact: Contact, reaso
 
 
 def remove_media(media_dir: str | Path, names: Iterable[str]) -> int:
-    """Delete stored photo files by name (run after the erasure committed); the count removed.
-    Only names the web form creates are touched, so nothing outside `media_dir` can be."""
+    """Delete legacy photo files (`DANVAN_MEDIA_DIR`, kept after `danvan media import`) by name,
+    run after the erasure committed; the count removed. Only names the web form creates are
+    touched, so nothing outside `media_dir` can be."""
     folder = Path(media_dir)
     removed = 0
     for name in names:
@@ -351,11 +382,16 @@ def _events_of(session: Session, contact: Contact, messages: list[Message]) -> l
     if is_erased(contact):
         return []
     message_ids = {m.external_id for m in messages if m.external_id}
-    person_ids = {i for i in (contact.external_id, contact.app_user_id) if i}
+    # Template-message receipts (channel zalo_zns) name the citizen by phone, as ZNS writes it.
+    person_ids = {
+        i for i in (contact.external_id, contact.app_user_id, zns_phone(contact.phone)) if i
+    }
     conditions = [InboundEvent.raw.contains(i, autoescape=True) for i in sorted(person_ids)]
     conditions += [InboundEvent.dedupe_key.in_(c) for c in _chunks(sorted(message_ids), 500)]
     candidates = session.scalars(
-        select(InboundEvent).where(InboundEvent.channel == contact.channel, or_(*conditions))
+        select(InboundEvent).where(
+            InboundEvent.channel.in_(sorted({contact.channel, "zalo_zns"})), or_(*conditions)
+        )
     )
     return [
         event

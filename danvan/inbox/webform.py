@@ -17,7 +17,6 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -33,7 +32,7 @@ from danvan.inbox.media import (
     has_media,
     media_file,
     messages_with_media,
-    save_photo,
+    store_photo,
 )
 from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
 from danvan.inbox.refusals import (
@@ -49,7 +48,6 @@ from danvan.inbox.refusals import (
     Refused,
 )
 from danvan.kernel import geo
-from danvan.kernel.db import remove_on_rollback
 from danvan.kernel.errors import NotFound
 from danvan.kernel.models import RateLimitBucket
 from danvan.kernel.models import utcnow as _utcnow
@@ -369,22 +367,16 @@ def _store_message(
     session: Session, *, settings: Settings, code: str, submission: Submission, now: datetime
 ) -> Message:
     attachment = None
-    path: Path | None = None
     if submission.photo is not None:
-        path = save_photo(submission.photo, media_dir=settings.media_dir)
-        remove_on_rollback(session, path)
-        attachment = photo_attachment(name=path.name, size=len(submission.photo.data))
-    try:
-        event = message_event(
-            tracking_code=code, text=submission.text, received_at=now, photo=attachment
-        )
-        result = ingest_events(session, events=[event], province_code=settings.province)
-        message = session.get(Message, result.messages[0])
-        assert message is not None
-    except BaseException:
-        if path is not None:
-            path.unlink(missing_ok=True)
-        raise
+        # In this transaction: a rolled-back submission leaves no photo behind.
+        name = store_photo(session, submission.photo)
+        attachment = photo_attachment(name=name, size=len(submission.photo.data))
+    event = message_event(
+        tracking_code=code, text=submission.text, received_at=now, photo=attachment
+    )
+    result = ingest_events(session, events=[event], province_code=settings.province)
+    message = session.get(Message, result.messages[0])
+    assert message is not None
     return message
 
 
@@ -459,9 +451,7 @@ def thread_entries(session: Session, *, conversation: Conversation) -> list[Thre
     return entries
 
 
-def access_thread_media(
-    session: Session, *, conversation: Conversation, media_dir: str, name: str
-) -> MediaFile:
+def access_thread_media(session: Session, *, conversation: Conversation, name: str) -> MediaFile:
     """A photo shown on the citizen's own thread page (404 for any other)."""
     if MEDIA_NAME.fullmatch(name) is None:
         raise NotFound("Không tìm thấy ảnh")
@@ -473,7 +463,7 @@ def access_thread_media(
         )
     )
     if any(has_media(message, name) for message in messages):
-        return media_file(media_dir, name)
+        return media_file(session, name)
     raise NotFound("Không tìm thấy ảnh")
 
 

@@ -223,6 +223,14 @@ class Worker:
                 )
                 if not self._accepted(claim, parts, check.message_id, started):
                     return
+            elif check.state == SentState.UNKNOWN and not getattr(
+                sender, "resend_when_unknown", True
+            ):
+                # A platform without history (template messages): a blind resend could send it
+                # twice; its receipt, or staff, will settle it.
+                with self.database.session() as session:
+                    delivery.record_uncertain(session, claim=claim, detail=check.reason)
+                return
         while claim.parts_sent < len(parts):
             if not self._keep_lease(claim):
                 return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, LargeBinary, MetaData, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -84,3 +84,18 @@ class RateLimitBucket(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     window_start: Mapped[datetime]
     count: Mapped[int] = mapped_column(default=0)
+
+
+class MediaObject(Base):
+    """A photo danvan stores itself (web-form photos, staff reply photos), in the database so
+    that every web and worker process on any machine reads the same bytes
+    (`danvan.kernel.media_store`); with object storage configured, `data` is empty and the
+    bytes live in the bucket under `name`."""
+
+    __tablename__ = "media_objects"
+
+    name: Mapped[str] = mapped_column(String(48), primary_key=True)  # <32 hex digits>.<ext>
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int]
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,11 +1,12 @@
 """Rate limits kept in the database, so every web process and worker shares them: fixed windows
-(`hit`) and per-second pacing of sends (`take_send_slots`)."""
+(`hit`), failures in a row for backoff (`strike`, `peek`, `forget`) and per-second pacing of
+sends (`take_send_slots`)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,3 +88,54 @@ def take_send_slots(
         return 0, second
     bucket.count += granted
     return granted, second
+
+
+def strike(session: Session, *, key: str, forget_after: timedelta) -> int:
+    """Count one more failure on `key` and return how many there are in a row: the count
+    starts over when the last failure is older than `forget_after`. The bucket's
+    `window_start` holds the time of the last failure (for backoff from it)."""
+    now = utcnow()
+    key = key[:128]
+    with session.begin_nested():
+        restarted = session.execute(
+            update(RateLimitBucket)
+            .where(RateLimitBucket.key == key, RateLimitBucket.window_start <= now - forget_after)
+            .values(window_start=now, count=1),
+            execution_options={"synchronize_session": False},
+        )
+        if rowcount(restarted):
+            return 1
+        counted = session.execute(
+            update(RateLimitBucket)
+            .where(RateLimitBucket.key == key)
+            .values(window_start=now, count=RateLimitBucket.count + 1),
+            execution_options={"synchronize_session": False},
+        )
+        if rowcount(counted):
+            return int(
+                session.scalar(select(RateLimitBucket.count).where(RateLimitBucket.key == key)) or 1
+            )
+    try:
+        with session.begin_nested():
+            session.add(RateLimitBucket(key=key, window_start=now, count=1))
+    except IntegrityError:
+        return strike(session, key=key, forget_after=forget_after)
+    return 1
+
+
+def peek(session: Session, *, key: str) -> tuple[datetime, int] | None:
+    """The bucket of `key` as stored now (window start or last failure, count), or None."""
+    row = session.execute(
+        select(RateLimitBucket.window_start, RateLimitBucket.count).where(
+            RateLimitBucket.key == key[:128]
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def forget(session: Session, *, key: str) -> None:
+    """Drop the bucket of `key` (e.g. failures in a row, after a success)."""
+    session.execute(
+        delete(RateLimitBucket).where(RateLimitBucket.key == key[:128]),
+        execution_options={"synchronize_session": False},
+    )

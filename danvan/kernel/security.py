@@ -1,4 +1,4 @@
-"""Password hashing (argon2) and personal API tokens."""
+"""Password hashing (argon2), personal API tokens and session tokens."""
 
 from __future__ import annotations
 
@@ -32,4 +32,13 @@ def new_api_token() -> str:
 
 
 def hash_api_token(token: str) -> str:
+    return hash_token(token)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """What the database keeps of a random token (API or session): its SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()

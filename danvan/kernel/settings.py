@@ -6,15 +6,18 @@ how container orchestrators hand secrets over.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
+import re
 import secrets
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 # The demo runs with this key; anywhere else it is refused (see `resolve_secret_key`).
@@ -52,7 +55,15 @@ class Settings(BaseSettings):
     # Start the clock at this instant and let it run (a demo or a test run at a fixed date);
     # empty: the system clock. See danvan.kernel.clock.
     clock_start: datetime | None = None
+    # The address citizens and staff reach this deployment at (https://…): links sent to
+    # citizens, and cookies are `Secure` when it is https. Required outside the demo
+    # (`require_base_url`); the default only serves the demo and tests.
     base_url: str = "http://127.0.0.1:8000"
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, JSON list or comma
+    # separated): the client is the right-most address of the chain that is not one of them.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"]
+    )
 
     zalo_oa_app_id: str = ""
     zalo_oa_secret_key: str = ""  # verifies X-ZEvent-Signature
@@ -62,12 +73,32 @@ class Settings(BaseSettings):
     zalo_bot_token: str = ""
     zalo_bot_secret: str = ""
     zalo_bot_api_base: str = "https://bot-api.zaloplatforms.com"
+    # Template messages (ZNS, "ZBS Template Message"; zalo.md §5): sent with the OA's token to a
+    # citizen's phone once Zalo's 48 h / 7 day messaging window has closed.
+    zalo_zns_api_base: str = "https://business.openapi.zalo.me"
+    # "phone": POST {zns base}/message/template by phone (documented, [MED]); "user_id": POST
+    # {OA base}/v3.0/oa/message/template by OA user id (UNCONFIRMED in zalo.md). Citizens with no
+    # OA user id (web form) always go by phone. The worker logs which one it uses.
+    zalo_zns_send_by: str = "phone"
+    # Development mode: `"mode": "development"` on every template message (Zalo then delivers
+    # only to the OA's admins), for trying templates before going live.
+    zalo_zns_development: bool = False
+    # Estimated price of one template message (VND), shown before bulk sends when the template's
+    # own price (read by `danvan zalo templates sync`) is unknown.
+    zalo_zns_price_vnd: int = 300
+    # Freshness of a signed OA webhook event (its `timestamp`): older ones are acknowledged and
+    # dropped (Zalo retries a failing webhook for up to ~12 h with the same event, zalo.md §2);
+    # ones further in the future than the skew are refused so that Zalo tries them again.
+    zalo_oa_webhook_max_age_seconds: int = Field(default=12 * 3600, ge=60)
+    zalo_oa_webhook_max_skew_seconds: int = Field(default=5 * 60, ge=0)
 
     # When a Zalo citizen's first message names no commune, ask them at once (one automatic
     # message per citizen). Off by default: staff can ask from the conversation instead.
     ask_commune_automatically: bool = False
     # Sessions expire after this many minutes of inactivity.
     session_minutes: int = 8 * 60
+    # ... and this many hours after sign-in however busy they are (then sign in again).
+    session_max_age_hours: int = Field(default=7 * 24, ge=1)
     # Outbound HTTP timeout to platforms, seconds.
     http_timeout: float = 10.0
     # Outbox: attempts before a transient failure becomes final.
@@ -76,6 +107,8 @@ class Settings(BaseSettings):
     webform_max_text: int = 4000
     webform_max_photo_bytes: int = 5 * 1024 * 1024
     webform_per_hour: int = 10
+    # Legacy: photos are kept in the database (kernel/media_store.py); this folder is only read
+    # by `danvan media import` (and erasure removes a citizen's old files from it).
     media_dir: str = "var/media"
     # The topic taxonomy (danvan.kernel.taxonomy): a JSON file replacing the default, or "".
     topics_file: str = ""
@@ -125,7 +158,7 @@ class Settings(BaseSettings):
 
     # --- Opinion classifiers (danvan.opinion.labels, danvan.nlp.classifiers) ---
     # Trained model sets (the default one from the seed corpus, and `danvan model retrain`'s).
-    # Workers on several machines need this folder shared, as for media_dir.
+    # Workers on several machines need this folder shared (model sets stay on disk for now).
     analysis_models_dir: str = "var/models"
     # Messages classified per batch of the worker's analysis job.
     analysis_batch_size: int = 200
@@ -141,6 +174,39 @@ class Settings(BaseSettings):
                 if path and not data.get(name):
                     data[name] = Path(path).read_text(encoding="utf-8").strip()
         return data
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in re.split(r"[,\s]+", text) if part]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or CIDR: {entry!r}") from None
+        return value
+
+    def require_base_url(self) -> str:
+        """The public base URL; outside the demo it must have been set (DANVAN_BASE_URL), since
+        links sent to citizens and the cookies' Secure flag depend on it."""
+        if not self.demo and "base_url" not in self.model_fields_set:
+            raise SettingsError(
+                "DANVAN_BASE_URL must be set to the address citizens and staff use "
+                "(e.g. https://danvan.example.vn): links sent to citizens are built from it and "
+                "session cookies are Secure only when it is https"
+            )
+        if not self.base_url.startswith(("https://", "http://")):
+            raise SettingsError("DANVAN_BASE_URL must start with https:// (or http://)")
+        return self.base_url
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,8 +16,9 @@ EMAIL_MASK = "[EMAIL]"
 ID_MASK = "[CCCD]"
 NAME_MASK = "[TÊN]"
 
-# Digit groups joined by single spaces, dots or dashes, optionally after "+".
-_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\d+(?:[ .\-]\d+)*(?!\w)")
+# Digit groups joined by single spaces, dots or dashes, optionally after "+". Letters may touch
+# the run ("sdt0987654321", "cccd001203009999": chat writing), other digits may not.
+_DIGIT_RUN = re.compile(r"(?<![\d+])\+?\d+(?:[ .\-]\d+)*(?!\d)")
 _GROUP_SEP = re.compile(r"[ .\-]")
 
 
@@ -42,6 +43,9 @@ def _classify_digits(groups: list[str], *, plus: bool, seps: list[str]) -> str |
         if len(digits) == 10 and digits[1] in "35789":
             return PHONE_MASK
         if len(digits) in (10, 11) and digits[1] == "2":
+            return PHONE_MASK
+        # Mobile numbers of before 2018 (016x, 012x, 018x, 019x…), still written by people.
+        if len(digits) == 11 and digits[1] == "1":
             return PHONE_MASK
     # ID numbers (CMND 9 digits, CCCD 12) are written whole or in groups of 3-4 digits; groups of
     # 3 joined by dots are an amount of money (150.000.000.000), not an ID.

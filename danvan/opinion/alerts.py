@@ -13,7 +13,8 @@ Linking, from the staff member's own page (/account):
    reopen it); the classifiers skip it, so it never reaches the opinion figures. Unlinking
    closes it (status "closed") so that nothing stays hidden that no one owns.
 
-Sending (`run_staff_alerts`, a worker job under a lease): each new `OpinionAlert` goes to every
+Sending (`run_staff_alerts`, a worker job under a lease): each new `OpinionAlert` (a spike, or
+one message labelled urgent: danvan.opinion.urgency) goes to every
 active staff member who opted in, is linked and sees the alert's commune (`Actor.sees_commune`:
 that commune's staff, and admins). One `OpinionAlertDelivery` row per alert and person (unique)
 is written in the transaction that queues the message, so no alert reaches anyone twice. The
@@ -50,6 +51,7 @@ from danvan.kernel.settings import Settings
 from danvan.kernel.text import fold
 from danvan.opinion.models import (
     AlertDeliveryStatus,
+    AlertKind,
     EmergingIssue,
     OpinionAlert,
     OpinionAlertDelivery,
@@ -336,6 +338,18 @@ def alert_text(session: Session, *, alert: OpinionAlert, base_url: str) -> str:
         if alert.commune_code is not None
         else "Chưa rõ xã/phường (đang chờ phân loại)"
     )
+    if alert.kind == AlertKind.URGENT:
+        message = session.get(Message, alert.message_id) if alert.message_id else None
+        where = f"/conversations/{message.conversation_id}" if message else "/inbox"
+        return "\n".join(
+            [
+                "[danvan] Tin nhắn khẩn cấp cần xử lý",
+                f"Địa bàn: {commune}",
+                f"Lĩnh vực: {topics.get(alert.topic, alert.topic)}",
+                "Một người dân vừa gửi tin nhắn được đánh dấu khẩn cấp; tin đang chờ trả lời.",
+                f"Xem: {base_url.rstrip('/')}{where}",
+            ]
+        )
     issue = session.get(EmergingIssue, alert.issue_id) if alert.issue_id else None
     base = base_url.rstrip("/")
     link = (

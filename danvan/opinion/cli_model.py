@@ -151,7 +151,7 @@ def retrain(
     from danvan.kernel.db import get_database
     from danvan.kernel.settings import get_settings
     from danvan.nlp.classifiers import ClassifierError
-    from danvan.opinion.labels import retrain as do_retrain
+    from danvan.opinion.retrain import retrain as do_retrain
 
     try:
         result = do_retrain(get_database(), get_settings(), force=force, log=_log)
@@ -193,7 +193,7 @@ def rollback() -> None:
     from danvan.kernel.db import get_database
     from danvan.kernel.errors import CoreError
     from danvan.kernel.settings import get_settings
-    from danvan.opinion.labels import rollback as do_rollback
+    from danvan.opinion.retrain import rollback as do_rollback
 
     try:
         old, new = do_rollback(get_database(), get_settings())

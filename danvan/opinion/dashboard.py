@@ -22,6 +22,7 @@ from danvan.nlp.pii import mask_pii
 from danvan.opinion import rollups
 from danvan.opinion.models import (
     NO_COMMUNE,
+    AlertKind,
     EmergingIssue,
     EmergingIssueMessage,
     IssueStatus,
@@ -220,7 +221,11 @@ def alerts(session: Session, *, view: View, now: datetime) -> list[OpinionAlert]
     return list(
         session.scalars(
             select(oa)
-            .where(view.messages(oa.commune_code), oa.created_at > now - timedelta(days=ALERT_DAYS))
+            .where(
+                view.messages(oa.commune_code),
+                oa.kind == AlertKind.SPIKE,  # urgent messages head the inbox instead
+                oa.created_at > now - timedelta(days=ALERT_DAYS),
+            )
             .order_by(oa.created_at.desc())
             .limit(20)
         )

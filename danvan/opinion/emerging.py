@@ -39,6 +39,7 @@ from danvan.nlp.segmentation import segment
 from danvan.opinion import spikes
 from danvan.opinion.models import (
     NO_COMMUNE,
+    AlertKind,
     EmergingIssue,
     EmergingIssueMessage,
     IssueStatus,
@@ -365,6 +366,7 @@ def _alert(
         select(oa.id).where(
             oa.commune_code.is_(None) if commune is None else oa.commune_code == commune,
             oa.topic == topic,
+            oa.kind == AlertKind.SPIKE,
             oa.created_at > now - ALERT_EVERY,
         )
     )

@@ -7,9 +7,7 @@
 - Staff see the labels of a conversation's messages and correct them (`do_correct`, scoped and
   audited); corrected messages are the deployment's training data. `uncertain_queue` lists the
   messages the model is least sure about, within the user's communes.
-- `retrain` trains on the seed corpus plus staff labels, compares with the active set on the
-  staff labels held out of training, and activates the new set only if it is not worse;
-  `rollback` returns to the previous set.
+- Retraining on what staff taught lives in retrain.py.
 
 Labels describe messages; nothing here scores, ranks or lists citizens.
 """
@@ -19,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,9 +34,11 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.kernel.taxonomy import KINDS, SENTIMENTS, topics
 from danvan.nlp import classifiers
-from danvan.nlp.classifiers import Labels, ModelSet, Row
+from danvan.nlp.classifiers import Labels, ModelSet
+from danvan.opinion import progress
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis
 from danvan.opinion.rollups import move_commune
+from danvan.opinion.urgency import mark_urgent
 
 Log = Callable[[str], None]
 log = logging.getLogger("danvan.core.analysis")
@@ -46,10 +46,10 @@ log = logging.getLogger("danvan.core.analysis")
 # Re-scanned below the newest analysed message on each run: a message whose id was taken
 # before, but committed after, a newer one is still found (PostgreSQL sequences).
 LOOKBACK_IDS = 1000
-# A fifth of the staff-labelled messages (by message id) is never trained on: it judges retrains.
-HELDOUT_MODULO = 5
-MIN_HELDOUT = 5
 QUEUE_SIZE = 40
+RELABEL_BATCH = 500  # history relabelled per run of the job
+BACKLOG_BATCHES = 5  # batches of new messages per run while a backlog waits
+COUNT_CAP = 1_000_000  # progress counts stop here (a bounded count on any table)
 # A staff member's own Zalo conversation (danvan.opinion.alerts): not citizens' opinion.
 STAFF_CONVERSATION = "staff"
 
@@ -188,6 +188,11 @@ def do_analyse(
     # is deleted; the correction stays).
     todo = [(m, c) for m, c in rows if not (m.id in existing and existing[m.id].corrected_at)]
     labels = model_set.classify([m.text for m, _ in todo])
+    mark_urgent(
+        session,
+        labelled=[(m, c, lab) for (m, c), lab in zip(todo, labels, strict=True)],
+        now=now,
+    )
     for (message, conversation), label in zip(todo, labels, strict=True):
         analysis = existing.get(message.id)
         if analysis is None:
@@ -222,22 +227,126 @@ def sync_communes(session: Session, *, limit: int, now: datetime) -> int:
     )
 
 
+def count_pending(session: Session, *, cap: int = COUNT_CAP) -> int:
+    """Inbound text messages waiting for a label (bounded like `pending`, counted up to `cap`)."""
+    newest = session.scalar(select(func.max(MessageAnalysis.message_id))) or 0
+    has_analysis = select(MessageAnalysis.message_id).where(
+        MessageAnalysis.message_id == Message.id
+    )
+    waiting = (
+        select(Message.id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            _analysable(),
+            Message.id > newest - LOOKBACK_IDS,
+            ~has_analysis.exists(),
+            Conversation.status != STAFF_CONVERSATION,
+        )
+        .limit(cap)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(waiting)) or 0
+
+
 def run_pending(database: Database, settings: Settings, now: datetime) -> int:
-    """The worker's job: one batch of unlabelled messages. Returns how many were labelled."""
+    """The worker's job: one batch of unlabelled messages. Returns how many were labelled.
+    While the set in use is trained, or a backlog is worked through, `progress` says so."""
     batch = max(1, settings.analysis_batch_size)
     with database.session() as session:
         # Commune moves are kept in step even with the classifiers off (labels may come from
-        # elsewhere: staff corrections, the demo's own labels).
+        # elsewhere: staff corrections).
         synced = sync_communes(session, limit=batch, now=now)
         waiting = settings.analysis_enabled and bool(pending(session, limit=1))
+        state = progress.read(session)
+        ours = state is not None and state.state in (progress.TRAINING, progress.LABELLING)
+        if not waiting and ours:
+            progress.note(session, state=progress.IDLE, now=now)
     if not waiting:
         return synced
     if not _default_ready(database, settings):
+        with database.session() as session:
+            total = count_pending(session)
+            progress.note(session, state=progress.TRAINING, now=now, total=total)
         return synced  # the default set is being trained in the background; messages wait
     model_set = set_in_use(database, settings)
+    done = left = 0
+    for _ in range(BACKLOG_BATCHES):  # a transaction each: webhooks never wait long
+        with database.session() as session:
+            rows = pending(session, limit=batch)
+            done += do_analyse(session, model_set=model_set, rows=rows, now=now)
+            left = count_pending(session)
+        if not left:
+            break
     with database.session() as session:
-        rows = pending(session, limit=batch)
-        return do_analyse(session, model_set=model_set, rows=rows, now=now) + synced
+        # A backlog (a fresh demo, a worker that was down) shows its progress; ordinary traffic
+        # writes nothing. A relabel in progress keeps its own figures.
+        relabelling = state is not None and state.state == progress.RELABELLING
+        if (ours or left >= progress.BACKLOG) and not relabelling:
+            so_far = done + (state.done if state and state.state == progress.LABELLING else 0)
+            progress.note(
+                session,
+                state=progress.LABELLING if left else progress.IDLE,
+                version=model_set.version,
+                now=now,
+                done=so_far,
+                total=so_far + left,
+            )
+        return done + synced
+
+
+def run_relabel(database: Database, settings: Settings, now: datetime) -> int:
+    """The worker's job after the set in use changed (`progress.request_relabel`): relabel one
+    batch of history with it (new messages first; staff labels kept). Returns rows relabelled."""
+    with database.session() as session:
+        state = progress.read(session)
+        if state is None or state.state != progress.RELABELLING or not settings.analysis_enabled:
+            return 0
+        if pending(session, limit=1):
+            return 0  # new messages are labelled first (run_pending)
+    model_set = set_in_use(database, settings)
+    with database.session() as session:
+        rows = [
+            (m, c)
+            for m, c in session.execute(
+                select(Message, Conversation)
+                .join(MessageAnalysis, MessageAnalysis.message_id == Message.id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(
+                    MessageAnalysis.model_version != model_set.version,
+                    MessageAnalysis.corrected_at.is_(None),
+                    _analysable(),
+                )
+                .order_by(Message.id)
+                .limit(RELABEL_BATCH)
+            ).all()
+        ]
+        done = do_analyse(session, model_set=model_set, rows=rows, now=now)
+        left = (
+            session.scalar(
+                select(func.count()).select_from(
+                    select(MessageAnalysis.message_id)
+                    .join(Message, Message.id == MessageAnalysis.message_id)
+                    .where(
+                        MessageAnalysis.model_version != model_set.version,
+                        MessageAnalysis.corrected_at.is_(None),
+                        _analysable(),
+                    )
+                    .limit(COUNT_CAP)
+                    .subquery()
+                )
+            )
+            or 0
+        )
+        so_far = state.done + done
+        progress.note(
+            session,
+            state=progress.RELABELLING if left else progress.IDLE,
+            version=model_set.version,
+            now=now,
+            done=so_far,
+            total=so_far + left,
+        )
+    return done
 
 
 def reanalyse(
@@ -344,7 +453,7 @@ def check_correction(
     return Correction(topic, sentiment, kind, bool(urgent), bool(abusive))
 
 
-def _labels_of(analysis: MessageAnalysis) -> dict[str, Any]:
+def labels_of(analysis: MessageAnalysis) -> dict[str, Any]:
     return {
         "topic": analysis.topic,
         "sentiment": analysis.sentiment,
@@ -360,7 +469,7 @@ def do_correct(
     """Staff's labels replace the model's (and stay through re-analysis); audited with the labels
     before and after, never the text."""
     actor.require_write()
-    before = _labels_of(analysis)
+    before = labels_of(analysis)
     analysis.topic = correction.topic
     analysis.sentiment = correction.sentiment
     analysis.kind = correction.kind
@@ -374,7 +483,7 @@ def do_correct(
         action="analysis_correct",
         object_type="message",
         object_id=analysis.message_id,
-        detail={"before": before, "after": _labels_of(analysis)},
+        detail={"before": before, "after": labels_of(analysis)},
     )
     return analysis
 
@@ -397,203 +506,3 @@ def uncertain_queue(
         .limit(limit)
     )
     return [(a, m, c) for a, m, c in session.execute(stmt).all()]
-
-
-def urgent_conversations(session: Session, *, actor: Actor, ids: Sequence[int]) -> set[int]:
-    """Of these conversations, those the actor sees with an urgent message that no staff reply
-    has followed yet."""
-    ids = list(ids)[:200]
-    if not ids:
-        return set()
-    urgent = dict(
-        session.execute(
-            select(Message.conversation_id, func.max(Message.created_at))
-            .join(MessageAnalysis, MessageAnalysis.message_id == Message.id)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(
-                Message.conversation_id.in_(ids),
-                MessageAnalysis.urgent.is_(True),
-                actor.commune_filter(Conversation.commune_code),
-            )
-            .group_by(Message.conversation_id)
-        ).all()
-    )
-    if not urgent:
-        return set()
-    answered = dict(
-        session.execute(
-            select(Message.conversation_id, func.max(Message.created_at))
-            .where(
-                Message.conversation_id.in_(list(urgent)),
-                Message.direction == Direction.OUT.value,
-                Message.source == "staff",
-            )
-            .group_by(Message.conversation_id)
-        ).all()
-    )
-    return {cid for cid, at in urgent.items() if cid not in answered or answered[cid] < at}
-
-
-# --- Learning from staff ----------------------------------------------------------------------
-
-
-def staff_rows(session: Session) -> tuple[list[Row], list[Row]]:
-    """Staff-labelled messages: (for training, held out to judge a retrain)."""
-    train: list[Row] = []
-    heldout: list[Row] = []
-    stmt = (
-        select(MessageAnalysis, Message.text)
-        .join(Message, Message.id == MessageAnalysis.message_id)
-        .where(MessageAnalysis.corrected_at.is_not(None), Message.text != "")
-        .order_by(MessageAnalysis.message_id)
-    )
-    for analysis, text in session.execute(stmt).all():
-        row = Row(
-            text=text,
-            topic=analysis.topic,
-            sentiment=analysis.sentiment,
-            kind=analysis.kind,
-            urgent=analysis.urgent,
-            abusive=analysis.abusive,
-        )
-        (heldout if analysis.message_id % HELDOUT_MODULO == 0 else train).append(row)
-    return train, heldout
-
-
-@dataclass
-class RetrainResult:
-    version: str
-    activated: bool
-    reason: str
-    seed_rows: int
-    staff_rows: int
-    heldout_rows: int
-    score_new: float | None = None
-    score_current: float | None = None
-    current_version: str = ""
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-
-def retrain(
-    database: Database,
-    settings: Settings,
-    *,
-    seed: Sequence[Row] | None = None,
-    params: Any = None,
-    force: bool = False,
-    log: Log = _quiet,
-) -> RetrainResult:
-    """Train on the seed corpus plus staff labels; activate the new set only if it does at least
-    as well as the set in use on the held-out staff labels (mean macro-F1 over the tasks). The
-    set it replaces is kept for `rollback`."""
-    seed = list(seed) if seed is not None else classifiers.seed_rows()
-    with database.session() as session:
-        train, heldout = staff_rows(session)
-    current = set_in_use(database, settings, log=log)
-    if len(heldout) < MIN_HELDOUT and not force:
-        # Nothing could show the new set is not worse: do not spend minutes training it.
-        return RetrainResult(
-            version="",
-            activated=False,
-            reason=f"only {len(heldout)} held-out staff labels (need {MIN_HELDOUT}): "
-            "nothing trained; label more messages (/analysis/queue) or use --force",
-            seed_rows=len(seed),
-            staff_rows=len(train),
-            heldout_rows=len(heldout),
-            current_version=current.version,
-        )
-    rows = [*seed, *train]
-    digest = classifiers.rows_sha256(rows)[:8]
-    version = f"dep-{utcnow():%Y%m%d%H%M%S}-{digest}"
-    log(f"training {version}: {len(seed)} seed + {len(train)} staff-labelled messages")
-    new = classifiers.train_set(
-        rows,
-        version=version,
-        params=params or classifiers.PARAMS,
-        topic_codes=topic_codes(),
-        log=log,
-    )
-    result = RetrainResult(
-        version=version,
-        activated=False,
-        reason="",
-        seed_rows=len(seed),
-        staff_rows=len(train),
-        heldout_rows=len(heldout),
-        current_version=current.version,
-    )
-    if len(heldout) >= MIN_HELDOUT:
-        new_metrics = new.evaluate(heldout)
-        current_metrics = current.evaluate(heldout)
-        result.score_new = classifiers.score(new_metrics)
-        result.score_current = classifiers.score(current_metrics)
-        result.metrics = {
-            "new": {t: m["macro_f1"] for t, m in new_metrics.items()},
-            "current": {t: m["macro_f1"] for t, m in current_metrics.items()},
-        }
-        better = result.score_new >= result.score_current
-        result.activated = better or force
-        result.reason = (
-            "not worse on the held-out staff labels"
-            if better
-            else ("worse, activated anyway (--force)" if force else "worse: kept the current set")
-        )
-    else:
-        result.activated = True
-        result.reason = (
-            f"only {len(heldout)} held-out staff labels (need {MIN_HELDOUT}), "
-            "activated anyway (--force)"
-        )
-    directory = models_dir(settings) / version
-    if result.activated:
-        classifiers.save_set(
-            new,
-            directory,
-            info={"source": "retrain", "seed_rows": len(seed), "staff_rows": len(train)},
-        )
-    with database.session() as session:
-        if result.activated:
-            for old in session.scalars(
-                select(ClassifierVersion).where(
-                    ClassifierVersion.status.in_(("active", "previous"))
-                )
-            ):
-                old.status = "previous" if old.status == "active" else "retired"
-        session.add(
-            ClassifierVersion(
-                version=version,
-                status="active" if result.activated else "rejected",
-                seed_rows=len(seed),
-                staff_rows=len(train),
-                heldout_rows=len(heldout),
-                metrics={
-                    **result.metrics,
-                    "score_new": result.score_new,
-                    "score_current": result.score_current,
-                    "replaced": current.version,
-                },
-                note=result.reason[:500],
-                activated_at=utcnow() if result.activated else None,
-            )
-        )
-    return result
-
-
-def rollback(database: Database, settings: Settings) -> tuple[str, str]:
-    """Deactivate the active set and return to the previous one (or to the default set when
-    there is none). Returns (from version, to version)."""
-    with database.session() as session:
-        active = active_version(session)
-        if active is None:
-            raise Invalid("Không có mô hình nào để quay lại: đang dùng mô hình mặc định")
-        previous = session.scalar(
-            select(ClassifierVersion)
-            .where(ClassifierVersion.status == "previous")
-            .order_by(ClassifierVersion.id.desc())
-        )
-        active.status = "retired"
-        if previous is not None:
-            previous.status = "active"
-            previous.activated_at = utcnow()
-            return active.version, previous.version
-    return active.version, classifiers.default_version(topic_codes())

@@ -18,6 +18,8 @@ class MessageAnalysis(Base):
     __table_args__ = (
         Index("ix_message_analyses_commune_received", "commune_code", "received_at"),
         Index("ix_message_analyses_topic_received", "topic", "received_at"),
+        # The rollups' second cursor follows staff corrections.
+        Index("ix_message_analyses_corrected_at", "corrected_at"),
     )
 
     message_id: Mapped[int] = mapped_column(
@@ -64,6 +66,24 @@ class ClassifierVersion(Base):
     activated_at: Mapped[datetime | None]
 
 
+class AnalysisProgress(Base):
+    """What the worker's labelling is doing now, for the dashboard and the model page: training
+    a model set, labelling new messages, or relabelling history after the set in use changed.
+    One row per name ("labels"); written by the worker, read by the web processes (which never
+    load a model)."""
+
+    __tablename__ = "analysis_progress"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # idle | training | labelling | relabelling
+    state: Mapped[str] = mapped_column(String(12), default="idle")
+    version: Mapped[str] = mapped_column(String(64), default="")  # the set in use
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # Rollup rows of messages with no commune yet (triage) use this code; the province-wide total
 # of a day (every commune and triage together) uses ALL_COMMUNES, so an admin's dashboard reads
 # one row per label and day instead of one per commune.
@@ -103,6 +123,35 @@ class AnalyticsCursor(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     analysed_at: Mapped[datetime]
     message_id: Mapped[int] = mapped_column(default=0)
+
+
+class OpinionRollupEntry(Base):
+    """What one analysed message counts for in `opinion_rollups` (its day, commune and labels
+    when the rollups job last saw it): the job adds a changed message's new labels and takes
+    away these, so a cycle costs what changed, not the day's volume."""
+
+    __tablename__ = "opinion_rollup_entries"
+
+    # No foreign key: the entry must outlive its analysis to be taken away.
+    message_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    commune_code: Mapped[int]  # NO_COMMUNE for triage
+    topic: Mapped[str] = mapped_column(String(40))
+    sentiment: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(default=False)
+
+
+class OpinionRollupDay(Base):
+    """A local day whose rollups were last recomputed whole, and whose entries are therefore
+    complete: from then on the job adds changes to it. Days recomputed before entries existed
+    are not listed, and are recomputed whole once when next touched."""
+
+    __tablename__ = "opinion_rollup_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    recomputed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class IssueStatus:
@@ -153,14 +202,26 @@ class EmergingIssueMessage(Base):
     duplicate_of: Mapped[int | None]  # another message of the issue it nearly copies
 
 
+class AlertKind:
+    SPIKE = "spike"  # a commune × topic pair well above its baseline (dashboard list, badge)
+    URGENT = "urgent"  # one message labelled urgent: its commune's staff are told, once
+
+
 class OpinionAlert(Base):
     """A spike: a commune × topic pair well above its own baseline. Shown to the staff of that
-    commune and to admins (dashboard list + count badge)."""
+    commune and to admins (dashboard list + count badge). Or (kind "urgent") one message the
+    classifiers labelled urgent: sent by Zalo to the staff who see its commune, like a spike,
+    and never shown among the dashboard's spikes."""
 
     __tablename__ = "opinion_alerts"
     __table_args__ = (Index("ix_opinion_alerts_commune_created", "commune_code", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default=AlertKind.SPIKE)
+    # An urgent alert's message (unique: one alert per message, whatever relabels it).
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), unique=True
+    )
     commune_code: Mapped[int | None]
     topic: Mapped[str] = mapped_column(String(40))
     issue_id: Mapped[int | None] = mapped_column(

@@ -11,7 +11,8 @@ from datetime import date
 
 from jinja2 import Environment
 
-from danvan.opinion.situation import Situation
+from danvan.kernel.documents import append_row
+from danvan.opinion.situation import ESTIMATE, Situation
 
 SUPPRESSED = "<5"
 
@@ -90,6 +91,12 @@ Cell = str | int | float | None
 Table = tuple[str, list[str], list[list[Cell]]]
 
 
+def _kinds_and_channels(s: Situation) -> list[list[Cell]]:
+    """Kinds are the model's labels (estimates); channels are counted."""
+    rows: list[list[Cell]] = [[f"{name} ({ESTIMATE})", n] for name, n in s.kinds]
+    return rows + [[name, n] for name, n in s.channels]
+
+
 def tables(s: Situation) -> list[Table]:
     """(title, header, rows) of every table, in report order; numbers stay numbers (None is a
     suppressed count)."""
@@ -101,19 +108,31 @@ def tables(s: Situation) -> list[Table]:
         ),
         (
             "Mối quan tâm",
-            ["Lĩnh vực", "Số ý kiến", f"Kỳ trước ({s.previous.label})", "Thay đổi (%)", "Tiêu cực"],
+            [
+                "Lĩnh vực",
+                f"Số ý kiến ({ESTIMATE})",
+                f"Kỳ trước ({s.previous.label})",
+                "Thay đổi (%)",
+                f"Tiêu cực ({ESTIMATE})",
+            ],
             [[c.name, c.count, c.previous, signed(c.change), c.negative] for c in s.concerns],
         ),
         (
             "Theo xã",
-            ["Xã, phường", "Số ý kiến", "Tiêu cực", "Khẩn cấp", "Lĩnh vực nhiều nhất"],
+            [
+                "Xã, phường",
+                "Số ý kiến",
+                f"Tiêu cực ({ESTIMATE})",
+                f"Khẩn cấp ({ESTIMATE})",
+                f"Lĩnh vực nhiều nhất ({ESTIMATE})",
+            ],
             [[r.name, r.total, r.negative, r.urgent, r.top_topic] for r in s.communes],
         ),
         (
             "Tâm trạng",
             [
                 "Sắc thái",
-                "Số ý kiến",
+                f"Số ý kiến ({ESTIMATE})",
                 "Tỷ lệ (%)",
                 "Kỳ trước",
                 "Tỷ lệ kỳ trước (%)",
@@ -127,7 +146,7 @@ def tables(s: Situation) -> list[Table]:
         (
             "Loại ý kiến, kênh",
             ["Loại / kênh", "Số ý kiến"],
-            [[name, n] for name, n in [*s.kinds, *s.channels]],
+            _kinds_and_channels(s),
         ),
         (
             "Vấn đề mới nổi",
@@ -363,14 +382,15 @@ def to_xlsx(s: Situation) -> bytes:
         first = False
         assert ws is not None
         ws.title = title[:31]
-        ws.append([f"{s.title} – {s.scope_name}"])
+        append_row(ws, [f"{s.title} – {s.scope_name}"])
         ws["A1"].font = Font(bold=True)
-        ws.append(head)
+        append_row(ws, head)
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(
-                [SUPPRESSED if v is None else float(v) if isinstance(v, float) else v for v in row]
+            append_row(
+                ws,
+                [SUPPRESSED if v is None else float(v) if isinstance(v, float) else v for v in row],
             )
         for column in ws.columns:
             width = max(len(str(c.value or "")) for c in list(column)[1:]) if ws.max_row > 1 else 10

@@ -1,10 +1,12 @@
 """Daily rollups of `MessageAnalysis`: counts per local day, commune and label.
 
-The worker job reads analyses past its cursor (analysed_at, then message id) and recomputes
-every local day they fall on, wholly, from `message_analyses`. Recomputing rather than adding
-keeps the counts exact when a message is analysed again or corrected by staff (its row changes
-in place and gets a new analysed_at): the old labels are gone from the table, so they are gone
-from the day's counts too. A day holds at most one day of messages, so a recompute is small.
+The worker job reads analyses past its cursor (analysed_at, then message id) and adds what
+changed to the days they fall on: each analysed message has an entry (`OpinionRollupEntry`)
+saying what it counts for; a new, relabelled, corrected or moved analysis has its old entry
+taken away and its current labels added, as upserts on the day's rows. So a cycle costs what
+arrived since the last one, not the day's volume, and the counts stay those of a full
+recompute (`recompute_day`, the reference, tested against after many cycles). A day whose
+entries are not complete (rolled up before entries existed) is recomputed whole once.
 
 Rows are marginals (one dimension at a time, plus topic × sentiment), per commune, plus one
 province-wide row set per day (`ALL_COMMUNES`): an admin's dashboard reads a few dozen rows a
@@ -17,9 +19,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from danvan.inbox.models import Message
@@ -34,6 +38,8 @@ from danvan.opinion.models import (
     EmergingIssueMessage,
     MessageAnalysis,
     OpinionRollup,
+    OpinionRollupDay,
+    OpinionRollupEntry,
 )
 
 CURSOR = "rollups"
@@ -61,7 +67,7 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _rows_of(
+def rows_of(
     groups: Iterable[tuple[int, str, str, str, str, bool, int]],
 ) -> Counter[tuple[int, str, str]]:
     counts: Counter[tuple[int, str, str]] = Counter()
@@ -79,43 +85,137 @@ def _rows_of(
 
 
 def recompute_day(session: Session, *, day: date, tz: ZoneInfo) -> int:
-    """Replace the rollup rows of one local day by a fresh count; rows written."""
+    """Replace the rollup rows and entries of one local day by a fresh count, and mark the day
+    as kept by changes from then on (`OpinionRollupDay`); rows written. This is the reference
+    the job's increments are tested against, and what `rebuild` does."""
     start, end = day_bounds(day, tz)
     ma = MessageAnalysis
-    groups = session.execute(
-        select(
-            ma.commune_code,
-            ma.topic,
-            ma.sentiment,
-            ma.kind,
-            ma.channel,
-            ma.urgent,
-            func.count(),
-        )
-        .where(ma.received_at >= start, ma.received_at < end)
-        .group_by(
-            ma.commune_code,
-            ma.topic,
-            ma.sentiment,
-            ma.kind,
-            ma.channel,
-            ma.urgent,
-        )
-    ).all()
-    counts = _rows_of(
-        (NO_COMMUNE if c is None else int(c), str(t), str(s), str(k), str(ch), bool(u), int(n))
-        for c, t, s, k, ch, u, n in groups
+    in_day = and_(ma.received_at >= start, ma.received_at < end)
+    analyses = session.execute(select(*_ENTRY_COLUMNS).where(in_day)).all()
+    entries = {int(row[0]): _entry(row, tz) for row in analyses}
+    counts = rows_of((*entry[1:], 1) for entry in entries.values())
+    connection = session.connection()
+    connection.execute(delete(_ROLLUPS).where(_ROLLUPS.c.day == day))
+    connection.execute(delete(_ENTRIES).where(_ENTRIES.c.day == day))
+    connection.execute(
+        delete(_ENTRIES).where(_ENTRIES.c.message_id.in_(select(ma.message_id).where(in_day)))
     )
-    session.execute(delete(OpinionRollup).where(OpinionRollup.day == day))
     if counts:
-        session.execute(
-            insert(OpinionRollup),
+        connection.execute(
+            insert(_ROLLUPS),
             [
                 {"day": day, "commune_code": code, "dim": dim, "value": value[:64], "count": n}
                 for (code, dim, value), n in counts.items()
             ],
         )
+    _insert_entries(connection, entries)
+    connection.execute(delete(_DAYS).where(_DAYS.c.day == day))
+    connection.execute(insert(_DAYS), [{"day": day, "recomputed_at": clock.now()}])
     return len(counts)
+
+
+# An entry: (day, commune code, topic, sentiment, kind, channel, urgent).
+Entry = tuple[date, int, str, str, str, str, bool]
+_ROLLUPS: Table = OpinionRollup.__table__  # type: ignore[assignment]
+_ENTRIES: Table = OpinionRollupEntry.__table__  # type: ignore[assignment]
+_DAYS: Table = OpinionRollupDay.__table__  # type: ignore[assignment]
+_ENTRY_COLUMNS = (
+    MessageAnalysis.message_id,
+    MessageAnalysis.received_at,
+    MessageAnalysis.commune_code,
+    MessageAnalysis.topic,
+    MessageAnalysis.sentiment,
+    MessageAnalysis.kind,
+    MessageAnalysis.channel,
+    MessageAnalysis.urgent,
+)
+_CHUNK = 500
+
+
+def _entry(row: Any, tz: ZoneInfo) -> Entry:
+    _id, received, commune, topic, sentiment, kind, channel, urgent = row
+    code = NO_COMMUNE if commune is None else int(commune)
+    return (
+        local_day(received, tz),
+        code,
+        str(topic),
+        str(sentiment),
+        str(kind),
+        str(channel),
+        bool(urgent),
+    )
+
+
+def _insert_entries(connection: Connection, entries: dict[int, Entry]) -> None:
+    names = ("day", "commune_code", "topic", "sentiment", "kind", "channel", "urgent")
+    if entries:
+        connection.execute(
+            insert(_ENTRIES),
+            [{"message_id": m, **dict(zip(names, e, strict=True))} for m, e in entries.items()],
+        )
+
+
+def apply_changes(session: Session, *, message_ids: Iterable[int], tz: ZoneInfo) -> int:
+    """Bring the rollups up to date with the analyses of `message_ids` (new, relabelled,
+    corrected, moved to another commune): each one's entry is taken away and its current labels
+    added, as upserts on the day's rows; rows that fall to zero go, as a recompute would leave
+    none. A day without complete entries is recomputed whole instead (once). Entries changed."""
+    ids = sorted(set(message_ids))
+    connection = session.connection()
+    current: dict[int, Entry] = {}
+    old: dict[int, Entry] = {}
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        where = MessageAnalysis.message_id.in_(chunk)
+        for row in connection.execute(select(*_ENTRY_COLUMNS).where(where)):
+            current[int(row[0])] = _entry(row, tz)
+        e = _ENTRIES.c
+        columns = (e.day, e.commune_code, e.topic, e.sentiment, e.kind, e.channel, e.urgent)
+        for m, day, code, topic, sentiment, kind, channel, urgent in connection.execute(
+            select(e.message_id, *columns).where(e.message_id.in_(chunk))
+        ):
+            old[int(m)] = (day, int(code), topic, sentiment, kind, channel, bool(urgent))
+    changed = [m for m in ids if current.get(m) != old.get(m)]
+    days = {e[0] for m in changed for e in (current.get(m), old.get(m)) if e is not None}
+    kept = set(connection.scalars(select(_DAYS.c.day).where(_DAYS.c.day.in_(days))))
+    per_day: dict[date, Counter[tuple[int, str, str]]] = {}
+    added: dict[int, Entry] = {}
+    for m in changed:
+        was, now = old.get(m), current.get(m)
+        if was is not None and was[0] in kept:
+            per_day.setdefault(was[0], Counter()).subtract(rows_of([(*was[1:], 1)]))
+        if now is not None and now[0] in kept:
+            per_day.setdefault(now[0], Counter()).update(rows_of([(*now[1:], 1)]))
+            added[m] = now
+    for i in range(0, len(changed), _CHUNK):
+        connection.execute(
+            delete(_ENTRIES).where(_ENTRIES.c.message_id.in_(changed[i : i + _CHUNK]))
+        )
+    for day in sorted(days - kept):
+        recompute_day(session, day=day, tz=tz)
+    _insert_entries(connection, added)
+    for day, delta in per_day.items():
+        _add_counts(connection, day, delta)
+    return len(changed)
+
+
+def _add_counts(connection: Connection, day: date, delta: Counter[tuple[int, str, str]]) -> None:
+    rows = [
+        {"day": day, "commune_code": code, "dim": dim, "value": value[:64], "count": n}
+        for (code, dim, value), n in delta.items()
+        if n
+    ]
+    if not rows:
+        return
+    dialect = connection.dialect.name
+    stmt = postgresql.insert(_ROLLUPS) if dialect == "postgresql" else sqlite.insert(_ROLLUPS)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["day", "commune_code", "dim", "value"],
+        set_={"count": _ROLLUPS.c.count + stmt.excluded.count},
+    )
+    connection.execute(upsert, rows)
+    if any(n < 0 for n in delta.values()):
+        connection.execute(delete(_ROLLUPS).where(_ROLLUPS.c.day == day, _ROLLUPS.c.count <= 0))
 
 
 def job_cursor(session: Session, name: str) -> AnalyticsCursor:
@@ -138,70 +238,68 @@ def new_analyses(
     return session.execute(
         select(ma.message_id, ma.analysed_at, ma.received_at, ma.commune_code, ma.topic)
         .where(
+            # The `>=` alone lets SQLite search the index (with the OR alone it scans it whole).
+            ma.analysed_at >= cursor.analysed_at,
             or_(
                 ma.analysed_at > cursor.analysed_at,
                 and_(ma.analysed_at == cursor.analysed_at, ma.message_id > cursor.message_id),
-            )
+            ),
         )
         .order_by(ma.analysed_at, ma.message_id)
         .limit(limit)
     ).all()
 
 
-def _corrections(session: Session, tz: ZoneInfo) -> tuple[set[date], int]:
-    """Days of analyses staff corrected since the corrections cursor (staff corrections set
+def _corrections(session: Session) -> list[int]:
+    """Analyses staff corrected since the corrections cursor (staff corrections set
     `corrected_at`, not `analysed_at`); the cursor moves past them."""
-    corrected_at = getattr(MessageAnalysis, "corrected_at", None)
-    if corrected_at is None:
-        return set(), 0
+    corrected_at = MessageAnalysis.corrected_at
     cursor = job_cursor(session, CORRECTIONS)
     ma = MessageAnalysis
     rows = session.execute(
-        select(ma.message_id, corrected_at, ma.received_at)
+        select(ma.message_id, corrected_at)
         .where(
+            corrected_at >= cursor.analysed_at,
             or_(
                 corrected_at > cursor.analysed_at,
                 and_(corrected_at == cursor.analysed_at, ma.message_id > cursor.message_id),
-            )
+            ),
         )
         .order_by(corrected_at, ma.message_id)
         .limit(BATCH)
     ).all()
     if rows:
-        cursor.analysed_at, cursor.message_id = rows[-1][1], rows[-1][0]
-    return {local_day(received, tz) for _m, _c, received in rows}, len(rows)
+        last_at, last_id = rows[-1][1], rows[-1][0]
+        assert last_at is not None  # the query asked for corrected_at past the cursor
+        cursor.analysed_at, cursor.message_id = last_at, last_id
+    return [int(message_id) for message_id, _at in rows]
 
 
 def run_rollups(database: Database, settings: Settings, now: datetime) -> int:
-    """The worker job: recompute the days touched by new or corrected analyses; rows read."""
+    """The worker job: add the changes of new, relabelled, moved or corrected analyses to their
+    days' rollups; analyses read."""
     tz = zone(settings.timezone)
     with database.session() as session:
-        corrected_days, corrected = _corrections(session, tz)
+        corrected = _corrections(session)
         cursor = job_cursor(session, CURSOR)
         rows = new_analyses(session, cursor=cursor, limit=BATCH)
-        if not rows:
-            for day in sorted(corrected_days):
-                recompute_day(session, day=day, tz=tz)
-            return corrected
-        days = {local_day(received, tz) for _id, _at, received, _c, _t in rows}
-        # A full batch means a backlog, far behind the present: late commits (seconds late)
-        # can only hide near the present, so they are looked for once caught up.
-        late = (
-            []
-            if len(rows) == BATCH
-            else session.scalars(
-                select(MessageAnalysis.received_at).where(
-                    MessageAnalysis.analysed_at >= cursor.analysed_at - LAG,
-                    MessageAnalysis.analysed_at <= cursor.analysed_at,
+        ids = {message_id for message_id, *_rest in rows} | set(corrected)
+        if rows and len(rows) < BATCH:
+            # A full batch means a backlog, far behind the present: late commits (seconds
+            # late) can only hide near the present, so they are looked for once caught up.
+            # Seeing an analysis again changes nothing (its entry already matches).
+            ids.update(
+                session.scalars(
+                    select(MessageAnalysis.message_id).where(
+                        MessageAnalysis.analysed_at >= cursor.analysed_at - LAG,
+                        MessageAnalysis.analysed_at <= cursor.analysed_at,
+                    )
                 )
-            ).all()
-        )
-        days.update(local_day(received, tz) for received in late)
-        for day in sorted(days | corrected_days):
-            recompute_day(session, day=day, tz=tz)
-        last = rows[-1]
-        cursor.analysed_at, cursor.message_id = last[1], last[0]
-    return len(rows) + corrected
+            )
+        apply_changes(session, message_ids=ids, tz=tz)
+        if rows:
+            cursor.analysed_at, cursor.message_id = rows[-1][1], rows[-1][0]
+    return len(rows) + len(corrected)
 
 
 def move_commune(

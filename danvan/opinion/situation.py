@@ -23,7 +23,7 @@ from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.nlp.pii import mask_pii
 from danvan.opinion import rollups
-from danvan.opinion.models import NO_COMMUNE, EmergingIssue, MessageAnalysis
+from danvan.opinion.models import ALL_COMMUNES, NO_COMMUNE, EmergingIssue, MessageAnalysis
 from danvan.opinion.rollups import day_bounds, zone
 from danvan.opinion.scope import View, province_title, view_for
 
@@ -209,6 +209,8 @@ class Situation:
     case_rows: list[dict[str, Any]]
     daily: list[tuple[date, int | None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Messages of the period whose labels a person set or confirmed; the rest are estimates.
+    confirmed: int | None = 0
 
 
 def access_situation(
@@ -227,6 +229,41 @@ def access_situation(
         actor, province_code=province_code, commune_code=commune_code, wide=wide, public=public
     )
     return view, parse_period(period)
+
+
+ESTIMATE = "ước tính"
+CASES_SCOPE_NOTE = (
+    "Số liệu vụ việc (phản ánh, kiến nghị) tính trong phạm vi xã, phường được phân công."
+)
+
+
+def confirmed(session: Session, *, view: View, start: datetime, end: datetime) -> int:
+    """Messages received in [start, end) within the view's figures whose labels a person set
+    or confirmed (corrected in a conversation, or checked in the weekly review): the figures
+    on everything else are the model's estimates."""
+    ma = MessageAnalysis
+    query = (
+        select(func.count())
+        .select_from(ma)
+        .where(ma.corrected_at.is_not(None), ma.received_at >= start, ma.received_at < end)
+    )
+    if ALL_COMMUNES not in view.codes:
+        query = query.where(ma.commune_code.in_(view.codes))
+    return session.scalar(query) or 0
+
+
+def certainty_note(checked: int | None, total: int | None) -> str:
+    """The sentence saying how sure the label figures are."""
+    share = _pct(checked, total)
+    done = (
+        f"cán bộ đã kiểm tra, xác nhận nhãn của {checked if checked is not None else '<5'}"
+        f"/{total if total is not None else '<5'} tin nhắn"
+        + (f" ({f'{share:.1f}'.replace('.', ',')}%)" if share is not None else "")
+    )
+    return (
+        "Số liệu theo lĩnh vực, sắc thái, loại ý kiến và mức khẩn cấp do mô hình máy tự phân "
+        f"loại nên là số {ESTIMATE} (ghi “{ESTIMATE}”); {done}."
+    )
 
 
 def _pct(part: int | None, whole: int | None) -> float | None:
@@ -260,15 +297,24 @@ def build_situation(
         for area, figures in areas.hooked("report_sections")
     }
     cases: dict[str, Any] = sections.get("cases", {})
+    prev_start, _ = day_bounds(previous.start, tz)
+    checked = c(confirmed(session, view=view, start=start_utc, end=end_utc))
+    checked_prev = c(confirmed(session, view=view, start=prev_start, end=start_utc))
     raw: list[tuple[str, int | None, int | None, None]] = [
         ("Tổng số ý kiến, tin nhắn tiếp nhận", c(total), c(total_prev), None),
-        ("Ý kiến mang sắc thái tiêu cực", c(negative), c(prev_t[("sentiment", "negative")]), None),
         (
-            "Ý kiến khẩn cấp (nguy hiểm tính mạng, tài sản)",
+            f"Ý kiến mang sắc thái tiêu cực ({ESTIMATE})",
+            c(negative),
+            c(prev_t[("sentiment", "negative")]),
+            None,
+        ),
+        (
+            f"Ý kiến khẩn cấp (nguy hiểm tính mạng, tài sản) ({ESTIMATE})",
             c(urgent),
             c(prev_t[("urgent", "1")]),
             None,
         ),
+        ("Tin nhắn đã được cán bộ kiểm tra, xác nhận nhãn", checked, checked_prev, None),
         (
             "Phản ánh, kiến nghị được tiếp nhận thành vụ việc",
             c(int(cases.get("received") or 0)),
@@ -408,11 +454,11 @@ def build_situation(
         cases=cases,
         case_rows=case_rows,
         daily=daily,
-        notes=(
-            ["Số liệu vụ việc (phản ánh, kiến nghị) tính trong phạm vi xã, phường được phân công."]
-            if view.communes is None and not view.actor.is_admin
-            else []
-        ),
+        confirmed=checked,
+        notes=[
+            certainty_note(checked, c(total)),
+            *([CASES_SCOPE_NOTE] if view.communes is None and not view.actor.is_admin else []),
+        ],
     )
 
 

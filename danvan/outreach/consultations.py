@@ -3,16 +3,16 @@
 One answer per participant: a person known by phone ("phone:84…": a Zalo contact who shared
 their phone, a resident listed with one, so the same person voting in Zalo and on the web counts
 once), else a Zalo identity ("zalo_oa:<user id>") or an entry of a resident list a commune
-imported from XLSX ("resident:<id>", for the web page). A new answer replaces the
-earlier one until closing; after closing every answer is refused with a clear message. Results
-are counted per commune with turnout (against the commune's resident list when there is one),
-published on a public page once closed with every count under `PUBLIC_MIN` suppressed, and sent
-back to each Zalo participant as the result in their commune.
+imported from XLSX ("resident:<id>", on the web page with the slip code danvan issued). A new
+answer replaces the earlier one until closing; after closing every answer is refused with a
+clear message. Results are counted per commune with turnout (against the commune's resident list
+when there is one), published on a public page once closed with every count under `PUBLIC_MIN`
+suppressed, and sent back to each Zalo participant as the result in their commune.
 
 This module creates and finds consultations, records answers, counts the results and sends them
-back; beside it: `residents` (resident lists from XLSX), `participants` (who an answer counts
-for), `announcements` (the broadcast announcing one), `minutes` (the DOCX minutes), and
-`inbound` and `flow` (answers given in Zalo).
+back; beside it: `residents` (resident lists from XLSX), `slips` (voting-slip codes and the web
+page's answers), `participants` (who an answer counts for), `announcements` (the broadcast
+announcing one), `minutes` (the DOCX minutes), and `inbound` and `flow` (answers given in Zalo).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts import audit
 from danvan.accounts.actors import Actor
-from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
-from danvan.inbox.outbox import enqueue
+from danvan.inbox.models import Contact, Conversation
+from danvan.inbox.notices import Estimate, estimate, send_notice
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
@@ -210,6 +210,29 @@ def check_open(consultation: Consultation, now: datetime) -> None:
         )
 
 
+def check_answer(
+    consultation: Consultation,
+    *,
+    commune_code: int | None,
+    option_index: int | None,
+    opinion: str | None,
+    now: datetime,
+) -> str | None:
+    """Check an answer before it is recorded; the opinion's text, cleaned (None: none)."""
+    check_open(consultation, now)
+    if commune_code not in (consultation.commune_codes or []):
+        raise Invalid("Xã của bạn không thuộc phạm vi lấy ý kiến này", code="out_of_scope")
+    text = clean(opinion or "") or None
+    if text is not None and len(text) > MAX_OPINION:
+        raise Invalid("Ý kiến tối đa {limit} ký tự", code="too_long", limit=MAX_OPINION)
+    if consultation.kind == "vote":
+        if option_index is None or not 0 <= option_index < len(consultation.options):
+            raise Invalid("Hãy chọn một phương án", code="no_option")
+    elif not text:
+        raise Invalid("Hãy nhập ý kiến của bạn", code="empty")
+    return text
+
+
 def do_answer(
     session: Session,
     *,
@@ -225,17 +248,13 @@ def do_answer(
 ) -> ConsultationAnswer:
     """Record (or replace) one participant's answer."""
     now = now or utcnow()
-    check_open(consultation, now)
-    if commune_code not in (consultation.commune_codes or []):
-        raise Invalid("Xã của bạn không thuộc phạm vi lấy ý kiến này", code="out_of_scope")
-    text = clean(opinion or "") or None
-    if text is not None and len(text) > MAX_OPINION:
-        raise Invalid("Ý kiến tối đa {limit} ký tự", code="too_long", limit=MAX_OPINION)
-    if consultation.kind == "vote":
-        if option_index is None or not 0 <= option_index < len(consultation.options):
-            raise Invalid("Hãy chọn một phương án", code="no_option")
-    elif not text:
-        raise Invalid("Hãy nhập ý kiến của bạn", code="empty")
+    text = check_answer(
+        consultation,
+        commune_code=commune_code,
+        option_index=option_index,
+        opinion=opinion,
+        now=now,
+    )
     answer = session.scalar(
         select(ConsultationAnswer)
         .where(
@@ -261,40 +280,6 @@ def do_answer(
     answer.updated_at = now
     session.flush()
     return answer
-
-
-def answer_as_resident(
-    session: Session,
-    *,
-    consultation: Consultation,
-    commune_code: int,
-    resident_code: str,
-    option_index: int | None,
-    opinion: str | None,
-    now: datetime | None = None,
-) -> ConsultationAnswer:
-    """The public web page: the resident names their commune and slip code."""
-    check_open(consultation, now or utcnow())
-    code = clean(resident_code)[:32]
-    resident = session.scalar(
-        select(Resident).where(Resident.commune_code == commune_code, Resident.code == code)
-    )
-    if resident is None:
-        raise Invalid(
-            "Mã cử tri không có trong danh sách của xã; liên hệ UBND xã để được cấp mã",
-            code="unknown_resident",
-        )
-    return do_answer(
-        session,
-        consultation=consultation,
-        participant=phone_key(resident.phone) or f"resident:{resident.id}",
-        commune_code=commune_code,
-        channel="web",
-        option_index=option_index,
-        opinion=opinion,
-        resident_id=resident.id,
-        now=now,
-    )
 
 
 def match_option(consultation: Consultation, text: str) -> int | None:
@@ -426,22 +411,22 @@ def send_closed_results(
             )
             if conversation is None:
                 continue
-            message = Message(
-                conversation_id=conversation.id,
-                channel=contact.channel,
-                direction=Direction.OUT,
-                text=commune_result_text(consultation, result, answer.commune_code),
-                source="system",
-                delivery_status=Delivery.QUEUED,
-                created_at=now,
-            )
-            session.add(message)
-            session.flush()
-            enqueue(
+            # The inbox's notice plan picks the channel: Zalo within its window, else a
+            # template message to a shared phone, else a call task for the commune's staff.
+            url = f"{base_url}/y-kien/{consultation.id}"
+            send_notice(
                 session,
-                message=message,
-                recipient=contact.external_id,
-                buttons=[link_button("Xem kết quả", f"{base_url}/y-kien/{consultation.id}")],
+                settings=settings,
+                conversation=conversation,
+                text=commune_result_text(consultation, result, answer.commune_code),
+                kind="consultation_result",
+                fields={
+                    "title": consultation.title,
+                    "result_url": url,
+                    "date": f"{now.astimezone(LOCAL):%d/%m/%Y}",
+                },
+                ref=f"consultation:{consultation.id}",
+                buttons=[link_button("Xem kết quả", url)],
             )
             done += 1
         consultation.results_sent_at = now
@@ -456,3 +441,31 @@ def send_closed_results(
         )
         done += 1
     return done
+
+
+def results_estimate(
+    session: Session, *, settings: Settings, consultation: Consultation
+) -> Estimate:
+    """How the results would reach the Zalo participants when the consultation closes (by the
+    notice plan), and what the template messages among them cost: shown before the bulk send."""
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .join(ConsultationAnswer, ConsultationAnswer.contact_id == Contact.id)
+            .where(
+                ConsultationAnswer.consultation_id == consultation.id,
+                ConsultationAnswer.commune_code.is_not(None),
+                Contact.channel.in_(("zalo_oa", "zalo_bot")),
+            )
+        ).unique()
+    )
+    at = max(consultation.closes_at, utcnow())
+    fields = {"title": consultation.title, "result_url": "-", "date": "-"}
+    return estimate(
+        session,
+        settings=settings,
+        contacts=contacts,
+        kind="consultation_result",
+        fields=fields,
+        at=at,
+    )

@@ -17,7 +17,7 @@ from danvan.inbox.demo_data import MINH_QUANG, THUONG_LAM, TRUNG_HA
 from danvan.inbox.models import Contact, ContactTag, Delivery, Message, OutboxItem, OutboxStatus
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.outreach import broadcasts, consultations, polls
+from danvan.outreach import broadcasts, consultations, polls, slips
 from danvan.outreach.models import Resident
 
 FAMILY_NAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hà"]
@@ -136,6 +136,8 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
             contact_id=voter.id,
             now=now - timedelta(minutes=10 * n + 5),
         )
+    # The commune's list (its own row numbers) with voting slips issued by danvan's generator,
+    # as staff do from the consultation's page; seven of them answered on the web page.
     for n in range(12):
         resident = Resident(
             commune_code=MINH_QUANG,
@@ -143,15 +145,18 @@ def seed(session: Session, *, settings: Settings, users: dict[str, User]) -> Non
             full_name=f"{FAMILY_NAMES[n % 10]} {GIVEN_NAMES[(n + 3) % 7]}",
         )
         session.add(resident)
+        slip = slips.issue_code(resident, secret_key=settings.secret_key)
         session.flush()
         if n < 7:
-            consultations.answer_as_resident(
+            slips.answer_with_code(
                 session,
+                settings=settings,
                 consultation=consultation,
                 commune_code=MINH_QUANG,
-                resident_code=resident.code,
+                code=slip,
                 option_index=n % 2,
                 opinion=None,
+                client="",
                 now=now - timedelta(hours=n + 2),
             )
 

@@ -1,11 +1,14 @@
 """What consultations and polls share: the smallest count shown in public, the checks of their
-communes and options, and the cached answer to "is any of them open?" that the webhook's hot path
+communes and options, the staff's scope over their results (pages, API and exports alike), and
+the cached answer to "is any of them open?" that the webhook's hot path
 asks for every inbound text (`danvan.outreach.inbound`)."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +36,43 @@ def check_communes(actor: Actor, codes: list[int], *, province_code: int) -> lis
         if not actor.sees_commune(code):
             raise Invalid("Không có quyền với {commune}", code="out_of_scope", commune=commune.name)
     return result
+
+
+def network(ip: str, *, v4: int, v6: int) -> str:
+    """The network of a client address, as a key for limits: its IPv4 /`v4` or IPv6 /`v6`
+    ("?" when the address is unknown or malformed)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return "?"
+    prefix = v4 if address.version == 4 else v6
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def visible_communes(actor: Actor, commune_codes: list[int] | None) -> list[int] | None:
+    """The communes of an item whose answers `actor` may read, or None for all of them (admins,
+    and staff whose communes cover the item)."""
+    codes = list(commune_codes or [])
+    mine = [code for code in codes if actor.sees_commune(code)]
+    return None if actor.is_admin or len(mine) == len(codes) else mine
+
+
+def scoped_results(actor: Actor, results: dict[str, Any]) -> dict[str, Any]:
+    """Results of a consultation or poll as `actor` may read them: the rows of their communes
+    only, and the totals counted over those rows, so that no figure (not even a sum) holds the
+    answers of another commune's residents. Admins, and staff whose communes cover every row,
+    read the whole; a scoped result says so ("scoped": True)."""
+    rows = results["by_commune"]
+    mine = [r for r in rows if actor.sees_commune(r["commune_code"])]
+    if actor.is_admin or len(mine) == len(rows):
+        return results
+    count = "participants" if "participants" in results else "respondents"
+    options = [
+        {**option, "count": sum(r["options"][i]["count"] or 0 for r in mine)}
+        for i, option in enumerate(results["options"])
+    ]
+    total = sum(r[count] or 0 for r in mine)
+    return {**results, "by_commune": mine, count: total, "options": options, "scoped": True}
 
 
 def check_options(options: list[str], *, required: bool) -> list[str]:

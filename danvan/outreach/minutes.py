@@ -8,24 +8,32 @@ import io
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from danvan.accounts.actors import Actor
 from danvan.kernel import geo
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.outreach.consultations import format_local, results
+from danvan.outreach.items import scoped_results, visible_communes
 from danvan.outreach.models import Consultation, ConsultationAnswer
 
 
 def minutes_docx(
-    session: Session, *, consultation: Consultation, settings: Settings | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    consultation: Consultation,
+    settings: Settings | None = None,
 ) -> bytes:
     """Biên bản: the process (dates, scope, channels) and the outcome per commune; for an
     opinion consultation, the opinions in aggregate ("Tổng hợp ý kiến", needs `settings` for
-    the classifiers)."""
+    the classifiers). Every figure is in the actor's scope, as on the consultation's page: an
+    officer's minutes count the answers of their communes only."""
     from docx import Document
 
     from danvan.outreach import opinions as consultation_analysis
 
-    result = results(session, consultation=consultation)
+    result = scoped_results(actor, results(session, consultation=consultation))
+    communes = visible_communes(actor, consultation.commune_codes)
     doc = Document()
     doc.add_heading("BIÊN BẢN KẾT QUẢ LẤY Ý KIẾN NHÂN DÂN", level=1)
     doc.add_paragraph(f"Nội dung: {consultation.title}")
@@ -39,10 +47,13 @@ def minutes_docx(
     )
     names = ", ".join(geo.commune_name(c) for c in consultation.commune_codes or [])
     doc.add_paragraph(f"Phạm vi: {names}")
+    if communes is not None:
+        mine = ", ".join(geo.commune_name(c) for c in communes)
+        doc.add_paragraph(f"Số liệu trong biên bản này gồm các xã: {mine}.")
     doc.add_paragraph(
         "Cách thức: người dân trả lời qua Zalo OA (mỗi tài khoản Zalo một phiếu) hoặc trên trang "
-        "web bằng mã cử tri trong danh sách do xã lập; phiếu gửi lại thay thế phiếu trước cho "
-        "đến khi kết thúc."
+        "web bằng mã phiếu ngẫu nhiên do hệ thống cấp cho người trong danh sách do xã lập; phiếu "
+        "gửi lại (người dân được báo và xác nhận) thay thế phiếu trước cho đến khi kết thúc."
     )
     if consultation.document_name:
         doc.add_paragraph(f"Tài liệu kèm theo: {consultation.document_name}")
@@ -71,6 +82,7 @@ def minutes_docx(
             select(func.count()).where(
                 ConsultationAnswer.consultation_id == consultation.id,
                 ConsultationAnswer.opinion.is_not(None),
+                *([] if communes is None else [ConsultationAnswer.commune_code.in_(communes)]),
             )
         )
         doc.add_paragraph(f"Số ý kiến góp ý nhận được: {count or 0}")
@@ -80,7 +92,7 @@ def minutes_docx(
         consultation_analysis.docx_section(
             doc,
             consultation_analysis.summarise(
-                session, consultation=consultation, model_set=model_set
+                session, consultation=consultation, model_set=model_set, communes=communes
             ),
         )
     doc.add_paragraph(f"Lập lúc {format_local(utcnow())} bởi hệ thống danvan.")

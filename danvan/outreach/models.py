@@ -119,10 +119,16 @@ class Resident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_code: Mapped[int] = mapped_column(index=True)
+    # The commune's own reference of the row ("STT"/"Mã" of the list): matches a re-import to
+    # the same person. Not a credential: the slip code is generated (see `outreach.slips`).
     code: Mapped[str] = mapped_column(String(32))
     full_name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The voting-slip code, as a keyed hash (`slips.code_hash`); None: no slip issued yet (new
+    # rows, and every row listed before revision 0005, whose codes were the commune's own).
+    code_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    code_issued_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ConsultationAnswer(Base):
@@ -185,8 +191,8 @@ class PollAnswer(Base):
     commune_code: Mapped[int | None]
     choices: Mapped[list[int]] = mapped_column(JSONType, default=list)
     channel: Mapped[str] = mapped_column(String(16))
-    # Web answers: a keyed hash of (poll, network /24, browser) — not an identity, a second
-    # guard beside the cookie (see polls.web_device).
+    # Web answers: a keyed hash of (poll, client network) — not an identity, a limit beside
+    # the cookie (see polls.web_device).
     device: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

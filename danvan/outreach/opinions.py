@@ -30,9 +30,10 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
+from danvan.accounts.actors import Actor
 from danvan.inbox.models import Contact
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import fold, preview
@@ -42,7 +43,7 @@ from danvan.nlp.normalization import normalize
 from danvan.nlp.pii import mask_pii
 from danvan.opinion import emerging
 from danvan.opinion import labels as analysis
-from danvan.outreach.items import PUBLIC_MIN
+from danvan.outreach.items import PUBLIC_MIN, visible_communes
 from danvan.outreach.models import Consultation, ConsultationAnswer
 
 MAX_OPINIONS = 5000  # the most recent ones, per analysis
@@ -127,7 +128,14 @@ def _without_author(text: str, name: str, phone: str | None) -> str:
     return text
 
 
-def _load(session: Session, consultation: Consultation) -> list[_Opinion]:
+def _in(communes: list[int] | None) -> ColumnElement[bool]:
+    """The answers of `communes` (None: all of them)."""
+    return true() if communes is None else ConsultationAnswer.commune_code.in_(communes)
+
+
+def _load(
+    session: Session, consultation: Consultation, communes: list[int] | None
+) -> list[_Opinion]:
     rows = session.execute(
         select(
             ConsultationAnswer.opinion,
@@ -139,6 +147,7 @@ def _load(session: Session, consultation: Consultation) -> list[_Opinion]:
         .where(
             ConsultationAnswer.consultation_id == consultation.id,
             ConsultationAnswer.opinion.is_not(None),
+            _in(communes),
         )
         .order_by(ConsultationAnswer.updated_at.desc(), ConsultationAnswer.id.desc())
         .limit(MAX_OPINIONS)
@@ -237,10 +246,15 @@ def _cosine(a: Counter[str], b: Counter[str]) -> float:
 
 
 def summarise(
-    session: Session, *, consultation: Consultation, model_set: ModelSet | None
+    session: Session,
+    *,
+    consultation: Consultation,
+    model_set: ModelSet | None,
+    communes: list[int] | None = None,
 ) -> dict[str, Any]:
-    """The "opinions" block: exact counts and masked quotes, for staff (see `public_view`)."""
-    opinions = _load(session, consultation)
+    """The "opinions" block: exact counts and masked quotes, for staff (see `public_view`), of
+    the answers from `communes` (None: all; staff read their communes', `visible_communes`)."""
+    opinions = _load(session, consultation, communes)
     if model_set is not None and opinions:
         for opinion, labels in zip(
             opinions, model_set.classify([o.text for o in opinions]), strict=True
@@ -349,28 +363,41 @@ _SUMMARIES_MAX = 64
 
 
 def opinions_block(
-    session: Session, *, consultation: Consultation, settings: Settings, public: bool = False
+    session: Session,
+    *,
+    consultation: Consultation,
+    settings: Settings,
+    actor: Actor | None = None,
+    public: bool = False,
 ) -> dict[str, Any] | None:
-    """The "opinions" block of a consultation's results (None for a vote)."""
+    """The "opinions" block of a consultation's results (None for a vote): for staff (`actor`),
+    of the answers from their communes only; `public`: of every answer, small counts hidden."""
     if consultation.kind != "opinion":
         return None
+    if actor is None and not public:
+        raise ValueError("a staff summary needs the actor whose scope it is")
+    communes = None if actor is None else visible_communes(actor, consultation.commune_codes)
     model_set = model_set_if_ready(session, settings)
     count, latest = session.execute(
         select(func.count(), func.max(ConsultationAnswer.updated_at)).where(
             ConsultationAnswer.consultation_id == consultation.id,
             ConsultationAnswer.opinion.is_not(None),
+            _in(communes),
         )
     ).one()
     key = (
         str(session.get_bind().engine.url),
         consultation.id,
+        None if communes is None else tuple(communes),
         count,
         latest,
         model_set.version if model_set is not None else None,
     )
     summary = _SUMMARIES.get(key)
     if summary is None:
-        summary = summarise(session, consultation=consultation, model_set=model_set)
+        summary = summarise(
+            session, consultation=consultation, model_set=model_set, communes=communes
+        )
         if len(_SUMMARIES) >= _SUMMARIES_MAX:
             _SUMMARIES.clear()
         _SUMMARIES[key] = summary

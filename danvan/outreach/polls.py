@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import ipaddress
 import re
 from datetime import datetime
 from typing import Any
@@ -19,33 +18,38 @@ from danvan.accounts import audit
 from danvan.accounts.actors import Actor
 from danvan.inbox.models import Contact
 from danvan.kernel import geo
+from danvan.kernel.documents import append_row
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean, fold
 from danvan.outreach.codes import MAX_BUTTONS, item_code, link_button, query_button
-from danvan.outreach.items import PUBLIC_MIN, check_communes, check_options, forget_open_items
+from danvan.outreach.items import (
+    PUBLIC_MIN,
+    check_communes,
+    check_options,
+    forget_open_items,
+    network,
+    scoped_results,
+)
 from danvan.outreach.models import Broadcast, Poll, PollAnswer
 
 MAX_QUESTION = 500
-# Web answers from one network /24 (IPv6: /48) and browser signature per poll: beyond this many
-# different cookies, new ones are refused. A shared office or a mobile carrier's NAT can put
-# several honest people behind one key, hence more than one; clearing cookies again and again
-# stops here. Best effort: the Zalo answer is the one-per-person path.
-WEB_DEVICE_LIMIT = 10
+# Web answers per poll from one network (IPv4 /24, IPv6 /64: what one household, office or
+# subscriber holds): beyond this many, new ones are refused, whatever the cookie or browser
+# string (both are the client's to change). A shared office or a mobile carrier's NAT can put
+# several honest people behind one network, hence more than one. Best effort, and said so on the
+# results pages (web polls are indicative): the Zalo answer is the one-per-person path.
+WEB_DEVICE_LIMIT = 20
+WEB_NETWORK_V4 = 24
+WEB_NETWORK_V6 = 64
 
 
-def web_device(*, secret: str, poll_id: int, ip: str, user_agent: str) -> str:
-    """A keyed hash of (poll, network, browser): the same for one browser on one network,
-    unlinkable across polls, and not reversible without the deployment's secret key. Neither
-    the address nor the browser string is stored."""
-    try:
-        address = ipaddress.ip_address(ip)
-        prefix = 24 if address.version == 4 else 48
-        network = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-    except ValueError:
-        network = "?"
-    message = f"{poll_id}|{network}|{user_agent[:300]}".encode()
+def web_device(*, secret: str, poll_id: int, ip: str) -> str:
+    """A keyed hash of (poll, client network): unlinkable across polls, and not reversible
+    without the deployment's secret key; the address itself is not stored."""
+    where = network(ip, v4=WEB_NETWORK_V4, v6=WEB_NETWORK_V6)
+    message = f"{poll_id}|{where}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
@@ -132,7 +136,7 @@ def do_answer(
     now: datetime | None = None,
 ) -> PollAnswer:
     """Record (or replace) one participant's answer. `device` (web): a new participant is
-    refused once `WEB_DEVICE_LIMIT` answers came from the same key (see `web_device`)."""
+    refused once `WEB_DEVICE_LIMIT` answers came from the same network (see `web_device`)."""
     now = now or utcnow()
     if not is_open(poll, now):
         raise Invalid("Thăm dò đã kết thúc, không nhận thêm trả lời", code="closed")
@@ -157,7 +161,8 @@ def do_answer(
             )
             if (same or 0) >= WEB_DEVICE_LIMIT:
                 raise Invalid(
-                    "Đã có nhiều câu trả lời từ trình duyệt và mạng này cho thăm dò này",
+                    "Đã có nhiều câu trả lời từ mạng này cho thăm dò này; bạn có thể trả lời "
+                    "qua Zalo của UBND",
                     code="device_limit",
                 )
         answer = PollAnswer(
@@ -220,20 +225,23 @@ def results(session: Session, *, poll: Poll, public: bool = False) -> dict[str, 
     }
 
 
-def export_xlsx(session: Session, *, poll: Poll) -> bytes:
-    """Staff export: aggregate counts per commune and option (no participant rows)."""
+def export_xlsx(session: Session, *, actor: Actor, poll: Poll) -> bytes:
+    """Staff export: aggregate counts per commune and option (no participant rows), in the
+    actor's scope as on the poll's page (`items.scoped_results`)."""
     from openpyxl import Workbook  # type: ignore[import-untyped]
 
-    result = results(session, poll=poll)
+    result = scoped_results(actor, results(session, poll=poll))
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "Ket qua"
-    sheet.append([poll.question])
-    sheet.append(["Xã", "Số người trả lời", *poll.options])
-    sheet.append(["Tổng", result["respondents"], *[o["count"] for o in result["options"]]])
+    append_row(sheet, [poll.question])
+    append_row(sheet, ["Xã", "Số người trả lời", *poll.options])
+    append_row(sheet, ["Tổng", result["respondents"], *[o["count"] for o in result["options"]]])
     for row in result["by_commune"]:
-        sheet.append([row["commune"], row["respondents"], *[o["count"] for o in row["options"]]])
+        append_row(
+            sheet, [row["commune"], row["respondents"], *[o["count"] for o in row["options"]]]
+        )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

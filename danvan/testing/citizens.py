@@ -15,6 +15,7 @@ from danvan.inbox.ingest import ingest_events
 from danvan.inbox.models import Message
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
+from danvan.testing.zalo import interacted
 
 PROVINCE = 8  # Tuyên Quang, the province of the test personas
 OA_ID = "oa-1"
@@ -107,6 +108,8 @@ def citizen_messages(
         ingest_events(
             session, events=[*events, *mine], province_code=PROVINCE, ask_commune=ask_commune
         )
+    if channel == "zalo_oa":
+        interacted(user_id, int(mine[-1].occurred_at.timestamp() * 1000))
     with database.session() as session:
         ids = dict(
             session.execute(

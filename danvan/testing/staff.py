@@ -58,11 +58,12 @@ class Staff:
 @contextmanager
 def staff_clients(app: FastAPI) -> Iterator[Callable[..., Staff]]:
     """`make(persona)`: a new client signed in as the persona (`make()`: not signed in), each
-    closed at the end of the block."""
+    closed at the end of the block. `ip` gives the client its own address (default: the
+    test client's)."""
     clients: list[TestClient] = []
 
-    def make(persona: Any = None) -> Staff:
-        client = TestClient(app)
+    def make(persona: Any = None, *, ip: str | None = None) -> Staff:
+        client = TestClient(app, client=(ip, 50000)) if ip else TestClient(app)
         client.__enter__()
         clients.append(client)
         if persona is None:

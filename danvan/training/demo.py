@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
 from danvan.accounts.models import User
+from danvan.kernel.documents import append_row
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.training.actors import Learner
@@ -148,10 +149,10 @@ def _trainee_list() -> bytes:
 
     book = Workbook()
     sheet = book.active
-    sheet.append(["STT", "Họ và tên", "Chức vụ", "Xã/phường", "Số điện thoại"])
+    append_row(sheet, ["STT", "Họ và tên", "Chức vụ", "Xã/phường", "Số điện thoại"])
     for n in range(24):
         name = f"{SURNAMES[n % 8]} {NAMES[(n * 5 + n // 8) % 8]}"
-        sheet.append([n + 1, name, POSITIONS[n % 4], COMMUNES[n % 4], f"09880{n:05d}"])
+        append_row(sheet, [n + 1, name, POSITIONS[n % 4], COMMUNES[n % 4], f"09880{n:05d}"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
 from danvan.kernel import geo
+from danvan.kernel.documents import append_row
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.training.actors import Learner, audit, require_organiser
@@ -207,11 +208,11 @@ def report_xlsx(report: Mapping[str, Any]) -> bytes:
     bold = Font(bold=True)
 
     def table(ws: Any, header: list[str], rows: list[list[Any]]) -> None:
-        ws.append(header)
+        append_row(ws, header)
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            ws.append([_safe_cell(v) for v in row])
+            append_row(ws, row)
         for column in ws.columns:
             width = max(len(str(c.value or "")) for c in column)
             ws.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))
@@ -275,13 +276,6 @@ def report_xlsx(report: Mapping[str, Any]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _safe_cell(value: Any) -> Any:
-    # A name starting with "=" must not become a formula in the organiser's spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 # --- Certificates ---------------------------------------------------------------------------------

@@ -5,15 +5,16 @@ schema building blocks every area's API shares (ids that fit the database, clean
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from starlette.exceptions import HTTPException
 from starlette.types import Message
 
@@ -37,7 +38,30 @@ CleanStr = Annotated[str, BeforeValidator(clean_value)]
 
 
 class Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """The base of every API input: unknown fields refused, and values taken only as their
+    declared JSON type (strict): `true` is no id, `1.5` no integer, `"3"` no number. Dates and
+    times come as ISO 8601 strings (`ApiDateTime`, `ApiDate`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def iso_only(value: object) -> object:
+    """ISO 8601 text (or a datetime/date already), never a number: pydantic would read
+    `start=0.5` as half a second after 1970."""
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value)
+    ):
+        raise ValueError("expected an ISO 8601 date or date-time, e.g. 2026-12-10T09:00:00+07:00")
+    return value
+
+
+# Not strict: a string is the only way JSON and query strings carry a date (a `Strict` marker,
+# not a `Field`, so that FastAPI takes these for query parameters as well).
+ApiDateTime = Annotated[datetime, Strict(False), BeforeValidator(iso_only)]
+ApiDate = Annotated[date, Strict(False), BeforeValidator(iso_only)]
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -51,6 +75,7 @@ class ErrorOut(BaseModel):
 # Nothing the API accepts comes near this (a reply is at most 8,000 characters).
 MAX_BODY = 256 * 1024
 TOO_LARGE = f"Dữ liệu gửi lên lớn quá {MAX_BODY // 1024} KiB"
+INVALID_BODY = "Dữ liệu không hợp lệ — nội dung gửi lên không phải JSON"
 HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large"}
 
 
@@ -94,6 +119,8 @@ class ApiRoute(APIRoute):
             except HTTPException as exc:
                 if size > MAX_BODY:  # FastAPI reports a failed body read as a 400
                     return error_response(413, TOO_LARGE, "too_large")
+                if exc.status_code == 400:  # a body that is not JSON: invalid input, as declared
+                    return error_response(422, INVALID_BODY, "invalid_input")
                 code = HTTP_CODES.get(exc.status_code, "error")
                 return error_response(exc.status_code, str(exc.detail), code, exc.headers)
 

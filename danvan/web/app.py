@@ -11,11 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from danvan import __version__
+from danvan.inbox.routes.webhooks import WebhookLane
 from danvan.kernel import areas, clock
 from danvan.kernel.db import Database, get_database
 from danvan.kernel.errors import CoreError
 from danvan.kernel.settings import Settings, get_settings
-from danvan.web.deps import LoginRequired
+from danvan.web.deps import PASSWORD_PAGE, LoginRequired, PasswordChangeRequired
 from danvan.web.security_headers import SecurityHeadersMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         https_only=settings.base_url.startswith("https://"),
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: the webhooks skip the layers above (inbox/routes/webhooks.py says why).
+    app.add_middleware(WebhookLane)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     # Every area's routers, in the order of kernel/areas.py (their `routers` hook).
@@ -64,6 +67,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password_change(request: Request, _exc: PasswordChangeRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": PASSWORD_PAGE})
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
 
     @app.exception_handler(CoreError)
     async def _core_error(_request: Request, exc: CoreError) -> Response:

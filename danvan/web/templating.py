@@ -160,6 +160,20 @@ def when(context: Context, value: datetime | None) -> str:
     return local.strftime("%d/%m/%Y")
 
 
+@pass_context
+def waited(context: Context, since: datetime | None) -> str:
+    """How long someone has waited since `since`: "12 phút", "3 giờ", "2 ngày"."""
+    if since is None:
+        return ""
+    _ = context.get("_") or translator(DEFAULT_LOCALE)
+    minutes = max(0, int((utcnow() - since).total_seconds() // 60))
+    if minutes < 60:
+        return str(_("time.minutes", n=minutes))
+    if minutes < 48 * 60:
+        return str(_("time.hours", n=minutes // 60))
+    return str(_("time.days", n=minutes // (24 * 60)))
+
+
 def commune_name(code: int | None) -> str:
     return geo.commune_name(code)
 
@@ -179,6 +193,7 @@ env.filters.update(
     local_time=local_time,
     iso_time=iso_time,
     when=when,
+    waited=waited,
     commune_name=commune_name,
 )
 templates = Jinja2Templates(env=env)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cases.case_helpers import COMMUNE_A, MakeCase, Writes
 from danvan.cases.models import Case, Open311Key
-from danvan.cases.routes.public import LOOKUPS_PER_WINDOW
+from danvan.cases.tracking import LOOKUPS_PER_WINDOW
 from danvan.kernel import taxonomy
 from danvan.kernel.db import Database
 

@@ -7,6 +7,7 @@ different ids, and every resulting row is compared.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from danvan.channels.base import Attachment, EventKind, InboundEvent
 from danvan.inbox import ingest
-from danvan.inbox.ingest import ingest_events
+from danvan.inbox.ingest import ingest_events, ingest_many
 from danvan.inbox.models import Contact, Conversation, Message, OutboxItem
 from danvan.kernel.db import Database
 
@@ -201,3 +202,61 @@ def test_objects_loaded_before_ingest_in_the_same_session_see_its_writes(
         assert conversation.commune_code == 2302
         assert conversation.last_message_preview == "xã Minh Quang"
         assert conversation.contact.is_follower is True
+
+
+def test_one_group_commit_stores_what_the_calls_store_one_by_one(database: Database) -> None:
+    """The webhook's group commit hands every waiting call to `ingest_many` at once: its
+    few statements per batch give the rows of the calls stored one after the other."""
+    calls = _script("grp")
+    with database.session() as session:
+        results = ingest_many(session, calls=calls, province_code=8, ask_commune=True)
+    for call in _script("ref"):
+        with database.session() as session:
+            _reference(session, events=call, province_code=8)
+    with database.session() as session:
+        assert _snapshot(session, "grp") == _snapshot(session, "ref")
+    assert [r.duplicates for r in results[:2]] == [0, 1]  # a repeat within the batch
+    assert results[2].messages == []  # a known message id under another event key
+
+
+def test_a_group_commit_of_known_citizens_and_replays(database: Database) -> None:
+    """Known citizens (the batched statements), messages repeated within a batch and replayed
+    in a later one: each stored once, counted per conversation."""
+    first = [[_event("k", n, user=f"u{n}", text="chào", message_id=f"m{n}")] for n in range(3)]
+    with database.session() as session:
+        ingest_many(session, calls=first, province_code=8, ask_commune=True)
+    later = [
+        [_event("k", 10 + n, user=f"u{n % 3}", text=f"tin {n}", message_id=f"n{n}", minutes=n)]
+        for n in range(6)
+    ]
+    replay = [*later, later[0], [_event("k", 99, user="u0", text="x", message_id="n1")]]
+    with database.session() as session:
+        results = ingest_many(session, calls=replay, province_code=8, ask_commune=True)
+    assert [r.stored for r in results] == [1, 1, 1, 1, 1, 1, 0, 1]
+    assert [len(r.messages) for r in results] == [1, 1, 1, 1, 1, 1, 0, 0]
+    with database.session() as session:
+        again = ingest_many(session, calls=later, province_code=8, ask_commune=True)
+    assert [r.duplicates for r in again] == [1] * 6
+    for call in first:
+        with database.session() as session:
+            _reference(session, events=[_retag(e, "kref") for e in call], province_code=8)
+    for call in replay:
+        with database.session() as session:
+            _reference(session, events=[_retag(e, "kref") for e in call], province_code=8)
+    with database.session() as session:
+        new, ref = _snapshot(session, "k"), _snapshot(session, "kref")
+    assert new == ref
+    assert [new[f"u{n}"]["conversation"][3] for n in range(3)] == [3, 3, 3]
+    assert new["u2"]["conversation"][5] == "tin 5"
+
+
+def _retag(event: InboundEvent, tag: str) -> InboundEvent:
+    def swap(value: str | None) -> str | None:
+        return value.replace("k-", f"{tag}-", 1) if value else value
+
+    return replace(
+        event,
+        dedupe_key=swap(event.dedupe_key) or "",
+        user_id=swap(event.user_id),
+        message_id=swap(event.message_id),
+    )

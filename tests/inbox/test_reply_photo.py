@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import itertools
 import random
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -22,6 +21,7 @@ from danvan.kernel.errors import Forbidden, Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.testing.images import jpeg_with_gps
+from danvan.testing.media import stored_photo, stored_photos
 
 _counter = itertools.count(1)
 
@@ -70,7 +70,6 @@ def reply(
             session,
             actor=persona.actor,  # type: ignore[attr-defined]
             conversation=conversation,
-            media_dir=settings.media_dir,
             **kwargs,  # type: ignore[arg-type]
         )
         return message.id
@@ -83,7 +82,9 @@ def stored(database: Database, settings: Settings, message_id: int) -> tuple[Mes
         session.expunge(message)
     [attachment] = message.attachments
     name = attachment["name"]
-    return message, (Path(settings.media_dir) / name).read_bytes()
+    data = stored_photo(database, name)
+    assert data is not None
+    return message, data
 
 
 def test_a_photo_reply_is_stored_without_exif_and_queued_as_an_image(
@@ -162,8 +163,7 @@ def test_a_photo_on_the_zalo_bot_channel_is_refused_and_nothing_is_stored(
         reply(
             database, settings, personas.officer_a, conversation_id, text="x", photo=jpeg_with_gps()
         )
-    media = Path(settings.media_dir)
-    assert not media.exists() or list(media.iterdir()) == []
+    assert stored_photos(database) == {}
     with database.session() as session:
         assert session.scalars(select(OutboxItem)).all() == []
 
@@ -176,8 +176,7 @@ def test_a_viewer_cannot_reply_with_a_photo(
         reply(
             database, settings, personas.viewer_a, conversation_id, text="x", photo=jpeg_with_gps()
         )
-    media = Path(settings.media_dir)
-    assert not media.exists() or list(media.iterdir()) == []
+    assert stored_photos(database) == {}
 
 
 def test_a_file_that_is_not_a_photo_is_refused_with_the_reason(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import unicodedata
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,6 +18,7 @@ from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.testing.images import jpeg_with_gps, png_declaring
+from danvan.testing.media import stored_photo
 
 if TYPE_CHECKING:
     from tests.conftest import Personas
@@ -274,10 +274,10 @@ def test_a_photo_is_stored_under_a_random_name_and_attached(
     [attachment] = message.attachments
     name = attachment["name"]
     assert attachment["url"] == f"/media/{name}"
-    stored = Path(settings.media_dir) / name
-    assert stored.is_file()
-    assert stored.stat().st_size == attachment["size"]
-    assert not Image.open(stored).getexif()
+    stored = stored_photo(database, name)
+    assert stored is not None
+    assert len(stored) == attachment["size"]
+    assert not Image.open(io.BytesIO(stored)).getexif()
 
 
 def test_a_reply_on_the_thread_makes_the_conversation_unread_again(

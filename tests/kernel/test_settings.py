@@ -67,3 +67,27 @@ def test_the_embedded_database_file_stays_var_danvan_db(monkeypatch: pytest.Monk
     url = Settings(_env_file=None).database_url  # type: ignore[call-arg]
     assert url.startswith("sqlite:///")
     assert url.endswith("/var/danvan.db")
+
+
+def test_outside_the_demo_the_base_url_must_be_set() -> None:
+    with pytest.raises(SettingsError, match="DANVAN_BASE_URL"):
+        make().require_base_url()
+    assert make(demo=True).require_base_url() == "http://127.0.0.1:8000"
+    assert make(base_url="https://danvan.example.vn").require_base_url() == (
+        "https://danvan.example.vn"
+    )
+    with pytest.raises(SettingsError, match="https://"):
+        make(base_url="danvan.example.vn").require_base_url()
+
+
+def test_trusted_proxies_are_ips_or_cidrs_from_a_list_or_a_comma_separated_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert make().trusted_proxies == ["127.0.0.1/32", "::1/128"]
+    monkeypatch.setenv("DANVAN_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.5")
+    assert make().trusted_proxies == ["10.0.0.0/8", "192.168.1.5"]
+    monkeypatch.setenv("DANVAN_TRUSTED_PROXIES", '["fd00::/8"]')
+    assert make().trusted_proxies == ["fd00::/8"]
+    monkeypatch.setenv("DANVAN_TRUSTED_PROXIES", "nginx.local")
+    with pytest.raises(ValueError, match=r"nginx\.local"):
+        make()

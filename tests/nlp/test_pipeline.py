@@ -160,6 +160,16 @@ def test_phone_numbers_are_masked_in_every_usual_form() -> None:
         assert masked == "Liên hệ [SĐT] nhé", phone
 
 
+def test_numbers_written_against_letters_and_old_mobile_numbers_are_masked() -> None:
+    # Chat writing glues the label to the number; mobile numbers of before 2018 had 11 digits.
+    assert mask_pii("sdt0912345678 nhé") == "sdt[SĐT] nhé"
+    assert mask_pii("cccd001203001234") == "cccd[CCCD]"
+    assert mask_pii("zalo+84912345678") == "zalo[SĐT]"
+    assert mask_pii("ĐT 01687654321") == "ĐT [SĐT]"
+    kept = "Quốc lộ QL279, km12, mã TQ-2611-0042"
+    assert mask_pii(kept) == kept
+
+
 def test_id_numbers_and_emails_are_masked() -> None:
     assert mask_pii("CCCD 001203001234, CMND 123456789") == "CCCD [CCCD], CMND [CCCD]"
     assert mask_pii("số căn cước 0012 0300 1234") == "số căn cước [CCCD]"

@@ -150,3 +150,49 @@ def test_reports_download_from_the_dashboard_in_scope_and_audited(
             select(AuditEntry).where(AuditEntry.action == "report.situation")
         ).all()
         assert [e.actor_id for e in entries] == [personas.officer_a.user.id] * 2
+
+
+def test_label_figures_are_marked_as_estimates_with_how_many_a_person_confirmed(
+    database: Database, settings: Settings, personas, write, signed_in
+) -> None:
+    from danvan.opinion.models import MessageAnalysis
+    from danvan.opinion.review import do_confirm
+
+    _seed(database, settings, write)
+    with database.session() as session:
+        first = session.scalars(
+            select(MessageAnalysis).where(MessageAnalysis.commune_code == A)
+        ).first()
+        assert first is not None
+        do_confirm(session, actor=personas.officer_a.actor, analysis=first)
+    html = signed_in(personas.officer_a).client.get("/dashboard").text
+    assert "Cán bộ đã kiểm tra, xác nhận nhãn của 1/6 tin nhắn trong kỳ" in html
+    assert html.count('class="badge badge-muted dash-estimate"') >= 5  # KPIs, topic, sentiment…
+    assert 'href="/analysis/review"' in html
+    # Another commune's officer: none of A's confirmations.
+    other = signed_in(personas.officer_b).client.get("/dashboard").text
+    assert "xác nhận nhãn của 0/3 tin nhắn" in other
+
+
+def test_while_the_model_trains_or_labels_the_dashboard_says_so_instead_of_zero(
+    database: Database, settings: Settings, personas, signed_in
+) -> None:
+    from danvan.opinion import progress
+
+    with database.session() as session:
+        progress.note(session, state=progress.TRAINING, now=utcnow(), total=1200)
+    client = signed_in(personas.admin).client
+    html = client.get("/dashboard").text
+    assert "Đang huấn luyện mô hình… 1200 tin nhắn đang chờ gán nhãn." in html
+    assert "dash-kpi-value" not in html  # no "0" as if no one had written
+    assert '<meta http-equiv="refresh"' in html
+    with database.session() as session:
+        progress.note(session, state=progress.LABELLING, now=utcnow(), done=340, total=1200)
+    html = client.get("/dashboard").text
+    assert "Đang gán nhãn tin nhắn: đã gán nhãn 340/1200 tin." in html
+    assert '<progress max="1200" value="340">' in html
+    with database.session() as session:
+        progress.note(session, state=progress.IDLE, now=utcnow())
+    html = client.get("/dashboard").text
+    assert "Đang" not in html
+    assert "dash-kpi-value" in html

@@ -1,7 +1,7 @@
 """The issue's Done-when, through the real CLI: `danvan demo --seed-only` fills the configured
 database, then `danvan report situation` writes a DOCX and an XLSX with the report's sections
-and non-zero figures. (The analysis job is disabled here so that no model is trained: the demo
-then labels its messages with the labels they were written for.)"""
+and non-zero figures. The demo's messages are labelled by the real classifiers (no ready-made
+labels): the default set, trained once into the shared models directory (var/models), is used."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from sqlalchemy import func, select
 
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 from danvan.opinion.demo import MINH_QUANG
 from danvan.opinion.models import EmergingIssue, MessageAnalysis, OpinionAlert, OpinionRollup
+
+MODELS_DIR = Path(Settings.model_fields["analysis_models_dir"].default).resolve()
 
 
 def _cli(*args: str, env: dict[str, str]) -> str:
@@ -41,7 +44,8 @@ def test_demo_seed_only_then_situation_reports_with_figures(
     env = {
         **os.environ,
         "DANVAN_DATABASE_URL": database_url,
-        "DANVAN_ANALYSIS_ENABLED": "0",
+        "DANVAN_ANALYSIS_ENABLED": "1",
+        "DANVAN_ANALYSIS_MODELS_DIR": str(MODELS_DIR),
         "DANVAN_MEDIA_DIR": str(tmp_path / "media"),
     }
     out = _cli("demo", "--seed-only", env=env)
@@ -51,6 +55,9 @@ def test_demo_seed_only_then_situation_reports_with_figures(
     try:
         with db.session() as session:
             assert session.scalar(select(func.count()).select_from(MessageAnalysis)) > 500
+            versions = set(session.scalars(select(MessageAnalysis.model_version)))
+            assert len(versions) == 1
+            assert versions.pop().startswith("seed-")  # the real model's labels
             assert session.scalar(select(func.count()).select_from(OpinionRollup)) > 0
             communes = session.scalar(
                 select(func.count(func.distinct(MessageAnalysis.commune_code)))

@@ -258,3 +258,46 @@ def test_the_cli_takes_every_kind_of_period_and_refuses_a_bad_one(
     refused = runner.invoke(app, [*args, "--period", "2026-W60"])
     assert refused.exit_code == 1
     assert "Kỳ báo cáo phải là tháng (2026-11), tuần ISO (2026-W48)" in refused.output
+
+
+def test_label_figures_are_estimates_and_the_report_says_how_many_a_person_confirmed(
+    database: Database, settings: Settings, personas, history
+) -> None:
+    from sqlalchemy import select
+
+    from danvan.opinion.models import MessageAnalysis
+    from danvan.opinion.review import do_confirm
+
+    with database.session() as session:
+        november = session.scalars(
+            select(MessageAnalysis)
+            .where(MessageAnalysis.commune_code == A, MessageAnalysis.received_at >= NOV)
+            .order_by(MessageAnalysis.message_id)
+            .limit(3)
+        ).all()
+        for analysis in november:
+            do_confirm(session, actor=personas.officer_a.actor, analysis=analysis)
+    checked = "Tin nhắn đã được cán bộ kiểm tra, xác nhận nhãn"
+    text, tables = _docx_text(_report(database, settings, personas.admin, "docx"))
+    overview, concerns, communes = tables[1], tables[2], tables[3]
+    assert _row(overview, checked)[1:3] == ["3", "0"]
+    assert _row(overview, "Ý kiến mang sắc thái tiêu cực (ước tính)")[1] == "16"
+    assert _row(overview, "Tổng số ý kiến, tin nhắn tiếp nhận")[1] == "18"  # counted, exact
+    assert concerns[0][1] == "Số ý kiến (ước tính)"
+    assert communes[0][2:4] == ["Tiêu cực (ước tính)", "Khẩn cấp (ước tính)"]
+    assert "là số ước tính" in text
+    assert "cán bộ đã kiểm tra, xác nhận nhãn của 3/18 tin nhắn (16,7%)" in text
+
+    wb = load_workbook(io.BytesIO(_report(database, settings, personas.admin, "xlsx")))
+    overview_rows = {r[0]: r for r in wb["Tổng quan"].iter_rows(min_row=3, values_only=True)}
+    assert overview_rows[checked][1:3] == (3, 0)
+    assert "Ý kiến khẩn cấp (nguy hiểm tính mạng, tài sản) (ước tính)" in overview_rows
+    assert next(wb["Tâm trạng"].iter_rows(min_row=2, max_row=2, values_only=True))[1] == (
+        "Số ý kiến (ước tính)"
+    )
+    kinds = [r[0] for r in wb["Loại ý kiến, kênh"].iter_rows(min_row=3, values_only=True)]
+    assert "Phản ánh, khiếu nại (ước tính)" in kinds
+    assert "Zalo OA" in kinds  # channels are counted, not estimated
+    # Only within the report's scope: officer B's report counts none of A's confirmations.
+    _text, tables = _docx_text(_report(database, settings, personas.officer_b, "docx"))
+    assert _row(tables[1], checked)[1] in ("0", "<5")

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from danvan.accounts.actors import Actor
 from danvan.channels.base import EventKind, InboundEvent
 from danvan.channels.tokens import store_tokens
 from danvan.devtools.zalo_standin.state import StandinState, state_of
@@ -20,7 +22,8 @@ from danvan.inbox.worker import run
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.outreach.models import Broadcast, BroadcastStatus
+from danvan.outreach import slips
+from danvan.outreach.models import Broadcast, BroadcastStatus, Consultation
 from danvan.testing import citizens
 from danvan.testing.servers import ThreadedServer
 
@@ -138,6 +141,42 @@ def drain(database: Database, settings: Settings) -> Drain:
         raise AssertionError("the outbox did not drain")
 
     return go
+
+
+def issue_slips(
+    database: Database, settings: Settings, actor: Actor, commune: int
+) -> dict[str, str]:
+    """Issue voting slips to a commune's listed residents, as staff do from the consultation's
+    page: each resident's list reference → slip code."""
+    with database.session() as session:
+        issued = slips.do_issue(session, actor=actor, settings=settings, commune_code=commune)
+        return {resident.code: code for resident, code in issued}
+
+
+def answer_with_slip(
+    session: Session,
+    settings: Settings,
+    consultation: Consultation,
+    *,
+    commune: int,
+    code: str,
+    option: int | None,
+    opinion: str | None = None,
+    client: str = "203.0.113.9",
+    confirm: bool = True,
+) -> slips.WebAnswer:
+    """A resident answers on the web page with their slip code (changes confirmed)."""
+    return slips.answer_with_code(
+        session,
+        settings=settings,
+        consultation=consultation,
+        commune_code=commune,
+        code=code,
+        option_index=option,
+        opinion=opinion,
+        client=client,
+        confirm_change=confirm,
+    )
 
 
 def citizen_writes(database: Database, user_id: str, text: str) -> None:

@@ -23,7 +23,7 @@ from danvan.outreach import citizens as outreach
 from danvan.outreach.minutes import minutes_docx
 from danvan.outreach.models import Consultation, Poll
 
-from .conftest import COMMUNE_A, COMMUNE_B, citizen_writes
+from .conftest import COMMUNE_A, COMMUNE_B, answer_with_slip, citizen_writes, issue_slips
 
 
 def _consultation(database: Database, personas, settings: Settings, **kw: object) -> int:
@@ -110,19 +110,15 @@ def test_results_per_commune_with_turnout_against_the_resident_list(
         )
         assert report.imported == 10
         assert not report.errors
+    slip = issue_slips(database, settings, personas.admin.actor, COMMUNE_B)
     for n in range(3):
         follow(f"z-a{n}", commune=COMMUNE_A)
         citizen_writes(database, f"z-a{n}", "2")
     with database.session() as session:
         item = session.get(Consultation, consultation_id)
         for n in range(4):
-            consultations.answer_as_resident(
-                session,
-                consultation=item,
-                commune_code=COMMUNE_B,
-                resident_code=f"B{n}",
-                option_index=0,
-                opinion=None,
+            answer_with_slip(
+                session, settings, item, commune=COMMUNE_B, code=slip[f"B{n}"], option=0
             )
         result = consultations.results(session, consultation=item)
     rows = {r["commune_code"]: r for r in result["by_commune"]}
@@ -139,15 +135,8 @@ def test_a_resident_code_not_on_the_list_is_refused(
     consultation_id = _consultation(database, personas, settings)
     with database.session() as session:
         item = session.get(Consultation, consultation_id)
-        with pytest.raises(Invalid, match="không có trong danh sách"):
-            consultations.answer_as_resident(
-                session,
-                consultation=item,
-                commune_code=COMMUNE_A,
-                resident_code="X1",
-                option_index=0,
-                opinion=None,
-            )
+        with pytest.raises(Invalid, match="Mã phiếu không đúng"):
+            answer_with_slip(session, settings, item, commune=COMMUNE_A, code="X1", option=0)
 
 
 def test_a_resident_list_reports_bad_rows_one_by_one(
@@ -216,17 +205,19 @@ def test_a_closed_consultations_public_page_suppresses_small_counts_and_shows_no
                 [["Mã", "Họ tên", "Điện thoại"], ["QX-771", "Hoàng Thị Riêng", "0987654321"]]
             ),
         )
+    [slip] = issue_slips(database, settings, personas.admin.actor, COMMUNE_B).values()
     for n in range(6):
         follow(f"z-pub{n}", commune=COMMUNE_A)
         citizen_writes(database, f"z-pub{n}", "1" if n < 5 else "2")
     with database.session() as session:
         item = session.get(Consultation, consultation_id)
-        consultations.answer_as_resident(
+        answer_with_slip(
             session,
-            consultation=item,
-            commune_code=COMMUNE_B,
-            resident_code="QX-771",
-            option_index=1,
+            settings,
+            item,
+            commune=COMMUNE_B,
+            code=slip,
+            option=1,
             opinion="Tôi là Hoàng Thị Riêng, số 0987654321",
         )
     _close(database, Consultation, consultation_id)
@@ -234,7 +225,7 @@ def test_a_closed_consultations_public_page_suppresses_small_counts_and_shows_no
     assert "Kết quả" in html
     assert "<td>5</td>" in html  # option 1 in commune A: shown
     assert "dưới 5" in html  # option 2 (1 vote) and commune B (1 participant): suppressed
-    for private in ("Hoàng Thị Riêng", "0987654321", "QX-771", "z-pub"):
+    for private in ("Hoàng Thị Riêng", "0987654321", "QX-771", slip, "z-pub"):
         assert private not in html
     public = client.get(f"/y-kien/{consultation_id}").text
     assert public == html
@@ -272,7 +263,7 @@ def test_participants_get_the_result_in_their_commune_and_the_minutes_export(
 
         texts = [m.text for m in session.scalars(select(Message).where(Message.source == "system"))]
         item = session.get(Consultation, consultation_id)
-        minutes = minutes_docx(session, consultation=item)
+        minutes = minutes_docx(session, actor=personas.admin.actor, consultation=item)
     assert any(t.startswith("Kết quả lấy ý kiến") and "Xã Minh Quang" in t for t in texts)
     doc = Document(io.BytesIO(minutes))
     words = "\n".join(p.text for p in doc.paragraphs)
@@ -327,7 +318,9 @@ def test_a_poll_counts_one_answer_per_participant_and_suppresses_small_counts_in
             )
         staff = polls.results(session, poll=poll)
         public = polls.results(session, poll=poll, public=True)
-        sheet = load_workbook(io.BytesIO(polls.export_xlsx(session, poll=poll))).active
+        sheet = load_workbook(
+            io.BytesIO(polls.export_xlsx(session, actor=personas.admin.actor, poll=poll))
+        ).active
     assert staff["respondents"] == 6
     assert [o["count"] for o in staff["options"]] == [5, 0, 1]
     assert [o["count"] for o in public["options"]] == [5, None, None]

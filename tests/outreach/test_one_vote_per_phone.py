@@ -24,7 +24,7 @@ from danvan.outreach import items as outreach
 from danvan.outreach.models import ConsultationAnswer, Resident
 from danvan.testing.zalo import post_oa_event
 
-from .conftest import COMMUNE_A
+from .conftest import COMMUNE_A, answer_with_slip, issue_slips
 from .test_zalo_flow import _consultation, _counts, _says
 
 
@@ -156,17 +156,13 @@ def test_a_resident_code_and_a_zalo_vote_with_the_same_phone_count_once(
             )
         )
         session.add(Resident(commune_code=COMMUNE_A, code="MQ-002", full_name="Vàng Thị Dua"))
+    slip = issue_slips(database, settings, personas.admin.actor, COMMUNE_A)
 
     def on_the_web(code: str, option: int) -> None:
         with database.session() as session:
             item = session.get(consultations.Consultation, consultation_id)
-            consultations.answer_as_resident(
-                session,
-                consultation=item,
-                commune_code=COMMUNE_A,
-                resident_code=code,
-                option_index=option,
-                opinion=None,
+            answer_with_slip(
+                session, settings, item, commune=COMMUNE_A, code=slip[code], option=option
             )
 
     on_the_web("MQ-001", 0)

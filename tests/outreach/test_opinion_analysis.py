@@ -166,7 +166,9 @@ def test_the_results_api_the_pages_and_the_minutes_show_opinions_without_identit
     assert not _has_identity(staff_page.text.replace(personas.admin.user.email, ""))
     with database.session() as session:
         item = session.get(Consultation, consultation_id)
-        data = minutes.minutes_docx(session, consultation=item, settings=settings)
+        data = minutes.minutes_docx(
+            session, actor=personas.admin.actor, consultation=item, settings=settings
+        )
     text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
     assert "Tổng hợp ý kiến" in text
     assert "Tán thành: 6; không tán thành: 5" in text

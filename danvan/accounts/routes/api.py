@@ -6,26 +6,27 @@ committed before the response is sent). Errors are `{"detail": ..., "code": ...}
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
-from danvan.accounts import admin
+from danvan.accounts import admin, lifecycle
 from danvan.accounts.models import AuditEntry, Role, User
 from danvan.accounts.routes.schemas import (
     AuditOut,
     AuditPage,
     CommuneRef,
     MeOut,
+    PasswordReset,
+    TokensRevoked,
     UserCreate,
     UserOut,
     UserPatch,
 )
 from danvan.accounts.staff import do_create_user, do_set_role
 from danvan.kernel.text import clean
-from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute, utc
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiDateTime, ApiRoute, utc
 from danvan.web.deps import ApiActor, SessionDep
 
 router = APIRouter(
@@ -88,6 +89,41 @@ def patch_user(actor: ApiActor, session: SessionDep, user_id: UserId, body: User
     return UserOut.of(user)
 
 
+@router.post("/users/{user_id}/deactivate", responses=WRITE_ERRORS)
+def deactivate_user(actor: ApiActor, session: SessionDep, user_id: UserId) -> UserOut:
+    """Disable an account (admins only): its sessions end and its tokens stop working at once,
+    and it cannot sign in. Not yourself, not the last admin."""
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    lifecycle.do_set_active(session, actor=actor, user=user, active=False)
+    return UserOut.of(user)
+
+
+@router.post("/users/{user_id}/activate", responses=WRITE_ERRORS)
+def activate_user(actor: ApiActor, session: SessionDep, user_id: UserId) -> UserOut:
+    """Enable a disabled account again (admins only); its unrevoked tokens work again."""
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    lifecycle.do_set_active(session, actor=actor, user=user, active=True)
+    return UserOut.of(user)
+
+
+@router.post("/users/{user_id}/password-reset", responses=WRITE_ERRORS)
+def reset_password(
+    actor: ApiActor, session: SessionDep, user_id: UserId, body: PasswordReset
+) -> UserOut:
+    """Set a temporary password (admins only): the account's sessions end, and until the user
+    signs in and changes it, the account can do nothing else (its tokens get 403)."""
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    lifecycle.do_reset_password(session, actor=actor, user=user, password=body.password)
+    return UserOut.of(user)
+
+
+@router.post("/users/{user_id}/tokens/revoke", responses=WRITE_ERRORS)
+def revoke_tokens(actor: ApiActor, session: SessionDep, user_id: UserId) -> TokensRevoked:
+    """Revoke every API token of an account (admins only; your own included)."""
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    return TokensRevoked(revoked=lifecycle.do_revoke_tokens(session, actor=actor, user=user))
+
+
 @router.get("/audit", responses=WRITE_ERRORS)
 def list_audit(
     actor: ApiActor,
@@ -97,8 +133,8 @@ def list_audit(
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     via: Annotated[str | None, Query(max_length=16)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: ApiDateTime | None = None,
+    until: ApiDateTime | None = None,
     before_id: OptionalDbInt = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:

@@ -9,6 +9,7 @@ the core become HTML pages (see `web.pages.StaffRoute`) after the transaction ha
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,19 +18,26 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from danvan.accounts import admin, staff
+from danvan.accounts import admin, lifecycle, staff, throttle
 from danvan.accounts.actors import Actor
 from danvan.accounts.audit import record
-from danvan.accounts.models import Role
+from danvan.accounts.lifecycle import MAX_PASSWORD
+from danvan.accounts.models import Role, User
+from danvan.accounts.sessions import live_sessions
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid
+from danvan.kernel.settings import Settings
 from danvan.web.deps import (
+    PASSWORD_PAGE,
+    SESSION_TOKEN,
     CsrfDep,
     SessionDep,
     SettingsDep,
     WebActor,
     client_ip,
     login_session,
+    logout_session,
+    signed_in_user,
 )
 from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of, translate_error, translator
 from danvan.web.pages import (
@@ -43,9 +51,6 @@ from danvan.web.pages import (
     safe_next,
 )
 from danvan.web.templating import render
-
-MAX_PASSWORD = 1024  # argon2 on megabytes of input would be a cheap way to burn our CPU
-
 
 router = APIRouter(
     route_class=StaffRoute, include_in_schema=False, dependencies=[Depends(remember_session)]
@@ -61,8 +66,8 @@ def home() -> Response:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "") -> Response:
-    if request.session.get("uid"):
+def login_form(request: Request, session: SessionDep, next: str = "") -> Response:
+    if signed_in_user(request, session):
         return redirect(safe_next(next))
     return render(request, "staff/login.html", {"next": safe_next(next, ""), "email": ""})
 
@@ -79,40 +84,45 @@ def login(
     ip = client_ip(request)
     email = email.strip()[:254]
     context = {"next": safe_next(next, ""), "email": email}
-    if staff.login_throttled(session, email=email, ip=ip):
+    try:
+        throttle.check_login(session, email=email, ip=ip)
+    except throttle.Throttled as exc:
+        wait = math.ceil(exc.wait.total_seconds())
         record(
             session,
             actor=None,
             via="web",
             action="login_throttled",
-            detail={"email": email},
+            detail={"email": email, "wait_seconds": wait},
             ip=ip,
         )
-        return render(
+        response = render(
             request,
             "staff/login.html",
-            {**context, "error": _("login.throttled")},
+            {**context, "error": translate_error(locale_of(request.session), exc)},
             status_code=429,
         )
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = None
     if email and password and len(password) <= MAX_PASSWORD:
         user = staff.authenticate(session, email=email, password=password, ip=ip)
     if user is None:
-        staff.record_login_failure(session, email=email, ip=ip)
+        throttle.record_login_failure(session, email=email, ip=ip)
         return render(
             request, "staff/login.html", {**context, "error": _("login.failed")}, status_code=400
         )
-    login_session(request, user)
+    throttle.record_login_success(session, email=email, ip=ip)
+    login_session(request, session, user)
+    if user.must_change_password:
+        return redirect(PASSWORD_PAGE)
     return redirect(safe_next(next))
 
 
 @router.post("/logout", dependencies=[CsrfDep])
 def logout(request: Request, session: SessionDep, actor: WebActor) -> Response:
     record(session, actor=actor, action="logout", object_type="user", object_id=actor.user.id)
-    locale = request.session.get(SESSION_KEY)
-    request.session.clear()
-    if locale:
-        request.session[SESSION_KEY] = locale
+    logout_session(request, session)
     return redirect("/login")
 
 
@@ -123,7 +133,8 @@ def switch_language(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     request.session[SESSION_KEY] = locale if locale in LOCALES else "vi"
-    return redirect(safe_next(next, "/login" if not request.session.get("uid") else "/inbox"))
+    signed_in = bool(request.session.get(SESSION_TOKEN))
+    return redirect(safe_next(next, "/inbox" if signed_in else "/login"))
 
 
 # --- Admin: users and the audit log -----------------------------------------------------------
@@ -205,15 +216,16 @@ def create_user(
     return redirect("/admin/users")
 
 
-@router.get("/admin/users/{user_id}")
-def user_page(
+def _user_page(
     request: Request,
-    session: SessionDep,
-    actor: AdminActor,
-    settings: SettingsDep,
-    user_id: int,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    user: User,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
-    user = admin.access_user(session, actor=actor, user_id=user_id)
     return page(
         request,
         session,
@@ -224,9 +236,24 @@ def user_page(
             "user": user,
             "roles": [r.value for r in Role],
             "communes": list(geo.province(settings.province).communes),
-            "error": None,
+            "tokens": lifecycle.live_token_count(session, user_id=user.id),
+            "sessions": len(live_sessions(session, user_id=user.id, settings=settings)),
+            "error": error,
         },
+        status_code=status_code,
     )
+
+
+@router.get("/admin/users/{user_id}")
+def user_page(
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    settings: SettingsDep,
+    user_id: int,
+) -> Response:
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    return _user_page(request, session, actor, settings, user)
 
 
 @router.post("/admin/users/{user_id}", dependencies=[CsrfDep])
@@ -247,21 +274,104 @@ def change_user(
             )
     except Invalid as exc:
         session.refresh(user)
-        return page(
-            request,
-            session,
-            actor,
-            "admin/user.html",
-            {
-                "user": user,
-                "roles": [r.value for r in Role],
-                "communes": list(geo.province(settings.province).communes),
-                "error": translate_error(locale_of(request.session), exc),
-            },
-            status_code=422,
-        )
+        error = translate_error(locale_of(request.session), exc)
+        return _user_page(request, session, actor, settings, user, error=error, status_code=422)
     flash(request, "flash.user_saved")
     return redirect("/admin/users")
+
+
+# Account lifecycle: each action is a form of its own on the user's page, with a checkbox the
+# admin ticks to confirm (checked here, not only in the browser).
+
+
+def _lifecycle(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    user_id: int,
+    action: str,
+    *,
+    confirm: str,
+    password: str = "",
+) -> Response:
+    user = admin.access_user(session, actor=actor, user_id=user_id)
+    try:
+        with session.begin_nested():
+            if confirm != "yes":
+                raise Invalid("Hãy đánh dấu ô xác nhận trước khi thực hiện", code="unconfirmed")
+            if action in ("deactivate", "activate"):
+                lifecycle.do_set_active(
+                    session, actor=actor, user=user, active=action == "activate"
+                )
+            elif action == "password-reset":
+                lifecycle.do_reset_password(session, actor=actor, user=user, password=password)
+            else:
+                lifecycle.do_revoke_tokens(session, actor=actor, user=user)
+    except Invalid as exc:
+        session.refresh(user)
+        error = translate_error(locale_of(request.session), exc)
+        return _user_page(request, session, actor, settings, user, error=error, status_code=422)
+    flash(request, f"accounts.flash.{action.replace('/', '_').replace('-', '_')}")
+    return redirect(f"/admin/users/{user.id}")
+
+
+@router.post("/admin/users/{user_id}/deactivate", dependencies=[CsrfDep])
+def deactivate_user(
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    settings: SettingsDep,
+    user_id: int,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    return _lifecycle(request, session, actor, settings, user_id, "deactivate", confirm=confirm)
+
+
+@router.post("/admin/users/{user_id}/activate", dependencies=[CsrfDep])
+def activate_user(
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    settings: SettingsDep,
+    user_id: int,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    return _lifecycle(request, session, actor, settings, user_id, "activate", confirm=confirm)
+
+
+@router.post("/admin/users/{user_id}/password-reset", dependencies=[CsrfDep])
+def reset_password(
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    settings: SettingsDep,
+    user_id: int,
+    password: Annotated[str, Form(max_length=MAX_PASSWORD * 4)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    return _lifecycle(
+        request,
+        session,
+        actor,
+        settings,
+        user_id,
+        "password-reset",
+        confirm=confirm,
+        password=password,
+    )
+
+
+@router.post("/admin/users/{user_id}/tokens/revoke", dependencies=[CsrfDep])
+def revoke_tokens(
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+    settings: SettingsDep,
+    user_id: int,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    return _lifecycle(request, session, actor, settings, user_id, "tokens/revoke", confirm=confirm)
 
 
 @router.get("/admin/audit")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from danvan.accounts.models import AuditEntry, Role, User
 from danvan.kernel import geo
@@ -50,6 +50,7 @@ class UserOut(BaseModel):
     full_name: str
     role: Role
     is_active: bool
+    must_change_password: bool
     communes: list[CommuneRef]
     created_at: datetime
     last_login_at: datetime | None
@@ -62,23 +63,38 @@ class UserOut(BaseModel):
             full_name=user.full_name,
             role=Role(user.role),
             is_active=user.is_active,
+            must_change_password=user.must_change_password,
             communes=CommuneRef.of_codes(user.commune_codes),
             created_at=user.created_at,
             last_login_at=user.last_login_at,
         )
 
 
+# The role's value as JSON text (strict mode would want a `Role` object).
+RoleIn = Annotated[Role, Strict(False)]
+
+
 class UserCreate(Schema):
     email: CleanStr = Field(max_length=254)
     password: str = Field(max_length=1024)
-    role: Role
+    role: RoleIn
     communes: list[DbId] = Field(default_factory=list, max_length=500)
     full_name: CleanStr = Field(default="", max_length=200)
 
 
 class UserPatch(Schema):
-    role: Role | None = None
+    role: RoleIn | None = None
     communes: list[DbId] | None = Field(default=None, max_length=500)
+
+
+class PasswordReset(Schema):
+    password: str = Field(
+        max_length=1024, description="A temporary password (at least 8 characters)"
+    )
+
+
+class TokensRevoked(BaseModel):
+    revoked: int = Field(description="How many live tokens were revoked")
 
 
 class AuditOut(BaseModel):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from danvan.cases import access, intake, lifecycle, reports, routing, similarity, units
+from danvan.cases import events as case_events
 from danvan.cases import open311 as case_open311
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
@@ -39,7 +40,7 @@ from danvan.cases.routes.schemas import (
 from danvan.kernel import taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
-from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiDateTime, ApiRoute
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -132,13 +133,20 @@ def get_case(
 def patch_case(
     actor: ApiActor, session: SessionDep, settings: SettingsDep, case_id: CaseId, body: CasePatch
 ) -> CaseOut:
-    """Transfer (unit_id + reason), assign (assignee_id, null to unassign) and/or change the
-    status (with `public_answer` for an answer, `reason` where the status needs one). A public
-    status sends the citizen a notice with the case code on their channel."""
+    """Transfer (unit_id + reason), assign (assignee_id, null to unassign), set the public
+    title (public_title, empty for the neutral one) and/or change the status (with
+    `public_answer` for an answer, `reason` where the status needs one). A public status sends
+    the citizen a notice with the case code on their channel."""
     case = access.access_case(session, actor=actor, case_id=case_id, write=True)
     fields = body.model_fields_set
-    if not fields & {"status", "assignee_id", "unit_id"}:
-        raise Invalid("Không có gì để thay đổi (status, assignee_id, unit_id)", code="empty")
+    if not fields & {"status", "assignee_id", "unit_id", "public_title"}:
+        raise Invalid(
+            "Không có gì để thay đổi (status, assignee_id, unit_id, public_title)", code="empty"
+        )
+    if "public_title" in fields:
+        lifecycle.do_set_public_title(
+            session, actor=actor, case=case, title=body.public_title or ""
+        )
     if body.unit_id is not None:
         routing.do_transfer(
             session,
@@ -169,7 +177,9 @@ def patch_case(
 def case_timeline(actor: ApiActor, session: SessionDep, case_id: CaseId) -> list[EventOut]:
     """Every event of the case, oldest first (internal notes included: staff only)."""
     case = access.access_case(session, actor=actor, case_id=case_id)
-    return [EventOut.of(e) for e in access.timeline(session, case=case)]
+    events = access.timeline(session, case=case)
+    notices = case_events.notice_channels(session, events)
+    return [EventOut.of(e, notices.get(e.id)) for e in events]
 
 
 @router.post("/cases/{case_id}/reopen", responses=WRITE_ERRORS)
@@ -351,8 +361,8 @@ def _period(start: datetime | None, end: datetime | None) -> tuple[datetime, dat
 def figures(
     actor: ApiActor,
     session: SessionDep,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: ApiDateTime | None = None,
+    end: ApiDateTime | None = None,
     by: Literal["commune", "unit", "category"] | None = None,
     commune_code: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     unit_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
@@ -391,8 +401,8 @@ def figures_xlsx(
     actor: ApiActor,
     session: SessionDep,
     settings: SettingsDep,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: ApiDateTime | None = None,
+    end: ApiDateTime | None = None,
     commune_code: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     unit_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,

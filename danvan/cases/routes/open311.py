@@ -10,11 +10,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from danvan.cases import open311 as o311
-from danvan.cases.tracking import find_by_code
+from danvan.cases import tracking
 from danvan.kernel import taxonomy
-from danvan.web.deps import SessionDep, SettingsDep
+from danvan.web.deps import SessionDep, SettingsDep, client_ip
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -93,9 +94,21 @@ def service_definition(fmt: Format, service_code: str) -> Response:
     return JSONResponse(items[0])
 
 
+def _reader(session: Session, request: Request, api_key: str | None) -> bool | None:
+    """Whether the caller holds a key (full answers); None: a keyless caller past the limit it
+    shares with the public page (codes are sequential; a list is read as one lookup)."""
+    if o311.key_for(session, api_key) is not None:
+        return True
+    return False if tracking.lookup_allowed(session, client_ip(request)) else None
+
+
+LIMITED = "too many requests without api_key; try again later"
+
+
 @router.get("/requests.{fmt}")
 def requests_list(
     fmt: Format,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
@@ -106,7 +119,11 @@ def requests_list(
     api_key: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Service requests (cases), newest first, at most 200. With a valid `api_key` the
-    description and coordinates are included."""
+    description and coordinates are included; without one, what the public page shows, and
+    calls are counted with the public page's lookups (429 past the limit)."""
+    full = _reader(session, request, api_key)
+    if full is None:
+        return _error(fmt, 429, LIMITED)
     try:
         cases = o311.find_requests(
             session,
@@ -118,7 +135,6 @@ def requests_list(
         )
     except o311.Open311Error as exc:
         return _error(fmt, exc.status, exc.message)
-    full = o311.key_for(session, api_key) is not None
     items = [o311.request_dict(session, settings=settings, case=c, full=full) for c in cases]
     return _answer(fmt, "service_requests", items)
 
@@ -127,15 +143,19 @@ def requests_list(
 def request_one(
     fmt: Format,
     request_id: str,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     api_key: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """One service request, as a one-item list (as GeoReport specifies)."""
-    case = find_by_code(session, request_id)
+    """One service request, as a one-item list (as GeoReport specifies). Without a key, counted
+    with the public page's lookups (429 past the limit)."""
+    full = _reader(session, request, api_key)
+    if full is None:
+        return _error(fmt, 429, LIMITED)
+    case = tracking.find_by_code(session, request_id)
     if case is None:
         return _error(fmt, 404, "service_request_id not found")
-    full = o311.key_for(session, api_key) is not None
     return _answer(
         fmt,
         "service_requests",

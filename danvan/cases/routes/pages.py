@@ -12,12 +12,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from danvan.cases import access, intake, lifecycle, reports, routing, similarity, units
+from danvan.cases import access, intake, lifecycle, reports, routing, similarity, tracking, units
+from danvan.cases import events as case_events
 from danvan.cases import rules as rules
 from danvan.cases import xlsx as case_report
 from danvan.cases.routes import admin, public
 from danvan.cases.routes import api as case_api
 from danvan.cases.routes.forms import int_or_none, read_form
+from danvan.inbox import calls
 from danvan.inbox.conversations import access_conversation
 from danvan.kernel import clock, geo, taxonomy
 from danvan.kernel.errors import Invalid
@@ -234,7 +236,9 @@ def case_page(
         {
             "nav": "cases",
             "case": case,
-            "events": access.timeline(session, case=case),
+            "events": (events := access.timeline(session, case=case)),
+            "notices": case_events.notice_channels(session, events),
+            "calls": calls.for_ref(session, ref=f"case:{case.code}"),
             "messages": access.case_messages(session, case=case),
             "statuses": rules.statuses(settings),
             "status_name": lambda code: rules.status_name(settings, code, locale),
@@ -253,6 +257,7 @@ def case_page(
             if case.merged_into_id
             else None,
             "lookup_url": rules.lookup_url(settings, case.code),
+            "public_title": tracking.neutral_title(case, locale),
         },
     )
 
@@ -312,6 +317,17 @@ async def case_transfer(
     )
     flash(request, "cases.flash.transferred")
     # The case may now be outside the actor's units but still in their commune: the page decides.
+    return redirect(f"/cases/{case.id}")
+
+
+@staff.post("/cases/{case_id}/public-title", dependencies=[CsrfDep])
+async def case_public_title(
+    request: Request, session: SessionDep, actor: StaffActor, case_id: int
+) -> Response:
+    form = await read_form(request)
+    case = access.access_case(session, actor=actor, case_id=case_id, write=True)
+    lifecycle.do_set_public_title(session, actor=actor, case=case, title=form.get("title", ""))
+    flash(request, "cases.flash.public_title")
     return redirect(f"/cases/{case.id}")
 
 

@@ -4,7 +4,6 @@ over `danvan.cases.tracking`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +16,6 @@ from danvan.cases import lifecycle, tracking
 from danvan.cases import rules as rules
 from danvan.kernel.errors import CoreError, NotFound
 from danvan.kernel.models import utcnow
-from danvan.kernel.ratelimit import hit
 from danvan.kernel.settings import Settings
 from danvan.web.deps import CsrfDep, SettingsDep, client_ip
 from danvan.web.i18n import LOCALES, SESSION_KEY, locale_of
@@ -27,8 +25,6 @@ router = APIRouter(include_in_schema=False)
 
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-LOOKUPS_PER_WINDOW = 60  # lookups per IP per window, found or not (codes are sequential)
-LOOKUP_WINDOW = timedelta(minutes=10)
 
 
 def _choose_locale(request: Request) -> str:
@@ -36,12 +32,6 @@ def _choose_locale(request: Request) -> str:
     if lang in LOCALES:
         request.session[SESSION_KEY] = lang
     return locale_of(request.session)
-
-
-def _lookup_allowed(session: Session, ip: str) -> bool:
-    return hit(
-        session, key=f"case_lookup:{ip[:64]}", limit=LOOKUPS_PER_WINDOW, window=LOOKUP_WINDOW
-    )
 
 
 def _public_page(
@@ -69,7 +59,7 @@ def _read(request: Request, code: str, work: Any) -> Any:
     malformed codes are the same "not found"; past the limit every lookup is 429."""
     ip = client_ip(request)
     with request.app.state.database.session() as session:
-        if not _lookup_allowed(session, ip):
+        if not tracking.lookup_allowed(session, ip):
             return "limited"
         case = tracking.find_by_code(session, code)
         if case is None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from danvan.cases import access, intake, lifecycle
 from danvan.cases import rules as rules
 from danvan.cases.models import Case, CaseEvent, RoutingRule
+from danvan.inbox.models import Message
 from danvan.kernel import geo
 from danvan.kernel.settings import Settings
 from danvan.web.api import CleanStr, DbId, Schema
@@ -45,6 +46,12 @@ class CasePatch(Schema):
     reason: CleanStr = Field(default="", max_length=lifecycle.MAX_REASON * _RAW)
     assignee_id: DbId | None = None
     unit_id: DbId | None = Field(default=None, description="Transfer to this unit (reason needed)")
+    public_title: CleanStr | None = Field(
+        default=None,
+        max_length=lifecycle.MAX_PUBLIC_TITLE * _RAW,
+        description="The title the public page and keyless Open311 show (staff's words; no "
+        "names, phones or ID numbers); empty: the neutral one (category and commune)",
+    )
 
 
 class ReasonIn(Schema):
@@ -63,6 +70,9 @@ class CaseOut(BaseModel):
     id: int
     code: str
     title: str
+    public_title: str | None = Field(
+        description="Shown publicly; null: nobody approved one, the neutral title is shown"
+    )
     description: str
     category: str
     commune_code: int | None
@@ -97,6 +107,7 @@ class CaseOut(BaseModel):
             id=case.id,
             code=case.code,
             title=case.title,
+            public_title=case.public_title,
             description=case.description,
             category=case.category,
             commune_code=case.commune_code,
@@ -132,6 +143,24 @@ class CasePage(BaseModel):
     total: int
 
 
+class NoticeOut(BaseModel):
+    message_id: int
+    kind: str | None
+    carried_by: str | None = Field(
+        description="zalo_oa, zalo_bot, web, zalo_zns (template message by phone) or call"
+    )
+    delivery_status: str | None
+
+    @classmethod
+    def of(cls, message: Message) -> NoticeOut:
+        return cls(
+            message_id=message.id,
+            kind=message.notice_kind,
+            carried_by=message.carried_by,
+            delivery_status=message.delivery_status,
+        )
+
+
 class EventOut(BaseModel):
     id: int
     at: datetime
@@ -143,9 +172,12 @@ class EventOut(BaseModel):
     public: bool
     text: str
     detail: dict[str, Any]
+    notices: list[NoticeOut] = Field(
+        default_factory=list, description="The citizen notices this event sent, and how"
+    )
 
     @classmethod
-    def of(cls, event: CaseEvent) -> EventOut:
+    def of(cls, event: CaseEvent, notices: list[Message] | None = None) -> EventOut:
         return cls(
             id=event.id,
             at=event.at,
@@ -157,6 +189,7 @@ class EventOut(BaseModel):
             public=event.public,
             text=event.text,
             detail=event.detail,
+            notices=[NoticeOut.of(m) for m in notices or []],
         )
 
 

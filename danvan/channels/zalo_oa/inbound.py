@@ -2,7 +2,8 @@
 
 Order of checks (each failure is a `WebhookRejected` and nothing is stored): configured (503),
 signature present (401), size (413), UTF-8 and a JSON object (400), the signed timestamp (422),
-signature (401), payload types (422). The signature covers a timestamp that lives inside the body,
+signature (401), freshness of the signed time (too old: 200, dropped; too far ahead: 503),
+payload types (422). The signature covers a timestamp that lives inside the body,
 which is why the body is parsed before the signature can be checked.
 """
 
@@ -35,6 +36,7 @@ from danvan.channels.zalo_oa.payloads import (
     safe_url,
     short_text,
 )
+from danvan.channels.zalo_zns import inbound as zns_inbound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean
@@ -81,6 +83,7 @@ def parse(headers: Mapping[str, str], body: bytes, *, settings: Settings) -> Par
         logger.debug("OA webhook signature matched %s", matched)
     else:
         logger.info("OA webhook signature matched the variant %s", matched)
+    _check_fresh(timestamp, settings)
     event = to_event(data, raw=raw, timestamp=timestamp, headers=headers)
     return ParsedWebhook(events=[event], matched=matched)
 
@@ -96,6 +99,35 @@ def _signed_timestamp(data: dict[str, Any], headers: Mapping[str, str]) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise WebhookRejected(422, "Invalid payload: timestamp must be epoch milliseconds")
     return str(value)
+
+
+def _check_fresh(timestamp: str, settings: Settings) -> None:
+    """A correctly signed event is still refused when its signed time is too old (a replay of
+    a captured call) or too far ahead. Too old: answered 200 with nothing stored, because Zalo
+    retries anything else for hours and the event will never get younger. Too far ahead: 503,
+    so that Zalo tries again (the event comes into the window as time passes, or our clock is
+    wrong and someone must look)."""
+    at = parse_epoch(timestamp)
+    if at is None:
+        raise WebhookRejected(422, "Invalid payload: timestamp must be epoch milliseconds")
+    age = (utcnow() - at).total_seconds()
+    if age > settings.zalo_oa_webhook_max_age_seconds:
+        logger.warning(
+            "Dropped a signed OA webhook event dated %s (%d s old, the limit is %d s)",
+            at.isoformat(),
+            age,
+            settings.zalo_oa_webhook_max_age_seconds,
+        )
+        raise WebhookRejected(200, "Event too old: acknowledged and not stored")
+    if -age > settings.zalo_oa_webhook_max_skew_seconds:
+        logger.warning(
+            "Refused a signed OA webhook event dated %s, %d s ahead of this server's clock "
+            "(the limit is %d s): is the clock right?",
+            at.isoformat(),
+            -age,
+            settings.zalo_oa_webhook_max_skew_seconds,
+        )
+        raise WebhookRejected(503, "Event dated in the future: try again later")
 
 
 def _candidates(settings: Settings, data: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
@@ -130,8 +162,8 @@ def _oa_id(data: dict[str, Any]) -> str | None:
 
 def classify(name: str, data: dict[str, Any], headers: Mapping[str, str]) -> EventKind:
     """What the event is, from its name (and, for ZNS receipts, its shape)."""
-    if headers.get("x-zevent-server", "").strip().upper() == "ZNS":
-        return EventKind.UNKNOWN  # ZNS (template messages by phone) is not this inbox
+    if zns_inbound.is_zns(headers):
+        return EventKind.UNKNOWN  # ZNS events are parsed by danvan.channels.zalo_zns
     if name.startswith("user_send_") and name[10:] in MESSAGE_KINDS:
         return EventKind.MESSAGE
     if name.startswith("oa_send_") and not name.startswith("oa_send_group_"):
@@ -162,6 +194,10 @@ def to_event(
     name = data.get("event_name")
     if not isinstance(name, str) or not name or not name.isprintable():
         raise WebhookRejected(422, "Invalid payload: event_name is missing or not a string")
+    if zns_inbound.is_zns(headers) or (name in _RECEIPTS and _is_zns_receipt(data)):
+        # A template message's receipt (the header says so; its shape too, if a proxy dropped
+        # the header): matched by our tracking id, not by OA message ids.
+        return zns_inbound.to_event(data, raw=raw, timestamp=timestamp)
     kind = classify(name, data, headers)
     if kind == EventKind.UNKNOWN:
         logger.info("Stored an OA event of unknown kind %r raw", name[:64])

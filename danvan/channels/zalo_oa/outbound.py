@@ -26,7 +26,8 @@ from danvan.channels.zalo_oa.oauth import (
     OATokenProvider,
     TokenUnavailable,
 )
-from danvan.kernel import clock
+from danvan.kernel import clock, media_store
+from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean
 
@@ -34,7 +35,7 @@ log = logging.getLogger("danvan.channels.zalo_oa")
 
 MAX_TEXT = 2000
 MAX_IMAGE_BYTES = 1024 * 1024
-# Photos danvan stores have random names (see `danvan.inbox.media.save_photo`).
+# Photos danvan stores have random names (see `danvan.kernel.media_store`).
 _MEDIA_NAME = re.compile(r"[0-9A-Za-z_-]{1,64}\.(?:jpg|jpeg|png|webp)")
 # Refresh the token once and retry once on these.
 TOKEN_ERRORS = {-216, -220}
@@ -191,8 +192,11 @@ class ZaloOASender:
         settings: Settings,
         tokens: OATokenProvider,
         transport: HttpTransport | None = None,
+        database: Database | None = None,
     ) -> None:
         self.tokens = tokens
+        # Where `/media/<name>` photos are read: the media store, whatever machine stored them.
+        self.database = database
         self.timezone = settings.timezone
         self.media_dir = Path(settings.media_dir)
         self.base_url = settings.base_url
@@ -255,11 +259,15 @@ class ZaloOASender:
         return str(attachment_id)
 
     def _read_image(self, attachment: Attachment) -> _Image:
-        path = self._image_path(attachment.url or "")
+        url = attachment.url or ""
         try:
-            if path is None:
-                raise OSError("not a stored photo")
-            content = path.read_bytes()
+            if url.startswith(MEDIA_PREFIX):
+                name = url[len(MEDIA_PREFIX) :]
+                content = self._stored_photo(name)
+            else:
+                path = self._image_path(url)
+                name = path.name
+                content = path.read_bytes()
         except OSError:
             raise _Failed(
                 SendResult(
@@ -274,19 +282,23 @@ class ZaloOASender:
                     reason="Ảnh lớn hơn 1 MB (giới hạn Zalo)",
                 )
             )
-        content_type = mimetypes.guess_type(path.name)[0] or "image/jpeg"
-        return _Image(content, attachment.name or path.name, content_type)
+        content_type = mimetypes.guess_type(name)[0] or "image/jpeg"
+        return _Image(content, attachment.name or name, content_type)
 
-    def _image_path(self, url: str) -> Path | None:
-        """The file behind an attachment url: `/media/<name>` (a photo stored by danvan, served
-        to staff at that path) lives in `media_dir`; `file://` urls and other absolute paths are
-        read as they are, relative ones under `media_dir`. None for a media name that is not a
-        plain file name."""
-        if url.startswith(MEDIA_PREFIX):
-            name = url[len(MEDIA_PREFIX) :]
-            if not _MEDIA_NAME.fullmatch(name):
-                return None
-            return self.media_dir / name
+    def _stored_photo(self, name: str) -> bytes:
+        """A photo stored by danvan (`/media/<name>`, served to staff at that path), read from
+        the media store, whichever machine stored it; OSError when it is not there."""
+        if self.database is None or not _MEDIA_NAME.fullmatch(name):
+            raise OSError("not a stored photo")
+        with self.database.session() as session:
+            found = media_store.read(session, name)
+        if found is None:
+            raise OSError("not a stored photo")
+        return found.data
+
+    def _image_path(self, url: str) -> Path:
+        """The file behind any other attachment url: `file://` urls and other absolute paths are
+        read as they are, relative ones under `media_dir`."""
         path = Path(url.removeprefix("file://"))
         return path if path.is_absolute() else self.media_dir / path
 

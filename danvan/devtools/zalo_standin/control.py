@@ -47,6 +47,18 @@ def add_control_routes(*, app: FastAPI, state: StandinState) -> None:
             state.refresh_tokens.update(spec.get("refresh_tokens") or [])
             state.bot_tokens.update(spec.get("bot_tokens") or [])
             state.blocked.update(str(r) for r in spec.get("blocked") or [])
+            for key in ("zns_remaining_quota", "zns_daily_quota", "zns_balance_vnd"):
+                if key in spec:
+                    setattr(state, key, int(spec[key]))
+        return JSONResponse({"ok": True})
+
+    @app.post("/_standin/interactions")
+    async def control_interactions(request: Request) -> Response:
+        spec = await json_body(request)
+        if not isinstance(spec, dict):
+            return JSONResponse({"detail": "expected {user id: epoch ms}"}, 422)
+        for user_id, at_ms in spec.items():
+            state.interact(str(user_id), int(at_ms))
         return JSONResponse({"ok": True})
 
     @app.get("/_standin/requests")
@@ -78,6 +90,10 @@ class StandinControl:
 
     def configure(self, **options: Any) -> None:
         self.client.post("/_standin/config", json=options).raise_for_status()
+
+    def interactions(self, last: dict[str, int]) -> None:
+        """Tell the stand-in when citizens last interacted (user id -> epoch ms)."""
+        self.client.post("/_standin/interactions", json=last).raise_for_status()
 
     def requests(self, path: str | None = None) -> list[dict[str, Any]]:
         params = {"path": path} if path else None

@@ -1,6 +1,7 @@
 """The OA Open API routes (zalo.md §3): the customer-service message (text, buttons,
 request_user_info, image), the v2 article broadcast, the image upload and the conversation
-history, each checking what Zalo checks."""
+history, each checking what Zalo checks. The customer-service message keeps Zalo's windows:
+free within 48 h of the citizen's last interaction, charged up to 7 days, then -230."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from danvan.devtools.zalo_standin.protocol import (
 from danvan.devtools.zalo_standin.state import Received, StandinState
 
 INVALID_TOKEN = {"error": -216, "message": "Access token is invalid"}
+WINDOW_CLOSED = {"error": -230, "message": "User has not interacted with the OA in the past 7 days"}
 
 
 def _user_info_problem(payload: dict[str, Any]) -> str | None:
@@ -88,6 +90,9 @@ def add_oa_routes(*, app: FastAPI, state: StandinState) -> None:
                 return JSONResponse({"error": -201, "message": "text is too long (max 2000)"})
             if str(user_id) in state.blocked:
                 return JSONResponse({"error": -213, "message": "User has not followed OA"})
+            window = state.window(str(user_id))
+            if window == "closed":
+                return JSONResponse(WINDOW_CLOSED)
             attachment_id = None
             buttons: list[dict[str, Any]] = []
             template = None
@@ -120,6 +125,7 @@ def add_oa_routes(*, app: FastAPI, state: StandinState) -> None:
                     attachment_id=attachment_id,
                     buttons=buttons,
                     template=template,
+                    charged=window == "charged",
                 )
             )
             return JSONResponse(

@@ -23,12 +23,24 @@ def _render_phone(received: list[Received]) -> str:
     rows = []
     for item in sorted(received, key=lambda m: m.time_ms, reverse=True):
         when = time.strftime("%H:%M:%S %d/%m/%Y", time.localtime(item.time_ms / 1000))
-        channel = "Zalo OA" if item.api == "oa" else "Zalo Bot"
+        channel = {"oa": "Zalo OA", "zns": "Tin mẫu Zalo (ZNS)"}.get(item.api, "Zalo Bot")
+        if item.charged:
+            channel += " (có phí)"
+        template = item.template if item.api == "zns" and item.template else None
         rows.append(
             "<li class='msg'>"
             f"<div class='meta'>{html.escape(channel)} · Người nhận: "
             f"<b>{html.escape(item.recipient)}</b> · {html.escape(when)}</div>"
             f"<div class='text'>{html.escape(item.text)}</div>"
+            + (
+                f"<div class='meta'>Mẫu {html.escape(str(template.get('template_id')))}: "
+                + html.escape(
+                    ", ".join(f"{k}={v}" for k, v in (template.get("template_data") or {}).items())
+                )
+                + "</div>"
+                if template
+                else ""
+            )
             + (
                 f"<div class='meta'>Ảnh đính kèm: {html.escape(item.attachment_id)}</div>"
                 if item.attachment_id

@@ -4,15 +4,23 @@ finds the state of a running stand-in."""
 
 from __future__ import annotations
 
+import copy
 import threading
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 
-from danvan.devtools.zalo_standin.protocol import BOT_SEND, OA_ID
+from danvan.devtools.zalo_standin.protocol import (
+    BOT_SEND,
+    FREE_WINDOW_MS,
+    OA_ID,
+    PAID_WINDOW_MS,
+    ZNS_TEMPLATES,
+)
 from danvan.kernel import clock
 
 
@@ -55,6 +63,11 @@ class Received:
     # The template of a template message other than media/buttons, as sent (its payload),
     # e.g. {"template_type": "request_user_info", "elements": [{title, subtitle, image_url}]}.
     template: dict[str, Any] | None = None
+    # OA: sent between 48 h and 7 days after the citizen's last interaction (charged).
+    charged: bool = False
+    # ZNS: our tracking id and the mode ("development" or None).
+    tracking_id: str | None = None
+    mode: str | None = None
 
 
 def _is_bot(path: str) -> bool:
@@ -89,6 +102,17 @@ class StandinState:
             # is the target shape accepted ("any", "arrays" or "scalars"; the sources differ).
             self.articles: list[dict[str, Any]] = []
             self.article_shape = "any"
+            # OA messaging windows (zalo.md §3, §6): user id -> epoch ms of their last
+            # interaction. Citizens never seen interacting are not checked.
+            self.interactions: dict[str, int] = {}
+            # Template messages (ZNS): the OA's templates, quota, balance; a receipt for each
+            # message sent, handed to `receipt_sink` when one is set (the demo posts it).
+            self.zns_templates: dict[str, dict[str, Any]] = copy.deepcopy(ZNS_TEMPLATES)
+            self.zns_daily_quota = 500
+            self.zns_remaining_quota = 500
+            self.zns_balance_vnd = 1_000_000
+            self.zns_receipts: list[dict[str, Any]] = []
+            self.receipt_sink: Callable[[dict[str, Any]], None] | None = None
             self._last_ms = 0
 
     def now_ms(self) -> int:
@@ -130,6 +154,24 @@ class StandinState:
                     "to_id": OA_ID,
                 }
             )
+
+    def interact(self, user_id: str, at_ms: int | None = None) -> None:
+        """The citizen interacted with the OA (wrote, followed, tapped) at `at_ms`."""
+        at = at_ms if at_ms is not None else int(clock.timestamp() * 1000)
+        with self.lock:
+            self.interactions[user_id] = max(at, self.interactions.get(user_id, 0))
+
+    def window(self, user_id: str) -> str:
+        """ "free" (48 h), "charged" (7 days), "closed" (-230), or "free" for a citizen never
+        seen interacting."""
+        with self.lock:
+            last = self.interactions.get(user_id)
+        if last is None:
+            return "free"
+        age = clock.timestamp() * 1000 - last
+        if age <= FREE_WINDOW_MS:
+            return "free"
+        return "charged" if age <= PAID_WINDOW_MS else "closed"
 
     # --- reading from tests ---------------------------------------------------------------
 

@@ -121,7 +121,6 @@ async def reply(
             conversation=c,
             text=text,
             photo=photo,
-            media_dir=settings.media_dir,
         ),
         done="flash.reply_queued",
         field="reply",

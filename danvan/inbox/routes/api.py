@@ -8,7 +8,6 @@ are mapped by the app; `ApiRoute` below maps request-validation errors and 401s 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Response
@@ -38,7 +37,7 @@ from danvan.inbox.routes.schemas import (
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.text import clean, fold
-from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute, utc
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiDateTime, ApiRoute, utc
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
 
 router = APIRouter(
@@ -73,7 +72,7 @@ def list_conversations(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[
-        datetime | None,
+        ApiDateTime | None,
         Query(description="Cursor: the `next_before` of the previous page (ISO datetime)"),
     ] = None,
     before_id: Annotated[
@@ -276,7 +275,14 @@ def list_labels(_actor: ApiActor, session: SessionDep) -> list[LabelOut]:
     return [LabelOut.of(label) for label in inbox.list_labels(session)]
 
 
-@router.post("/labels", status_code=201, responses=WRITE_ERRORS)
+@router.post(
+    "/labels",
+    status_code=201,
+    responses={
+        **WRITE_ERRORS,
+        200: {"model": LabelOut, "description": "A label of that name existed: it is returned"},
+    },
+)
 def create_label(
     actor: ApiActor, session: SessionDep, body: LabelIn, response: Response
 ) -> LabelOut:

@@ -95,6 +95,10 @@ def _parse_filters(
         before=before,
         before_id=optional_int(params.get("before_id"), "Phân trang") if before else None,
         limit=limit,
+        # The staff inbox puts what waits first; `before` (older links, bookmarks) keeps the
+        # newest-first order it was made for.
+        order="recent" if before else "priority",
+        offset=min(optional_int(params.get("from"), "Phân trang") or 0, 100_000),
     )
     return filters, raw
 
@@ -103,7 +107,9 @@ def _inbox_query(raw: Mapping[str, str]) -> str:
     return urlencode({k: v for k, v in raw.items() if v})
 
 
-def _list_fingerprint(rows: list[Conversation], locale: str) -> str:
+def _list_fingerprint(
+    rows: list[Conversation], locale: str, words: Mapping[int, tuple[str, datetime]]
+) -> str:
     minute = utcnow().strftime("%Y%m%d%H%M")  # relative times ("3 phút trước") move on
     return fingerprint(
         [
@@ -118,6 +124,9 @@ def _list_fingerprint(rows: list[Conversation], locale: str) -> str:
                     c.status,
                     c.commune_code,
                     c.last_message_preview,
+                    words.get(c.id, ("", None))[0],
+                    c.awaiting_since.isoformat() if c.awaiting_since else "",
+                    c.urgent_at is not None,
                     c.contact.display_name,
                     tuple(label.id for label in c.labels),
                 )
@@ -140,13 +149,19 @@ def _inbox_list_context(
     rows = inbox.list_conversations(session, actor=actor, filters=filters)
     query = _inbox_query(raw)
     older = None
-    if len(rows) >= limit:
+    if len(rows) >= limit and filters.order == "priority":
+        older = "/inbox?" + urlencode(
+            {**{k: v for k, v in raw.items() if v}, "from": str(filters.offset + len(rows))}
+        )
+    elif len(rows) >= limit:
         last = rows[-1]
         older = "/inbox?" + urlencode(
             {**{k: v for k, v in raw.items() if v}, "before": last.last_message_at.isoformat()}
             | {"before_id": str(last.id)}
         )
-    version = _list_fingerprint(rows, locale_of(request.session))
+    words = inbox.citizen_last_words(session, [c.id for c in rows])
+    paged = filters.before is not None or filters.offset > 0
+    version = _list_fingerprint(rows, locale_of(request.session), words)
     poll_params = {**{k: v for k, v in raw.items() if v}, "v": version}
     if limit != INBOX_PAGE:
         poll_params["limit"] = str(limit)
@@ -157,9 +172,11 @@ def _inbox_list_context(
         "filters": raw,
         "query": query,
         "older": older,
-        "paged": filters.before is not None,
-        # Only the newest page refreshes itself; older pages stay put while read.
-        "poll_url": None if filters.before else "/inbox/list?" + urlencode(poll_params),
+        "paged": paged,
+        # Only the first page refreshes itself; older pages stay put while read.
+        "poll_url": None if paged else "/inbox/list?" + urlencode(poll_params),
+        "words": words,
+        "now": utcnow(),
         "poll_trigger": POLL_INBOX,
         "version": version,
         "active_id": active_id,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -24,7 +24,7 @@ from danvan.kernel.db import Database
 from danvan.kernel.errors import CoreError, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.web.deps import SessionDep, SettingsDep, WebActor, check_csrf, client_ip
+from danvan.web.deps import SessionDep, WebActor, check_csrf, client_ip
 from danvan.web.i18n import LOCALES, SESSION_KEY
 from danvan.web.templating import render
 
@@ -382,20 +382,17 @@ async def thread_reply(request: Request, code: str) -> Response:
 
 
 def _media_response(media: media.MediaFile) -> Response:
-    return FileResponse(media.path, media_type=media.content_type, headers=MEDIA_HEADERS)
+    return Response(media.data, media_type=media.content_type, headers=MEDIA_HEADERS)
 
 
 @router.get("/gop-y/{code}/media/{name}")
 def thread_media(request: Request, code: str, name: str) -> Response:
     """A photo of the citizen's own thread."""
-    settings = _settings(request)
     ip = client_ip(request)
 
     def work(session: Session) -> media.MediaFile:
         conversation = webform.access_thread(session, code=code, ip=ip)
-        return webform.access_thread_media(
-            session, conversation=conversation, media_dir=settings.media_dir, name=name
-        )
+        return webform.access_thread_media(session, conversation=conversation, name=name)
 
     outcome = _transact(request.app.state.database, work)
     if isinstance(outcome, CoreError):
@@ -404,12 +401,12 @@ def thread_media(request: Request, code: str, name: str) -> Response:
 
 
 @router.get("/media/{name}")
-def staff_media(name: str, actor: WebActor, session: SessionDep, settings: SettingsDep) -> Response:
+def staff_media(name: str, actor: WebActor, session: SessionDep) -> Response:
     """A stored photo (from the web form, or of a staff reply on any channel), for signed-in
     staff who see its conversation. Anonymous visitors are sent to the login page; out-of-scope
     photos are 404."""
     try:
-        found = media.access_media(session, actor=actor, media_dir=settings.media_dir, name=name)
+        found = media.access_media(session, actor=actor, name=name)
     except NotFound:
         return Response("Not found", status_code=404, media_type="text/plain")
     return _media_response(found)

@@ -16,14 +16,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from danvan.channels.base import ParsedWebhook, WebhookRejected
 from danvan.channels.zalo_bot import inbound as bot_inbound
 from danvan.channels.zalo_oa import inbound as oa_inbound
 from danvan.channels.zalo_oa.payloads import MAX_BODY
-from danvan.inbox.ingest import ingest_events
+from danvan.inbox.ingest import ingest_events, ingest_many
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
+from danvan.web.security_headers import CSP, STATIC_HEADERS
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -71,14 +73,19 @@ def _store(database: Database, parsed: ParsedWebhook, settings: Settings) -> Non
 
 def _store_many(database: Database, batch: list[ParsedWebhook], settings: Settings) -> list[Any]:
     """Group commit: the calls waiting together share one transaction (one BEGIN, one COMMIT,
-    one threadpool hop). Should it fail, each call is stored again in its own transaction, so
-    one bad call never takes the others down: the outcome per call (None or its exception) is
-    what `_store` alone would have given."""
+    one threadpool hop) and their citizens' messages are written by a few statements for the
+    whole batch (`ingest_many`), not a few per message. Should it fail, each call is stored
+    again in its own transaction, so one bad call never takes the others down: the outcome per
+    call (None or its exception) is what `_store` alone would have given."""
     if len(batch) > 1:
         try:
             with database.session() as session:
-                for parsed in batch:
-                    _ingest(session, parsed, settings)
+                ingest_many(
+                    session,
+                    calls=[parsed.events for parsed in batch],
+                    province_code=settings.province,
+                    ask_commune=settings.ask_commune_automatically,
+                )
             return [None] * len(batch)
         except Exception:  # retried one by one below
             logger.info("a batch of %d webhook calls failed; storing them one by one", len(batch))
@@ -161,6 +168,40 @@ async def _receive(request: Request, parse: Parser) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
+# The two webhook POSTs are also answered by `WebhookLane`, an ASGI middleware the app factory
+# puts in front of the framework: the same `_receive`, without the session middleware, route
+# matching, dependency solving and exception-handler layers, which cost a web process more CPU
+# per webhook than storing it (bench/README.md, "ingest"). The routes below stay for the API
+# description and for apps built without the lane.
+LANE: dict[str, Parser] = {
+    "/webhooks/zalo-oa": oa_inbound.parse,
+    "/webhooks/zalo-bot": bot_inbound.parse,
+}
+
+
+class WebhookLane:
+    """Pure ASGI: answers POST /webhooks/zalo-oa and /webhooks/zalo-bot exactly as the routes
+    do (same parsing, group commit and responses, with the security headers); everything else
+    goes on to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        parse = (
+            LANE.get(scope["path"])
+            if scope["type"] == "http" and scope["method"] == "POST"
+            else None
+        )
+        if parse is None:
+            await self.app(scope, receive, send)
+            return
+        response = await _receive(Request(scope, receive), parse)
+        response.headers.update(STATIC_HEADERS)
+        response.headers["Content-Security-Policy"] = CSP
+        await response(scope, receive, send)
+
+
 @router.get("/zalo-oa")
 def zalo_oa_check() -> dict[str, bool]:
     """Zalo's check when the webhook URL is saved. Only GET: an unsigned POST is refused."""
@@ -171,8 +212,10 @@ def zalo_oa_check() -> dict[str, bool]:
 async def zalo_oa_webhook(request: Request) -> JSONResponse:
     """An event from a Zalo Official Account, signed with `X-ZEvent-Signature`.
 
-    200 `{"ok": true}` once stored (unknown events are stored raw); 401 unsigned or wrongly
-    signed; 400/413/422 for a body that is not a valid event; 503 when not configured.
+    200 `{"ok": true}` once stored (unknown events are stored raw); 200 `{"ok": false}` and
+    nothing stored for a signed event older than the freshness window (so Zalo stops retrying
+    it); 401 unsigned or wrongly signed; 400/413/422 for a body that is not a valid event; 503
+    when not configured, or for an event dated ahead of the allowed skew (Zalo retries it).
     """
     return await _receive(request, oa_inbound.parse)
 

@@ -15,9 +15,10 @@ from danvan.kernel import geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.opinion import dashboard as data
+from danvan.opinion import progress
 from danvan.opinion import situation as report
 from danvan.opinion.report import do_situation_report
-from danvan.opinion.rollups import local_day, zone
+from danvan.opinion.rollups import day_bounds, local_day, zone
 from danvan.opinion.scope import view_for
 from danvan.opinion.situation import FORMATS, Period
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep
@@ -108,6 +109,15 @@ def dashboard_page(
     issues = data.issues(session, view=view)
     alerts = data.alerts(session, view=view, now=now)
     fresh = sum(1 for a in alerts if a.created_at > now - timedelta(hours=24))
+    tz = zone(settings.timezone)
+    checked = view.count(
+        report.confirmed(
+            session,
+            view=view,
+            start=day_bounds(figures["start"], tz)[0],
+            end=day_bounds(today, tz)[1],
+        )
+    )
     if actor.is_admin:
         choices = [
             c
@@ -138,6 +148,8 @@ def dashboard_page(
             "report_periods": _report_periods(today),
             "formats": FORMATS,
             "can_wide": not actor.is_admin,
+            "checked": "<5" if checked is None else checked,
+            "labelling": progress.read(session),
         },
     )
 

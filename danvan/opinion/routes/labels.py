@@ -1,6 +1,6 @@
 """Routes of the analysis area: the labels of a conversation's messages (a panel loaded by the
-conversation page), staff corrections, the "help the model" queue and the inbox's urgency
-badges. Thin over `danvan.opinion.labels`."""
+conversation page), staff corrections, the "help the model" queue, the weekly review sample
+and the inbox's urgency badges. Thin over `danvan.opinion.labels`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from danvan.kernel.errors import Invalid
 from danvan.kernel.taxonomy import KINDS, SENTIMENTS, topics
 from danvan.opinion import labels as core
-from danvan.web.deps import CsrfDep, SessionDep
+from danvan.opinion import review, urgency
+from danvan.web.deps import CsrfDep, SessionDep, SettingsDep
 from danvan.web.pages import StaffActor, StaffRoute, page, redirect, remember_session
 from danvan.web.templating import render
 
@@ -86,8 +87,8 @@ def correct_labels(
     core.do_correct(session, actor=actor, analysis=analysis, correction=correction)
     if request.headers.get("hx-request"):
         return _item(request, analysis, message, can_write=True)
-    if back == "queue":
-        return redirect("/analysis/queue")
+    if back in ("queue", "review"):
+        return redirect(f"/analysis/{back}")
     return redirect(f"/conversations/{message.conversation_id}")
 
 
@@ -102,6 +103,35 @@ def queue_page(request: Request, session: SessionDep, actor: StaffActor) -> Resp
         "analysis/queue.html",
         {"rows": rows, "can_write": actor.can_write, "nav": "analysis", **_choices()},
     )
+
+
+@router.get("/analysis/review")
+def review_page(
+    request: Request, session: SessionDep, actor: StaffActor, settings: SettingsDep
+) -> Response:
+    """This week's review sample: a few recent messages to confirm or correct quickly."""
+    sample = review.weekly_sample(session, actor=actor, tz_name=settings.timezone)
+    return page(
+        request,
+        session,
+        actor,
+        "analysis/review.html",
+        {"sample": sample, "can_write": actor.can_write, "nav": "review", **_choices()},
+    )
+
+
+@router.post("/analysis/review/{message_id}/confirm", dependencies=[CsrfDep])
+def confirm_labels(
+    request: Request, message_id: int, session: SessionDep, actor: StaffActor
+) -> Response:
+    """A person confirms the model's labels of a message of the sample."""
+    analysis, _message = core.access_analysis(
+        session, actor=actor, message_id=message_id, write=True
+    )
+    review.do_confirm(session, actor=actor, analysis=analysis)
+    if request.headers.get("hx-request"):
+        return render(request, "analysis/confirmed.html", {"a": analysis, **_choices()})
+    return redirect("/analysis/review")
 
 
 def _ids(raw: str) -> list[int]:
@@ -121,5 +151,5 @@ def inbox_badges(
 ) -> Response:
     """Urgency badges for the conversations of an inbox list, as out-of-band swaps."""
     wanted = _ids(ids)
-    urgent = core.urgent_conversations(session, actor=actor, ids=wanted)
+    urgent = urgency.urgent_conversations(session, actor=actor, ids=wanted)
     return render(request, "analysis/badges.html", {"ids": wanted, "urgent": urgent})

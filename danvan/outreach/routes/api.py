@@ -11,14 +11,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from danvan.accounts.actors import Actor
 from danvan.inbox import privacy
 from danvan.inbox.routes.schemas import ContactDetail
 from danvan.kernel.errors import Invalid
 from danvan.outreach import broadcasts, consultations, polls
 from danvan.outreach import citizens as outreach
 from danvan.outreach import opinions as consultation_analysis
-from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiRoute
+from danvan.outreach.items import scoped_results
+from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiDateTime, ApiRoute, Schema
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", route_class=ApiRoute, tags=["outreach"], responses=ERRORS)
@@ -35,25 +35,17 @@ def _aware(value: datetime | None, what: str) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def scoped_results(actor: Actor, results: dict[str, Any]) -> dict[str, Any]:
-    """Per-commune rows only for the communes the actor sees (totals stay aggregate)."""
-    if actor.is_admin:
-        return results
-    rows = [r for r in results["by_commune"] if actor.sees_commune(r["commune_code"])]
-    return {**results, "by_commune": rows}
-
-
 # --- broadcasts ---------------------------------------------------------------------------------
 
 
-class BroadcastIn(BaseModel):
+class BroadcastIn(Schema):
     text: str = Field(max_length=4000)
     commune_codes: list[CommuneCode] = Field(default_factory=list, max_length=200)
     tags: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=20)
     language: str | None = Field(default=None, max_length=8)
     window: Literal["7d", "48h"] = "7d"
     link_url: str | None = Field(default=None, max_length=500)
-    send_at: datetime | None = None
+    send_at: ApiDateTime | None = None
     urgent: bool = False
     mode: Literal["cs", "article"] = "cs"
     article_id: str | None = Field(default=None, max_length=64)
@@ -118,7 +110,7 @@ def create_broadcast(
     return _broadcast_out(session, item)
 
 
-class AudienceIn(BaseModel):
+class AudienceIn(Schema):
     commune_codes: list[CommuneCode] = Field(default_factory=list, max_length=200)
     tags: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=20)
     language: str | None = Field(default=None, max_length=8)
@@ -195,7 +187,7 @@ def broadcast_action(
 # --- consultations ------------------------------------------------------------------------------
 
 
-class ConsultationIn(BaseModel):
+class ConsultationIn(Schema):
     title: str = Field(max_length=300)
     summary: str = Field(default="", max_length=10_000)
     kind: Literal["vote", "opinion"]
@@ -203,8 +195,8 @@ class ConsultationIn(BaseModel):
         default_factory=list, max_length=10
     )
     commune_codes: list[CommuneCode] = Field(default_factory=list, max_length=200)
-    opens_at: datetime
-    closes_at: datetime
+    opens_at: ApiDateTime
+    closes_at: ApiDateTime
 
 
 class ConsultationOut(BaseModel):
@@ -272,19 +264,21 @@ def consultation_results(
     the main arguments of each side, in aggregate, quotes PII-masked."""
     item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
     result = scoped_results(actor, consultations.results(session, consultation=item))
-    opinions = consultation_analysis.opinions_block(session, consultation=item, settings=settings)
+    opinions = consultation_analysis.opinions_block(
+        session, consultation=item, settings=settings, actor=actor
+    )
     return result if opinions is None else {**result, "opinions": opinions}
 
 
 # --- polls --------------------------------------------------------------------------------------
 
 
-class PollIn(BaseModel):
+class PollIn(Schema):
     question: str = Field(max_length=500)
     options: list[Annotated[str, Field(max_length=200)]] = Field(max_length=10)
     multiple: bool = False
     commune_codes: list[CommuneCode] = Field(default_factory=list, max_length=200)
-    closes_at: datetime | None = None
+    closes_at: ApiDateTime | None = None
 
 
 class PollOut(BaseModel):
@@ -339,7 +333,7 @@ def poll_results(actor: ApiActor, session: SessionDep, poll_id: ObjectId) -> dic
 ContactId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 
 
-class ContactPatch(BaseModel):
+class ContactPatch(Schema):
     """Outreach fields staff may set; absent fields are left as they are."""
 
     commune_code: int | None = Field(default=None, ge=1, le=MAX_DB_INT)

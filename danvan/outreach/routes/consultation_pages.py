@@ -13,7 +13,7 @@ from danvan.accounts.actors import Actor
 from danvan.kernel import geo
 from danvan.kernel.errors import CoreError, Invalid
 from danvan.kernel.models import utcnow
-from danvan.outreach import announcements, consultations, minutes, polls, residents
+from danvan.outreach import announcements, consultations, minutes, polls, residents, slips
 from danvan.outreach import opinions as consultation_analysis
 from danvan.outreach.routes import shared
 from danvan.outreach.routes.shared import Id
@@ -116,12 +116,23 @@ def _consultation_page(
             "c": item,
             "results": shared.scoped(actor, consultations.results(session, consultation=item)),
             "opinions": consultation_analysis.opinions_block(
-                session, consultation=item, settings=get_settings_dep(request)
+                session, consultation=item, settings=get_settings_dep(request), actor=actor
             ),
             "can_write": actor.can_write,
             "message": message,
             "report": report,
-            "communes": [(code, geo.commune_name(code)) for code in item.commune_codes],
+            # How the results will reach the participants, and the cost, before they go.
+            "results_plan": None
+            if item.results_sent_at
+            else consultations.results_estimate(
+                session, settings=get_settings_dep(request), consultation=item
+            ),
+            # The communes whose resident lists and slips this actor may manage.
+            "communes": [
+                (code, geo.commune_name(code))
+                for code in item.commune_codes
+                if actor.sees_commune(code)
+            ],
         },
         status_code=status_code,
     )
@@ -198,6 +209,38 @@ async def consultation_residents(
     return await run_in_threadpool(work)
 
 
+@router.post("/outreach/consultations/{consultation_id}/residents/slips", dependencies=[CsrfDep])
+def consultation_slips(
+    request: Request,
+    session: SessionDep,
+    actor: StaffActor,
+    settings: SettingsDep,
+    consultation_id: Id,
+    commune: Annotated[str, Form(max_length=9)],
+    again: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Issue voting-slip codes to a commune's listed residents (those without one, or, with
+    `again`, all of them): the XLSX to print is the only place the codes ever appear."""
+    item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
+    try:
+        [code] = shared.ints([commune])
+        issued = slips.do_issue(
+            session, actor=actor, settings=settings, commune_code=code, again=bool(again)
+        )
+    except Invalid as exc:
+        return _consultation_page(
+            request, session, actor, item, message=exc.message, status_code=422
+        )
+    return Response(
+        slips.slips_xlsx(code, issued),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="ma-phieu-{code}.xlsx"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.post("/outreach/consultations/{consultation_id}/announce", dependencies=[CsrfDep])
 def consultation_announce(
     request: Request,
@@ -224,7 +267,7 @@ def consultation_minutes(
 ) -> Response:
     item = consultations.access_consultation(session, actor=actor, consultation_id=consultation_id)
     return Response(
-        minutes.minutes_docx(session, consultation=item, settings=settings),
+        minutes.minutes_docx(session, actor=actor, consultation=item, settings=settings),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         headers={"Content-Disposition": f'attachment; filename="bien-ban-{item.id}.docx"'},
     )
@@ -321,7 +364,7 @@ def poll_announce(
 def poll_export(session: SessionDep, actor: StaffActor, poll_id: Id) -> Response:
     item = polls.access_poll(session, actor=actor, poll_id=poll_id)
     return Response(
-        polls.export_xlsx(session, poll=item),
+        polls.export_xlsx(session, actor=actor, poll=item),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="tham-do-{item.id}.xlsx"'},
     )

@@ -15,7 +15,7 @@ from danvan.kernel import geo
 from danvan.kernel.errors import CoreError, Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean
-from danvan.outreach import consultations, polls
+from danvan.outreach import consultations, polls, slips
 from danvan.outreach import opinions as consultation_analysis
 from danvan.outreach.routes import shared
 from danvan.outreach.routes.shared import Id
@@ -34,6 +34,8 @@ def _public_consultation(
     *,
     error: str | None = None,
     done: bool = False,
+    answered: slips.WebAnswer | None = None,
+    form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     now = utcnow()
@@ -56,9 +58,21 @@ def _public_consultation(
             "communes": [(code, geo.commune_name(code)) for code in item.commune_codes],
             "error": error,
             "done": done,
+            # A resident who answered before: what and when (to confirm a change), or that
+            # their answer was changed.
+            "earlier": _earlier(item, answered.earlier) if answered and answered.earlier else None,
+            "confirm": answered is not None and answered.answer is None,
+            "changed": answered is not None and answered.changed,
+            "form": form or {},
         },
         status_code=status_code,
     )
+
+
+def _earlier(item: Any, earlier: slips.Earlier) -> dict[str, Any]:
+    index = earlier.option_index
+    option = item.options[index] if index is not None and 0 <= index < len(item.options) else ""
+    return {"option": option, "opinion": earlier.opinion, "at": earlier.at}
 
 
 @router.get("/y-kien/{consultation_id}")
@@ -76,24 +90,36 @@ async def public_consultation_answer(
     code: Annotated[str, Form(max_length=32)] = "",
     option: Annotated[str, Form(max_length=3)] = "",
     opinion: Annotated[str, Form(max_length=consultations.MAX_OPINION * 2)] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     await check_csrf(request)
+    settings = get_settings_dep(request)
+    ip = client_ip(request)
+    form = {"commune": commune, "code": code, "option": option, "opinion": opinion}
 
     def work() -> Response:
         item = consultations.get_public(session, consultation_id)
         try:
             [commune_code] = shared.ints([commune]) if commune else [0]
-            consultations.answer_as_resident(
+            answered = slips.answer_with_code(
                 session,
+                settings=settings,
                 consultation=item,
                 commune_code=commune_code,
-                resident_code=code,
+                code=code,
                 option_index=int(option) if option.isdigit() else None,
                 opinion=opinion,
+                client=ip,
+                confirm_change=confirm == "1",
             )
         except CoreError as exc:
-            return _public_consultation(request, session, item, error=exc.message, status_code=422)
-        return _public_consultation(request, session, item, done=True)
+            status = 429 if exc.code == "too_many_codes" else 422
+            return _public_consultation(
+                request, session, item, error=exc.message, form=form, status_code=status
+            )
+        if answered.answer is None:  # an earlier answer: the resident confirms the change
+            return _public_consultation(request, session, item, answered=answered, form=form)
+        return _public_consultation(request, session, item, done=True, answered=answered)
 
     return await run_in_threadpool(work)
 
@@ -156,12 +182,10 @@ async def public_poll_answer(
     # One answer per browser (a random cookie); a changed answer replaces the earlier one.
     browser = request.cookies.get(POLL_COOKIE) or secrets.token_urlsafe(16)
     browser = clean(browser)[:40]
-    # A second guard beside the cookie, storing no identity (see polls.web_device).
+    # A limit per poll and client network beside the cookie, storing no identity
+    # (see polls.web_device).
     device = polls.web_device(
-        secret=get_settings_dep(request).secret_key,
-        poll_id=poll_id,
-        ip=client_ip(request),
-        user_agent=request.headers.get("user-agent", ""),
+        secret=get_settings_dep(request).secret_key, poll_id=poll_id, ip=client_ip(request)
     )
 
     def work() -> Response:

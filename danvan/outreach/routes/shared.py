@@ -14,7 +14,7 @@ from danvan.kernel import geo
 from danvan.kernel.errors import Invalid
 from danvan.kernel.settings import Settings
 from danvan.outreach import broadcasts
-from danvan.outreach.routes import api as outreach_api
+from danvan.outreach.items import scoped_results
 from danvan.web.api import MAX_DB_INT
 
 Id = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
@@ -50,8 +50,8 @@ def local(value: str, settings: Settings) -> datetime | None:
 
 
 def scoped(actor: Actor, results: dict[str, Any]) -> dict[str, Any]:
-    """Per-commune rows of results only for the actor's communes (totals stay aggregate)."""
-    return outreach_api.scoped_results(actor, results)
+    """Results as the actor may read them: their communes' rows, totals over those rows."""
+    return scoped_results(actor, results)
 
 
 def tabs(tab: str) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from danvan.accounts.models import User
 from danvan.kernel.errors import NotFound
 from danvan.kernel.models import utcnow
 from danvan.training import courses as core
@@ -32,7 +31,7 @@ from danvan.training.routes.kit import (
     form_int,
 )
 from danvan.training.trainees import learner_for_key, learners_of_user
-from danvan.web.deps import SESSION_USER, CsrfDep, SessionDep, SettingsDep, client_ip
+from danvan.web.deps import CsrfDep, SessionDep, SettingsDep, client_ip, signed_in_user
 from danvan.web.pages import redirect, remember_session
 from danvan.web.templating import render
 
@@ -54,11 +53,9 @@ def _learners(request: Request, session: Session) -> list[Learner]:
         if trainee is not None and (trainee.key_hash or "")[:16] == request.session.get("tkh"):
             return [Learner(trainee, via="web", ip=ip)]
         request.session.pop(SESSION_TRAINEE, None)
-    user_id = request.session.get(SESSION_USER)
-    if user_id:
-        user = session.get(User, int(user_id))
-        if user is not None and user.is_active:
-            return [Learner(t, via="web", ip=ip) for t in learners_of_user(session, user=user)]
+    user = signed_in_user(request, session)
+    if user is not None:
+        return [Learner(t, via="web", ip=ip) for t in learners_of_user(session, user=user)]
     return []
 
 

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from danvan.accounts.actors import Actor
-from danvan.accounts.models import User
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
@@ -43,7 +42,7 @@ from danvan.training.trainees import (
     do_issue_keys,
     list_trainees,
 )
-from danvan.web.deps import SESSION_USER, CsrfDep, SessionDep, SettingsDep
+from danvan.web.deps import CsrfDep, SessionDep, SettingsDep, signed_in_user
 from danvan.web.pages import StaffActor, StaffRoute, flash, page, redirect, remember_session
 from danvan.web.templating import render
 
@@ -200,11 +199,9 @@ def material_file(request: Request, session: SessionDep, material_id: int) -> Re
 
 
 def _can_read_course(request: Request, session: Session, course: Course) -> bool:
-    user_id = request.session.get(SESSION_USER)
-    if user_id:
-        user = session.get(User, int(user_id))
-        if user is not None and user.is_active and sees_course(Actor(user), course):
-            return True
+    user = signed_in_user(request, session)
+    if user is not None and sees_course(Actor(user), course):
+        return True
     trainee_id = request.session.get(SESSION_TRAINEE)
     if trainee_id:
         trainee = session.get(Trainee, int(trainee_id))

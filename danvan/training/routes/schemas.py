@@ -14,18 +14,18 @@ from danvan.kernel import geo
 from danvan.training import courses as core
 from danvan.training import quizzes as quizzes
 from danvan.training.models import Course, Quiz, Trainee, TrainingSession
-from danvan.web.api import MAX_DB_INT
+from danvan.web.api import MAX_DB_INT, ApiDateTime, Schema
 
 Id = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
 
 
-class TopicIn(BaseModel):
+class TopicIn(Schema):
     title: str = Field(max_length=1000)
     description: str = Field(default="", max_length=40_000)
 
 
-class CourseIn(BaseModel):
+class CourseIn(Schema):
     title: str = Field(max_length=1000)
     description: str = Field(default="", max_length=40_000)
     topics: list[str | TopicIn] = Field(default_factory=list, max_length=core.MAX_TOPICS)
@@ -89,16 +89,16 @@ class CourseOut(BaseModel):
         )
 
 
-class MaterialIn(BaseModel):
+class MaterialIn(Schema):
     kind: Literal["link", "text"]
     title: str = Field(max_length=1000)
     url: str = Field(default="", max_length=2000)
     body: str = Field(default="", max_length=40_000)
 
 
-class SessionIn(BaseModel):
-    starts_at: datetime
-    ends_at: datetime
+class SessionIn(Schema):
+    starts_at: ApiDateTime
+    ends_at: ApiDateTime
     title: str = Field(default="", max_length=1000)
     venue: str = Field(default="", max_length=1000)
     topic_ids: list[DbId] = Field(default_factory=list, max_length=core.MAX_TOPICS)
@@ -157,7 +157,7 @@ class ImportOut(BaseModel):
     trainees: list[TraineeOut]
 
 
-class EnrolIn(BaseModel):
+class EnrolIn(Schema):
     user_id: DbId
     phone: str = Field(max_length=40)
 
@@ -168,7 +168,7 @@ class CodeOut(BaseModel):
     expires_in: int
 
 
-class CheckinIn(BaseModel):
+class CheckinIn(Schema):
     code: str | None = Field(default=None, max_length=100)
     trainee_id: DbId | None = Field(
         default=None, description="Organisers: mark this trainee present by hand (no code)"
@@ -185,12 +185,12 @@ class CheckinOut(BaseModel):
     created: bool
 
 
-class OptionIn(BaseModel):
+class OptionIn(Schema):
     text: str = Field(max_length=4000)
     correct: bool = False
 
 
-class QuestionIn(BaseModel):
+class QuestionIn(Schema):
     kind: Literal["single", "multiple"]
     text: str = Field(max_length=8000)
     explanation: str = Field(default="", max_length=8000)
@@ -203,7 +203,7 @@ class QuestionOut(BaseModel):
     kind: str
 
 
-class QuizIn(BaseModel):
+class QuizIn(Schema):
     title: str = Field(max_length=1000)
     topic_ids: list[DbId] = Field(default_factory=list, max_length=core.MAX_TOPICS)
     question_count: int = Field(default=10, ge=1, le=200)
@@ -274,16 +274,16 @@ class AttemptOut(BaseModel):
     passed: bool | None = None
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(Schema):
     question_id: DbId
     option_ids: list[DbId] = Field(default_factory=list, max_length=quizzes.MAX_OPTIONS)
 
 
-class AnswersIn(BaseModel):
+class AnswersIn(Schema):
     answers: list[AnswerIn] = Field(max_length=200)
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(Schema):
     ratings: dict[str, int] = Field(default_factory=dict, max_length=10)
     text: str = Field(default="", max_length=8000)
 

@@ -16,6 +16,7 @@ from danvan.channels.zalo_oa.signature import sign
 from danvan.inbox.models import Contact, Conversation, Message, OutboxItem
 from danvan.inbox.models import InboundEvent as InboundEventRow
 from danvan.inbox.routes.webhooks import _store_many
+from danvan.kernel import clock
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
 from danvan.testing.servers import ThreadedServer
@@ -24,6 +25,7 @@ from danvan.testing.servers import ThreadedServer
 def _text_call(settings: Settings, *, user: str, msg_id: str, text: str) -> tuple[bytes, dict]:
     data = json.loads((FIXTURES / "user_send_text.json").read_text())
     data["app_id"] = settings.zalo_oa_app_id
+    data["timestamp"] = str(int(clock.timestamp() * 1000))  # fresh: sent now
     data["sender"]["id"] = user
     data["message"] = {"text": text, "msg_id": msg_id}
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

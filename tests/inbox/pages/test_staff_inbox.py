@@ -1,5 +1,5 @@
 """The inbox: what each row shows, the filters, search with and without diacritics, polling and
-keyset pagination."""
+pagination. The order (urgent and waiting first) is pinned in test_inbox_order.py."""
 
 from __future__ import annotations
 
@@ -111,7 +111,8 @@ def test_an_officer_sees_only_the_conversations_of_their_communes(
     conversations: Inbox, personas, staff_client: Callable[..., Staff]
 ) -> None:
     page = staff_client(personas.officer_a).get("/inbox")
-    assert listed(page.text) == [conversations.lamp, conversations.land, conversations.form]
+    # All three wait for an answer: the longest waiting first.
+    assert listed(page.text) == [conversations.form, conversations.land, conversations.lamp]
     assert "Người Thượng Lâm" not in page.text
     assert "Chưa rõ xã" not in page.text
 
@@ -146,7 +147,7 @@ def test_the_unread_filter(
 ) -> None:
     officer = staff_client(personas.officer_a)
     officer.get(f"/conversations/{conversations.form}")  # opening it reads it
-    assert listed(officer.get("/inbox?unread=1").text) == [conversations.lamp, conversations.land]
+    assert listed(officer.get("/inbox?unread=1").text) == [conversations.land, conversations.lamp]
 
 
 def test_the_assigned_to_me_filter(
@@ -238,7 +239,7 @@ def test_the_list_refreshes_itself_and_answers_204_while_nothing_changed(
     newcomer = citizen_writes(database, commune=A, name="Người mới", text="Tin mới đến")
     changed = officer.get(url)
     assert changed.status_code == 200
-    assert listed(changed.text)[0] == newcomer
+    assert listed(changed.text)[-1] == newcomer  # it has waited the least
     assert "Tin mới đến" in changed.text
     assert changed.text.lstrip().startswith('<div id="inbox-list"')  # a fragment, not a page
 

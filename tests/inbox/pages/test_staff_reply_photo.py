@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from danvan.inbox.worker import run as run_worker
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
 from danvan.testing.citizens import citizen_writes
+from danvan.testing.media import stored_photo
 from danvan.testing.staff import Staff
 
 A = 2302
@@ -68,7 +68,7 @@ def test_a_reply_with_a_photo_is_queued_and_the_page_shows_the_image(
     assert reply.text == "Ảnh hiện trường"
     url = reply.attachments[0]["url"]
     assert url.startswith(MEDIA_PREFIX)
-    assert (Path(settings.media_dir) / url[len(MEDIA_PREFIX) :]).is_file()
+    assert stored_photo(database, url[len(MEDIA_PREFIX) :])
     with database.session() as session:
         item = session.scalars(select(OutboxItem).where(OutboxItem.message_id == reply.id)).one()
         assert item.status == "pending"
@@ -174,7 +174,7 @@ def test_a_web_citizen_sees_the_photo_of_a_reply_on_their_thread_page(
     assert f'src="/gop-y/{code}/media/{name}"' in thread
     served = citizen.get(f"/gop-y/{code}/media/{name}")
     assert served.status_code == 200
-    assert served.content == (Path(settings.media_dir) / name).read_bytes()
+    assert served.content == stored_photo(database, name)
     # Another citizen's code does not open it.
     other = citizen_writes(database, commune=A, channel="web", user_id="GY-ZZZZ-YYYY-XXXX")
     assert other != conversation_id

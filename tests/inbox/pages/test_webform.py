@@ -6,7 +6,6 @@ import io
 import re
 import unicodedata
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.testing.images import jpeg_with_gps, png_declaring
+from danvan.testing.media import stored_photos
 
 COMMUNE_A = 2302  # Xã Minh Quang
 CODE = re.compile(r"GY-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
@@ -79,9 +79,8 @@ def counts(database: Database) -> dict[str, int]:
         }
 
 
-def media_files(settings: Settings) -> list[Path]:
-    folder = Path(settings.media_dir)
-    return sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
+def media_files(database: Database) -> list[tuple[str, bytes]]:
+    return list(stored_photos(database).items())
 
 
 NOTHING = {"Contact": 0, "Conversation": 0, "Message": 0, "InboundEvent": 0}
@@ -160,22 +159,22 @@ def test_a_stored_photo_has_no_exif_gps_left(
     original = jpeg_with_gps((80, 60))
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
     submitted_code(post_form(client, settings, photo=("IMG_0001.jpg", original, "image/jpeg")))
-    [stored] = media_files(settings)
-    assert re.fullmatch(r"[0-9a-f]{32}\.jpg", stored.name)
-    image = Image.open(stored)
+    [(name, data)] = media_files(database)
+    assert re.fullmatch(r"[0-9a-f]{32}\.jpg", name)
+    image = Image.open(io.BytesIO(data))
     assert image.format == "JPEG"
     assert image.size == (80, 60)
     assert not image.getexif()
     assert not image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
-    assert b"SpyCam" not in stored.read_bytes()
+    assert b"SpyCam" not in data
     with database.session() as session:
         message = session.scalars(select(Message)).one()
         assert message.attachments == [
             {
                 "type": "image",
-                "url": f"/media/{stored.name}",
-                "name": stored.name,
-                "size": stored.stat().st_size,
+                "url": f"/media/{name}",
+                "name": name,
+                "size": len(data),
             }
         ]
 
@@ -256,7 +255,7 @@ def test_bad_input_gets_a_clear_error_keeps_the_form_and_stores_nothing(
     if photo:
         assert "vui lòng chọn lại ảnh" in response.text
     assert counts(database) == NOTHING
-    assert media_files(settings) == []
+    assert media_files(database) == []
 
 
 def test_a_body_far_beyond_the_photo_limit_is_refused_unread(

@@ -6,7 +6,6 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,6 +23,7 @@ from danvan.inbox.worker import run as run_worker
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
+from danvan.testing.media import stored_photos
 
 if TYPE_CHECKING:
     from tests.conftest import Persona, Personas
@@ -241,11 +241,11 @@ def test_guessing_codes_is_stopped_after_a_few_wrong_ones(
 
 
 @pytest.fixture
-def photo_thread(client: TestClient, settings: Settings) -> tuple[str, str]:
+def photo_thread(client: TestClient, settings: Settings, database: Database) -> tuple[str, str]:
     """A submission with a photo: (tracking code, media name)."""
     code = submit(client, settings, "Ảnh cây đổ", photo=("cay.png", photo_bytes(), "image/png"))
-    [stored] = list(Path(settings.media_dir).iterdir())
-    return code, stored.name
+    [name] = stored_photos(database)
+    return code, name
 
 
 def test_photos_are_not_served_to_anonymous_visitors(

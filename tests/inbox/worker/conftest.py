@@ -86,7 +86,6 @@ def make_reply(database: Database, settings: Settings, personas: object) -> Make
                 conversation=conversation,
                 text=text,
                 photo=photo,
-                media_dir=settings.media_dir if photo is not None else None,
             )
             return message.id
 

@@ -16,6 +16,7 @@ from danvan.inbox.models import Message
 from danvan.inbox.worker import run
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
+from danvan.testing.media import forget_photo, stored_photo
 
 
 def photo() -> bytes:
@@ -43,7 +44,7 @@ def test_an_image_reply_uploads_the_photo_once_and_sends_its_attachment_id_with_
 
     [upload] = zalo.requests_to(UPLOAD_IMAGE)
     assert upload.headers["access_token"] == ACCESS
-    size = (Path(settings.media_dir) / name).stat().st_size
+    size = len(stored_photo(database, name) or b"")
     assert upload.body == {"file": {"filename": name, "size": size}}
     [attachment_id] = zalo.uploads
     [send] = zalo.requests_to(MESSAGE_CS)
@@ -88,7 +89,7 @@ def test_a_stored_photo_that_went_missing_fails_without_calling_zalo(
     database: Database, settings: Settings, zalo: StandinState, oa_tokens: object, make_reply
 ) -> None:
     message_id = make_reply("Ảnh", photo=photo())
-    (Path(settings.media_dir) / stored_name(database, message_id)).unlink()
+    forget_photo(database, stored_name(database, message_id))
 
     assert run(database, settings, once=True) == 1
 

@@ -22,6 +22,7 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.nlp.classifiers import ModelSet
 from danvan.opinion import labels as analysis
+from danvan.opinion import urgency
 from danvan.opinion.labels import Correction
 from danvan.opinion.models import MessageAnalysis
 
@@ -66,20 +67,25 @@ def test_a_webhook_message_is_labelled_by_the_worker_not_by_the_webhook(
         assert analysis.pending(session, limit=10) == []
         # The citizen's first message (naming the commune) is labelled too, the rest is not.
         assert session.scalar(select(func.count()).select_from(MessageAnalysis)) == 2
-        assert conversation_id in analysis.urgent_conversations(
+        assert conversation_id in urgency.urgent_conversations(
             session, actor=personas.officer_a.actor, ids=[conversation_id]
         )
 
 
 def test_the_job_labels_in_bounded_batches(
-    database: Database, settings: Settings, default_set: ModelSet
+    database: Database, settings: Settings, default_set: ModelSet, monkeypatch: Any
 ) -> None:
     ids = citizen_writes(database, [f"đường thôn {i} hỏng quá" for i in range(5)])
     settings.analysis_batch_size = 2
     now = utcnow()
+    monkeypatch.setattr(analysis, "BACKLOG_BATCHES", 1)
     done = [analysis.run_pending(database, settings, now) for _ in range(4)]
     assert done == [2, 2, 2, 0]  # 5 messages + the one naming the commune
     assert all(_analysis(database, i) is not None for i in ids)
+    # While a backlog waits, one run works through a few batches, a transaction each.
+    citizen_writes(database, [f"mất điện thôn {i}" for i in range(7)])  # + its commune: 8
+    monkeypatch.setattr(analysis, "BACKLOG_BATCHES", 3)
+    assert [analysis.run_pending(database, settings, now) for _ in range(3)] == [6, 2, 0]
 
 
 def test_nothing_is_labelled_when_analysis_is_off(

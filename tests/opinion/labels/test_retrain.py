@@ -17,6 +17,7 @@ from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet
 from danvan.nlp.params import Params
 from danvan.opinion import labels as analysis
+from danvan.opinion import retrain as retraining
 from danvan.opinion.labels import Correction
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis
 
@@ -58,9 +59,9 @@ def test_staff_labels_split_into_training_and_held_out_rows(
         NEW_LABELS,
     )
     with database.session() as session:
-        train, heldout = analysis.staff_rows(session)
+        train, heldout = retraining.staff_rows(session)
     assert len(train) + len(heldout) == 20
-    assert len(heldout) == sum(1 for i in ids if i % analysis.HELDOUT_MODULO == 0)
+    assert len(heldout) == sum(1 for i in ids if i % retraining.HELDOUT_MODULO == 0)
     assert {r.topic for r in train + heldout} == {"admin"}
 
 
@@ -74,10 +75,10 @@ def test_a_retrain_that_is_not_worse_is_activated_and_can_be_rolled_back(
         personas.officer_a.actor,
         NEW_LABELS,
     )
-    result = analysis.retrain(database, own_models, seed=_small_seed(), params=FAST)
+    result = retraining.retrain(database, own_models, seed=_small_seed(), params=FAST)
     assert result.activated, result
     assert result.staff_rows + result.heldout_rows == 30
-    assert result.heldout_rows >= analysis.MIN_HELDOUT
+    assert result.heldout_rows >= retraining.MIN_HELDOUT
     assert result.score_new is not None
     assert result.score_current is not None
     assert result.score_new >= result.score_current
@@ -120,14 +121,14 @@ def test_a_worse_retrain_is_not_activated(
             found, _ = analysis.access_analysis(
                 session, actor=actor, message_id=message_id, write=True
             )
-            if message_id % analysis.HELDOUT_MODULO == 0:
+            if message_id % retraining.HELDOUT_MODULO == 0:
                 label = Correction(
                     found.topic, found.sentiment, found.kind, found.urgent, found.abusive
                 )
             else:
                 label = Correction("culture", "positive", "praise", False, False)
             analysis.do_correct(session, actor=actor, analysis=found, correction=label)
-    result = analysis.retrain(database, own_models, seed=_small_seed(), params=FAST)
+    result = retraining.retrain(database, own_models, seed=_small_seed(), params=FAST)
     assert not result.activated, result
     assert "worse" in result.reason
     assert result.score_new is not None
