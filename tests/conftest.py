@@ -43,6 +43,9 @@ security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # this instant for each test and runs from there; subprocesses (the CLI) start at it too.
 CLOCK_START = datetime(2026, 12, 10, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 os.environ["DANVAN_CLOCK_START"] = CLOCK_START.isoformat()
+# The suite labels with the lexical engine (fast); tests/nlp/test_encoder.py switches the
+# pre-trained encoder on where it is the subject. Subprocesses inherit the setting.
+os.environ.setdefault("DANVAN_NLP_ENCODER", "off")
 
 PG_URL = os.environ.get("DANVAN_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]

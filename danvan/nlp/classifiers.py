@@ -1,10 +1,18 @@
 """The product's own opinion classifiers: topic, sentiment, kind, urgency and abusive language.
 
 One `ModelSet` holds five engine models (danvan.nlp.engine), one per task, trained on the same
-texts. The default set is trained from the seed corpus the project writes (danvan/nlp/seed/) on
-first use and cached under the models directory, keyed by the corpus, the engine version and the
-training parameters, so a changed corpus or engine gives a new directory and never a stale model.
-Deployment models (`danvan model retrain`) live next to it, named by their version.
+texts, and per task a head (danvan.nlp.heads) that turns the engine's scores, and the sentence
+embedding of the pre-trained encoder when it is there (danvan.nlp.encoder), into the decision,
+with class biases tuned on real messages. Two safety rules follow the models: a message is
+urgent when the urgent model says so OR the danger lexicon hits (danvan.nlp.danger), and a
+message is abusive when the abusive model says so AND it holds an insult word (danvan.nlp.abuse).
+
+The default set is trained on first use from the seed corpus the project writes
+(danvan/nlp/seed/) plus the training part of the real corpus (danvan/nlp/real/, its messages
+weighted up in the heads), and cached under the models directory, keyed by the corpora, the
+engine version, the training parameters and the encoder, so a changed corpus, engine or encoder
+gives a new directory and never a stale model. Deployment models (`danvan model retrain`) live
+next to it, named by their version. A set without heads (older versions) labels as before.
 
 The labels describe a message, never the person who wrote it.
 """
@@ -27,10 +35,12 @@ from typing import Any
 import numpy as np
 
 from danvan.kernel.taxonomy import DEFAULT_TOPICS, KINDS, OTHER, SENTIMENTS
-from danvan.nlp import engine
+from danvan.nlp import abuse, danger, encoder, engine
 from danvan.nlp.features import prepare_many
+from danvan.nlp.heads import REAL_WEIGHTS, Head, Rule, fit_head, load_head
 from danvan.nlp.model import MODEL_FORMAT, Classifier, load_model, save_model
 from danvan.nlp.params import EngineError, Params
+from danvan.nlp.real import real_rows
 
 TASKS = ("topic", "sentiment", "kind", "urgent", "abusive")
 BINARY = ("urgent", "abusive")
@@ -40,7 +50,18 @@ SEED_FILES = ("train.csv", "heldout.csv")
 # cost two thirds more time for no measured gain on the seed corpus (bench/classifiers.py).
 PARAMS = Params(folds=3)
 SET_FORMAT = 1
+HEADS_FORMAT = 1
 CONFIDENCE_TEMPERATURE = 4.0
+# What each head's class biases are tuned for (danvan.nlp.heads): urgent is a safety net
+# (recall first), abusive is precision first (at most this share of polite messages flagged;
+# half the issue's 1 % ceiling, for the margin between cross-validation and new messages).
+RULES = {
+    "topic": Rule("macro_f1"),
+    "sentiment": Rule("macro_f1"),
+    "kind": Rule("macro_f1"),
+    "urgent": Rule("recall", 0.9),
+    "abusive": Rule("false_alarms", 0.005),
+}
 
 Log = Callable[[str], None]
 
@@ -128,36 +149,72 @@ def _fit_topics(rows: Sequence[Row], topic_codes: Sequence[str] | None) -> list[
 
 
 class ModelSet:
-    """Five models that label messages together."""
+    """Five models that label messages together (and their heads, when the set has them)."""
 
-    def __init__(self, version: str, models: dict[str, Classifier]) -> None:
+    def __init__(
+        self,
+        version: str,
+        models: dict[str, Classifier],
+        heads: dict[str, Head] | None = None,
+        encoder_id: str = "",
+    ) -> None:
         missing = [t for t in TASKS if t not in models]
         if missing:
             raise ClassifierError(f"model set {version}: missing {', '.join(missing)}")
         self.version = version
         self.models = models
+        self.heads = heads or {}
+        self.encoder_id = encoder_id
 
-    def classify(self, texts: Sequence[str]) -> list[Labels]:
+    @property
+    def uses_encoder(self) -> bool:
+        """True when this set labels with the encoder here (trained with it, and the same
+        encoder is installed and enabled)."""
+        return (
+            self.encoder_id == encoder.ENCODER_ID
+            and any(h.has_encoder for h in self.heads.values())
+            and encoder.enabled()
+        )
+
+    def scores(self, texts: Sequence[str], *, use_encoder: bool | None = None) -> dict[str, Any]:
+        """Per task, the final scores (n, classes) before the safety rules."""
+        docs = prepare_many(texts)  # the pipeline runs once for the five models
+        lexical = {task: self.models[task].scores_docs(docs) for task in TASKS}
+        if not self.heads:
+            return lexical
+        embedder = encoder.shared() if (use_encoder is not False and self.uses_encoder) else None
+        if embedder is None:
+            return {task: self.heads[task].lexical(lexical[task]) for task in TASKS}
+        emb = embedder.embed(texts)
+        return {
+            task: head.combined(lexical[task], emb)
+            if head.has_encoder
+            else head.lexical(lexical[task])
+            for task, head in ((t, self.heads[t]) for t in TASKS)
+        }
+
+    def classify(self, texts: Sequence[str], *, use_encoder: bool | None = None) -> list[Labels]:
+        """Labels of each text. `use_encoder=False` labels with the lexical engine alone."""
         if not texts:
             return []
-        # The pipeline (normalisation, segmentation) runs once for the five models.
-        docs = prepare_many(texts)
+        scores = self.scores(texts, use_encoder=use_encoder)
         picked: dict[str, list[str]] = {}
-        confidence: np.ndarray = np.zeros(len(texts))
         for task in TASKS:
-            model = self.models[task]
-            scores = model.scores_docs(docs)
-            best = np.argmax(scores, axis=1)
-            picked[task] = [model.labels[i] for i in best]
-            if task == "topic":
-                # A ranking signal for the "help the model" queue rather than a calibrated
-                # probability: trained on the seed corpus alone, the engine's tuned temperature
-                # makes nearly every message 100 % sure; a floor keeps the order readable.
-                z = scores / max(model.temperature, CONFIDENCE_TEMPERATURE)
-                z = z - z.max(axis=1, keepdims=True)
-                p = np.exp(z)
-                p /= p.sum(axis=1, keepdims=True)
-                confidence = p[np.arange(len(texts)), best]
+            labels = self.models[task].labels
+            picked[task] = [labels[i] for i in np.argmax(scores[task], axis=1)]
+        # A ranking signal for the "help the model" queue rather than a calibrated probability:
+        # trained on the seed corpus alone, the engine's tuned temperature makes nearly every
+        # message 100 % sure; a floor keeps the order readable.
+        topic = self.models["topic"]
+        z = scores["topic"] / max(topic.temperature, CONFIDENCE_TEMPERATURE)
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        confidence = p.max(axis=1)
+        urgent = [
+            u == "yes" or danger.is_danger(t) for u, t in zip(picked["urgent"], texts, strict=True)
+        ]
+        abusive = abuse.confirmed(texts, [a == "yes" for a in picked["abusive"]])
         out = []
         for i in range(len(texts)):
             sentiment = picked["sentiment"][i]
@@ -167,16 +224,18 @@ class ModelSet:
                     topic=picked["topic"][i],
                     sentiment=sentiment if sentiment in SENTIMENTS else "neutral",
                     kind=kind if kind in KINDS else "other",
-                    urgent=picked["urgent"][i] == "yes",
-                    abusive=picked["abusive"][i] == "yes",
+                    urgent=urgent[i],
+                    abusive=abusive[i],
                     confidence=round(float(confidence[i]), 4),
                 )
             )
         return out
 
-    def evaluate(self, rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
+    def evaluate(
+        self, rows: Sequence[Row], *, use_encoder: bool | None = None
+    ) -> dict[str, dict[str, Any]]:
         """Per task: engine metrics on labelled rows."""
-        predicted = self.classify([r.text for r in rows])
+        predicted = self.classify([r.text for r in rows], use_encoder=use_encoder)
         result: dict[str, dict[str, Any]] = {}
         for task in TASKS:
             gold = [r.label(task) for r in rows]
@@ -200,19 +259,65 @@ def train_set(
     params: Params = PARAMS,
     topic_codes: Sequence[str] | None = None,
     log: Log = lambda _m: None,
+    real: Sequence[bool] | None = None,
+    groups: Sequence[str] | None = None,
+    use_encoder: bool | None = None,
+    cache_dir: Path | None = None,
+    heads: bool = True,
 ) -> ModelSet:
+    """Trains the five models on `rows`, then their heads. `real` marks the real messages
+    (weighted up, and their cross-validated predictions tune the class biases), `groups` their
+    source pages (never split across folds; default: each row its own). The encoder is used
+    when installed and enabled, unless `use_encoder=False`; `cache_dir` keeps the embeddings.
+    `heads=False` gives a set of the bare engine models (the set of before the heads)."""
     texts = [r.text for r in rows]
     models: dict[str, Classifier] = {}
+    ys: dict[str, list[str]] = {}
     for task in TASKS:
         labels = (
             _fit_topics(rows, topic_codes) if task == "topic" else [r.label(task) for r in rows]
         )
+        ys[task] = labels
         log(f"training {task} on {len(texts)} messages")
         try:
             models[task] = engine.train(texts, labels, params=params)
         except EngineError as exc:
             raise ClassifierError(f"{task}: {exc}") from exc
-    return ModelSet(version, models)
+    if not heads:
+        return ModelSet(version, models)
+    embedder = encoder.shared() if use_encoder is not False else None
+    emb = None
+    if embedder is not None:
+        log(f"embedding {len(texts)} messages with the encoder")
+        emb = (
+            encoder.EmbeddingCache(cache_dir).embed(embedder, texts)
+            if cache_dir is not None
+            else embedder.embed(texts)
+        )
+    is_real = np.array(real if real is not None else [False] * len(rows), dtype=bool)
+    group_of = np.array(
+        list(groups) if groups is not None else [f"row{i}" for i in range(len(rows))]
+    )
+    forced = np.array([danger.is_danger(t) for t in texts], dtype=bool)
+    fitted: dict[str, Head] = {}
+    for task in TASKS:
+        model = models[task]
+        if model.oof_scores is None:
+            raise ClassifierError(f"{task}: the engine gave no out-of-fold scores")
+        y = np.array([model.labels.index(v) for v in ys[task]], dtype=np.int64)
+        log(f"fitting the {task} head")
+        fitted[task] = fit_head(
+            model.labels,
+            y,
+            model.oof_scores,
+            emb,
+            groups=group_of,
+            real=is_real,
+            rule=RULES[task],
+            forced=forced if task == "urgent" else np.zeros(len(rows), dtype=bool),
+        )
+    with_encoder = emb is not None and any(h.has_encoder for h in fitted.values())
+    return ModelSet(version, models, fitted, encoder.ENCODER_ID if with_encoder else "")
 
 
 def save_set(model_set: ModelSet, directory: Path, *, info: dict[str, Any] | None = None) -> None:
@@ -222,12 +327,16 @@ def save_set(model_set: ModelSet, directory: Path, *, info: dict[str, Any] | Non
     try:
         for task, model in model_set.models.items():
             save_model(model, staging / task)
+        for task, head in model_set.heads.items():
+            head.save(staging / "heads" / task)
+        heads = {"heads": HEADS_FORMAT, "encoder": model_set.encoder_id} if model_set.heads else {}
         (staging / "set.json").write_text(
             json.dumps(
                 {
                     "format": SET_FORMAT,
                     "version": model_set.version,
                     "tasks": list(TASKS),
+                    **heads,
                     **(info or {}),
                 },
                 ensure_ascii=False,
@@ -250,11 +359,24 @@ def load_set(directory: Path) -> ModelSet:
         raise ClassifierError(f"{directory}: not a model set ({exc})") from None
     if meta.get("format") != SET_FORMAT:
         raise ClassifierError(f"{directory}: model set format {meta.get('format')!r} unknown")
+    if meta.get("heads", HEADS_FORMAT) != HEADS_FORMAT:
+        raise ClassifierError(f"{directory}: heads format {meta.get('heads')!r} unknown")
     try:
         models = {task: load_model(directory / task) for task in TASKS}
+        heads = (
+            {task: load_head(directory / "heads" / task) for task in TASKS}
+            if meta.get("heads")
+            else {}
+        )
     except EngineError as exc:
         raise ClassifierError(str(exc)) from exc
-    return ModelSet(str(meta.get("version") or directory.name), models)
+    except (OSError, KeyError, ValueError) as exc:
+        raise ClassifierError(f"{directory}: incomplete or damaged heads ({exc})") from None
+    for task, head in heads.items():
+        if head.labels != models[task].labels:
+            raise ClassifierError(f"{directory}: the {task} head does not match its model")
+    version = str(meta.get("version") or directory.name)
+    return ModelSet(version, models, heads, str(meta.get("encoder") or ""))
 
 
 def set_info(directory: Path) -> dict[str, Any]:
@@ -289,18 +411,39 @@ def load_cached(directory: Path) -> ModelSet:
     return found
 
 
+def default_rows() -> tuple[list[Row], list[bool], list[str]]:
+    """The default set's training rows (seed corpus, then the real corpus's training part),
+    which of them are real, and their groups (a seed row is its own group)."""
+    seed = seed_rows()
+    real = real_rows("train.csv")
+    rows = [
+        *seed,
+        *(Row(r.text, r.topic, r.sentiment, r.kind, r.urgent, r.abusive) for r in real),
+    ]
+    flags = [False] * len(seed) + [True] * len(real)
+    groups = [f"seed{i}" for i in range(len(seed))] + [f"real:{r.group}" for r in real]
+    return rows, flags, groups
+
+
 def default_version(topic_codes: Sequence[str] | None = None) -> str:
-    """The default set's folder name (the corpus is hashed once per process)."""
-    return _default_version(tuple(sorted(set(topic_codes or ()))))
+    """The default set's folder name (the corpora are hashed once per process). It names what
+    the set depends on: its rows (seed and real), the engine, the parameters, the heads and
+    whether the encoder is used (a machine without it trains and uses a lexical set)."""
+    return _default_version(tuple(sorted(set(topic_codes or ()))), encoder.enabled())
 
 
 @lru_cache(maxsize=8)
-def _default_version(topics: tuple[str, ...]) -> str:
-    rows = seed_rows()
+def _default_version(topics: tuple[str, ...], with_encoder: bool) -> str:
+    rows, flags, groups = default_rows()
     if list(topics) == sorted(t.code for t in DEFAULT_TOPICS):
         topics = ()  # the default taxonomy: the seed corpus's own topics
     suffix = hashlib.sha256(",".join(topics).encode()).hexdigest()[:4] if topics else ""
-    return f"seed-{default_key(rows)}{'-' + suffix if suffix else ''}"
+    digest = hashlib.sha256(default_key(rows).encode())
+    digest.update(json.dumps([flags, groups, REAL_WEIGHTS, HEADS_FORMAT]).encode())
+    digest.update(repr(sorted(RULES.items())).encode())
+    digest.update((encoder.ENCODER_ID if with_encoder else "lexical").encode())
+    kind = "real" if any(flags) else "seed"
+    return f"{kind}-{digest.hexdigest()[:12]}{'-' + suffix if suffix else ''}"
 
 
 def default_exists(models_dir: Path, *, topic_codes: Sequence[str] | None = None) -> bool:
@@ -310,23 +453,35 @@ def default_exists(models_dir: Path, *, topic_codes: Sequence[str] | None = None
 def default_set(
     models_dir: Path, *, topic_codes: Sequence[str] | None = None, log: Log = lambda _m: None
 ) -> ModelSet:
-    """The default set, trained from the seed corpus the first time it is needed."""
+    """The default set, trained from the seed and real corpora the first time it is needed."""
     version = default_version(topic_codes)
     directory = models_dir / version
     if (directory / "set.json").exists():
         return load_cached(directory)
     with _locked(models_dir, version):
         if not (directory / "set.json").exists():
-            rows = seed_rows()
-            log(f"training the default classifiers from the seed corpus ({len(rows)} messages)")
-            trained = train_set(rows, version=version, topic_codes=topic_codes, log=log)
+            rows, flags, groups = default_rows()
+            log(
+                f"training the default classifiers from the seed and real corpora "
+                f"({len(rows)} messages, {sum(flags)} real)"
+            )
+            trained = train_set(
+                rows,
+                version=version,
+                topic_codes=topic_codes,
+                log=log,
+                real=flags,
+                groups=groups,
+                cache_dir=models_dir,
+            )
             save_set(
                 trained,
                 directory,
                 info={
-                    "source": "seed corpus",
-                    "seed_rows": len(rows),
-                    "seed_sha256": rows_sha256(rows),
+                    "source": "seed corpus + real corpus (train.csv)",
+                    "seed_rows": len(rows) - sum(flags),
+                    "real_rows": sum(flags),
+                    "rows_sha256": rows_sha256(rows),
                 },
             )
     return load_cached(directory)

@@ -42,6 +42,8 @@ class Classifier:
     # (len(SHAPE_NAMES), n_classes) weights of the raw text-shape figures, when the stacker
     # chose them (see fit_docs).
     shape_weights: np.ndarray | None = None
+    # The training rows' out-of-fold scores, set by training and never saved.
+    oof_scores: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         return self.scores_docs(prepare_many(texts))

@@ -47,6 +47,9 @@ class Fitted:
     cv_predictions: np.ndarray  # each row predicted by models and biases that never saw it
     second_stage: dict[str, float] = field(default_factory=dict)  # CV objective per candidate
     chosen: str = "scores"
+    # Each row's scores from the stack fitted on the out-of-fold scores of the bagged members
+    # (what the model-set heads stack on: danvan.nlp.heads).
+    oof_scores: np.ndarray | None = None
 
 
 # Block-wise members: a linear SVM on the word blocks alone and one on the character block
@@ -167,7 +170,14 @@ def fit_docs(
         temperature=temperature,
         shape_weights=shape_weights,
     )
-    return Fitted(model=model, cv_predictions=cv[chosen], second_stage=cv_objective, chosen=chosen)
+    model.oof_scores = combined + bias
+    return Fitted(
+        model=model,
+        cv_predictions=cv[chosen],
+        second_stage=cv_objective,
+        chosen=chosen,
+        oof_scores=combined + bias,
+    )
 
 
 def _cross_validated(

@@ -19,6 +19,8 @@ from sqlalchemy import func, select
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
+from danvan.kernel.taxonomy import DEFAULT_TOPICS
+from danvan.nlp import classifiers
 from danvan.opinion.demo import MINH_QUANG
 from danvan.opinion.models import EmergingIssue, MessageAnalysis, OpinionAlert, OpinionRollup
 
@@ -57,7 +59,8 @@ def test_demo_seed_only_then_situation_reports_with_figures(
             assert session.scalar(select(func.count()).select_from(MessageAnalysis)) > 500
             versions = set(session.scalars(select(MessageAnalysis.model_version)))
             assert len(versions) == 1
-            assert versions.pop().startswith("seed-")  # the real model's labels
+            # The real model's labels: the default set trained from the seed and real corpora.
+            assert versions.pop() == classifiers.default_version([t.code for t in DEFAULT_TOPICS])
             assert session.scalar(select(func.count()).select_from(OpinionRollup)) > 0
             communes = session.scalar(
                 select(func.count(func.distinct(MessageAnalysis.commune_code)))

@@ -79,6 +79,18 @@ CASES = [
         False,
     ),
     ("chào ad", "other", None, "other", False, False),
+    # Issue 12: a polite message about one's mother was flagged abusive ("mẹ" as in the seed's
+    # insults "mẹ kiếp", "con mẹ nó"), and these emergencies were missed.
+    (
+        "Mẹ tôi năm nay đã 80 tuổi, xin hỏi thủ tục hưởng trợ cấp người cao tuổi ở đâu ạ",
+        None,
+        None,
+        None,
+        False,
+        False,
+    ),
+    ("Nước sắp ngập lên tầng 2 rồi ạ", None, None, None, True, False),
+    ("nha co 2 dua nho, nuoc ngap sau, can cuu ho", None, None, None, True, False),
 ]
 
 

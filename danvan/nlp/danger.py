@@ -1,0 +1,263 @@
+"""The danger lexicon: the safety net under the urgent classifier.
+
+A message is urgent when it reports a danger to life, health or property happening now. The
+urgent model learns that from labelled messages, and misses some (short chat messages, wordings
+it has not seen); this lexicon catches the words people use for those dangers, with or without
+diacritics and in chat spellings, so that the final decision is "model says yes OR the lexicon
+hits" (danvan.nlp.classifiers). Recall first: a false alarm costs staff a look, a missed flood
+costs more.
+
+How a text is matched: normalised as the engine does (NFC, URLs dropped, chat abbreviations
+such as "ko", "dc" expanded, repeated letters squeezed), lower-cased, then
+
+- **accented** patterns are searched in the accented text: only there is "lũ" (flood) told
+  from "lu", "sập" (collapse) from "sắp" (about to), "cháy" (fire) from "chạy" (run);
+- **folded** patterns are searched in the diacritic-free text ("ngap", "sat lo", "chay nha"),
+  so they catch text typed with accents, without them, or half-typed. Folded patterns are
+  chosen to be unambiguous without accents (often two words).
+
+Patterns match whole words. A hit is reported with its danger code. A hit right after words of
+risk, prevention or aftermath (`NOT_NOW`: "nguy cơ", "chống", "phòng", "cảnh báo", "sau", "sợ"...:
+"nguy cơ sạt lở", "phòng chống lũ", "sau lũ") does not count: on the real training messages
+this dropped a third of the false alarms and no urgent message (bench/README.md).
+
+    code       danger               accented       folded (typed with or without diacritics)
+    ------------------------------------------------------------------------------------------
+    flood      flood, rising water  lũ*, lụt,      ngap, lu lut, lu quet, lu ong, lu ve,
+                                    dâng lên,      lu len, lu dang, lu den, lu to, mua lu,
+                                    dâng cao       nuoc lu, nuoc dang, nuoc len, vo de, vo dap,
+                                                   tran de, xa lu
+    landslide  landslide                           sat lo, lo dat, lo nui, sat nui, sat ta luy,
+                                                   sut lun
+    fire       fire, explosion      cháy, nổ       chay nha, chay rung, chay lon, chay to,
+                                                   dam chay, boc chay, hoa hoan, chay no,
+                                                   no binh ga
+    collapse   collapse, falls      sập, cây đổ,   sap nha, nha sap, sap cau, cau sap,
+                                    cột điện đổ,   sap tuong, tuong sap, sap mai,
+                                    trụ điện đổ    cot dien bi do
+    drowning   drowning                            duoi nuoc, chet duoi, cuon troi, nuoc cuon,
+                                                   roi xuong song, roi xuong suoi,
+                                                   roi xuong ho
+    poisoning  poisoning                           ngo doc, trung doc, nhiem doc
+    missing    someone missing                     mat tich, mat lien lac, chua tim thay
+    violence   fights, weapons      chém, đâm      danh nhau, dam chem, hanh hung, cam dao,
+                                                   doa giet, danh dap
+    trapped    people trapped                      mac ket, bi ket, bi vui, vui lap, co lap
+    help       calls for help                      cuu voi, cuu ho, cap cuu, cuu nan, cuu toi,
+                                                   cuu gap, cuu nguoi, sos, khan cap, keu cuu,
+                                                   cuu giup, ngat xiu, co giat
+    electric   live wires                          dien giat, day dien dut, dut day dien,
+                                                   chap dien, day dien roi, day dien nay roi,
+                                                   day dien bi dut
+
+    lũ*: not before a person or an insult ("lũ trẻ", "lũ vô dụng": a gang, not a flood).
+
+Past and resolved events ("đã khắc phục xong", "năm ngoái bị lũ") are still hits: telling them
+apart costs recall on messages like "nước đã lên tới sân, sắp ngập nhà" (see bench/README.md,
+"Real messages"); `resolved()` recognises them for reports and for the bench to measure, and
+the product does not use it to drop a hit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from danvan.kernel.text import fold
+from danvan.nlp.normalization import normalize
+
+# A gang, not a flood: "lũ trẻ", "lũ vô dụng", "lũ chó"... ("lũ" before a person or an insult).
+_LU_GANG = (
+    "trẻ|nhóc|vô|ăn|chó|bọn|người|mày|nó|óc|đầu|lừa|quan|cán|côn|du|khốn|ngu|súc|tham|sâu|mất|"
+    "chúng|các|trộm|cướp|tụi|con|bạn|mọi|học|thanh|thiếu|đàn"
+)
+
+ACCENTED: dict[str, tuple[str, ...]] = {
+    "flood": (rf"lũ(?! (?:{_LU_GANG})\b)", "lụt", "dâng lên", "dâng cao"),
+    "fire": ("cháy", "nổ"),
+    "collapse": ("sập", "cây đổ", "cột điện đổ", "trụ điện đổ"),
+    "violence": ("chém", "đâm"),
+}
+
+FOLDED: dict[str, tuple[str, ...]] = {
+    "flood": (
+        "ngap",
+        "lu lut",
+        "lu quet",
+        "lu ong",
+        "lu ve",
+        "lu len",
+        "lu dang",
+        "lu den",
+        "lu to",
+        "mua lu",
+        "nuoc lu",
+        "nuoc dang",
+        "nuoc len",
+        "vo de",
+        "vo dap",
+        "tran de",
+        "xa lu",
+    ),
+    "landslide": (
+        "sat lo",
+        "lo dat",
+        "lo nui",
+        "sat nui",
+        "sat ta luy",
+        "sut lun",
+    ),
+    "fire": (
+        "chay nha",
+        "chay rung",
+        "chay lon",
+        "chay to",
+        "dam chay",
+        "boc chay",
+        "hoa hoan",
+        "chay no",
+        "no binh ga",
+    ),
+    "collapse": (
+        "sap nha",
+        "nha sap",
+        "sap cau",
+        "cau sap",
+        "sap tuong",
+        "tuong sap",
+        "sap mai",
+        "cot dien bi do",
+    ),
+    "drowning": (
+        "duoi nuoc",
+        "chet duoi",
+        "cuon troi",
+        "nuoc cuon",
+        "roi xuong song",
+        "roi xuong suoi",
+        "roi xuong ho",
+    ),
+    "poisoning": ("ngo doc", "trung doc", "nhiem doc"),
+    "missing": ("mat tich", "mat lien lac", "chua tim thay"),
+    "violence": (
+        "danh nhau",
+        "dam chem",
+        "hanh hung",
+        "cam dao",
+        "doa giet",
+        "danh dap",
+    ),
+    "trapped": ("mac ket", "bi ket", "bi vui", "vui lap", "co lap"),
+    "help": (
+        "cuu voi",
+        "cuu ho",
+        "cap cuu",
+        "cuu nan",
+        "cuu toi",
+        "cuu gap",
+        "cuu nguoi",
+        "sos",
+        "khan cap",
+        "keu cuu",
+        "cuu giup",
+        "ngat xiu",
+        "co giat",
+    ),
+    "electric": (
+        "dien giat",
+        "day dien dut",
+        "dut day dien",
+        "chap dien",
+        "day dien roi",
+        "day dien nay roi",
+        "day dien bi dut",
+    ),
+}
+
+# Said of an event that is over: "đã khắc phục", "năm ngoái"... (see the module's docstring).
+RESOLVED = (
+    "da khac phuc",
+    "da duoc khac phuc",
+    "da xu ly xong",
+    "da duoc xu ly",
+    "da on dinh",
+    "nam ngoai",
+    "nam truoc",
+    "hoi truoc",
+    "da rut",
+)
+
+# Words just before a hit that make it a risk, a prevention or an aftermath rather than a danger
+# happening now ("nguy cơ sạt lở", "phòng chống lũ", "sau lũ", "cảnh báo đuối nước"); such a hit
+# does not count. Chosen on the real training messages and the seed corpus (bench/README.md).
+NOT_NOW = (
+    "nguy co",
+    "chong",
+    "phong",
+    "de phong",
+    "canh bao",
+    "khac phuc",
+    "sau",
+    "sau con",
+    "sau tran",
+    "sau dot",
+    "sau mua",
+    "sau khi",
+    "thiet hai do",
+    "vu",
+    "so",
+)
+
+_W = r"(?<!\w)(?:{})(?!\w)"
+
+
+def _compile(table: dict[str, tuple[str, ...]]) -> list[tuple[str, re.Pattern[str]]]:
+    return [(code, re.compile(_W.format("|".join(pats)))) for code, pats in table.items()]
+
+
+_ACCENTED = _compile(ACCENTED)
+_FOLDED = _compile(FOLDED)
+_RESOLVED = re.compile(_W.format("|".join(RESOLVED)))
+_NOT_NOW = re.compile(r"(?<!\w)(?:{})\s*$".format("|".join(NOT_NOW)))
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str  # a danger code of the table above
+    words: str  # the words that matched, as found in the (normalised) text
+
+
+def _views(text: str) -> tuple[str, str]:
+    accented = normalize(text[:5000]).lower()
+    return accented, fold(accented)
+
+
+@lru_cache(maxsize=4096)
+def hits(text: str) -> tuple[Hit, ...]:
+    """Every danger the text names (an empty tuple when none)."""
+    accented, folded = _views(text)
+    found: list[Hit] = []
+    for code, pattern in _ACCENTED:
+        found.extend(
+            Hit(code, m.group(0))
+            for m in pattern.finditer(accented)
+            if not _NOT_NOW.search(fold(accented[: m.start()])[-40:])
+        )
+    for code, pattern in _FOLDED:
+        found.extend(
+            Hit(code, m.group(0))
+            for m in pattern.finditer(folded)
+            if not _NOT_NOW.search(folded[max(0, m.start() - 40) : m.start()])
+        )
+    return tuple(found)
+
+
+def is_danger(text: str) -> bool:
+    """True when the text names a danger of the table (the urgent safety net)."""
+    return bool(hits(text))
+
+
+def resolved(text: str) -> bool:
+    """True when the text speaks of an event as over ("đã khắc phục", "năm ngoái")."""
+    return bool(_RESOLVED.search(_views(text)[1]))
