@@ -40,7 +40,7 @@ from danvan.nlp.features import prepare_many
 from danvan.nlp.heads import REAL_WEIGHTS, Head, Rule, fit_head, load_head
 from danvan.nlp.model import MODEL_FORMAT, Classifier, load_model, save_model
 from danvan.nlp.params import EngineError, Params
-from danvan.nlp.real import real_rows
+from danvan.nlp.real import real_rows, yes
 
 TASKS = ("topic", "sentiment", "kind", "urgent", "abusive")
 BINARY = ("urgent", "abusive")
@@ -99,10 +99,6 @@ class Labels:
     confidence: float
 
 
-def _yes(value: str) -> bool:
-    return value.strip().lower() in ("yes", "1", "true", "có")
-
-
 def read_rows(path: Path) -> list[Row]:
     with path.open(encoding="utf-8", newline="") as handle:
         return [
@@ -111,8 +107,8 @@ def read_rows(path: Path) -> list[Row]:
                 topic=r["topic"],
                 sentiment=r["sentiment"],
                 kind=r["kind"],
-                urgent=_yes(r["urgent"]),
-                abusive=_yes(r["abusive"]),
+                urgent=yes(r["urgent"]),
+                abusive=yes(r["abusive"]),
             )
             for r in csv.DictReader(handle)
         ]

@@ -38,7 +38,8 @@ class RealRow:
     variant: str = "original"
 
 
-def _yes(value: str) -> bool:
+def yes(value: str) -> bool:
+    """A yes/no label cell of a corpus file (the seed's and the real one's)."""
     return value.strip().lower() in ("yes", "1", "true", "có")
 
 
@@ -51,8 +52,8 @@ def read_real(path: Path) -> list[RealRow]:
                 topic=r["topic"],
                 sentiment=r["sentiment"],
                 kind=r["kind"],
-                urgent=_yes(r["urgent"]),
-                abusive=_yes(r["abusive"]),
+                urgent=yes(r["urgent"]),
+                abusive=yes(r["abusive"]),
                 group=r.get("group") or r["id"],
                 variant=r.get("variant") or "original",
             )
