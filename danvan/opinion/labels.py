@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,12 +33,14 @@ from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.kernel.taxonomy import KINDS, SENTIMENTS, topics
-from danvan.nlp import classifiers
-from danvan.nlp.classifiers import Labels, ModelSet
 from danvan.opinion import progress
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis
+from danvan.opinion.quotes import quote_of
 from danvan.opinion.rollups import move_commune
 from danvan.opinion.urgency import mark_urgent
+
+if TYPE_CHECKING:  # the classifiers are loaded by the worker only, never by a web process
+    from danvan.nlp.classifiers import Labels, ModelSet
 
 Log = Callable[[str], None]
 log = logging.getLogger("danvan.core.analysis")
@@ -100,6 +102,8 @@ def _default_ready(database: Database, settings: Settings) -> bool:
     with database.session() as session:
         if active_version(session) is not None:
             return True
+    from danvan.nlp import classifiers
+
     base, codes = models_dir(settings), topic_codes()
     if classifiers.default_exists(base, topic_codes=codes):
         return True
@@ -119,6 +123,8 @@ def _default_ready(database: Database, settings: Settings) -> bool:
 
 
 def _load(settings: Settings, version: str | None, *, log: Log) -> ModelSet:
+    from danvan.nlp import classifiers
+
     if version is not None:
         try:
             return classifiers.load_cached(models_dir(settings) / version)
@@ -204,6 +210,8 @@ def do_analyse(
             session.add(analysis)
         analysis.commune_code = conversation.commune_code
         _apply(analysis, label, model_set.version, now)
+        if analysis.quote is None:
+            analysis.quote = quote_of(message.text)
     return len(todo)
 
 

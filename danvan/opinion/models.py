@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from danvan.kernel.models import Base, utcnow
@@ -41,6 +41,11 @@ class MessageAnalysis(Base):
     # When staff last corrected it; staff-labelled messages are the deployment's training data.
     corrected_at: Mapped[datetime | None]
     analysed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # rollup cursor
+    # The message's text fit to show outside its conversation (names, phones, ID numbers and
+    # e-mails masked by danvan.nlp.pii, at most QUOTE_CHARS), written by the worker with the
+    # labels (danvan.opinion.quotes): web processes show it and never load the NLP stack.
+    # None: not masked yet (a row labelled before revision 0012, until the backfill reaches it).
+    quote: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class ClassifierVersion(Base):
