@@ -126,7 +126,10 @@ def open_everything(base: str, urls: list[str], token: str) -> tuple[int, int]:
             ):
                 status = client.get(url, headers=headers).status_code
                 opened += 1
-                errors += status >= 500
+                if status >= 500:
+                    errors += 1
+                    if errors <= 3:
+                        print(f"  {status} {url}", file=sys.stderr)
     return opened, errors
 
 
@@ -208,8 +211,11 @@ def main() -> None:
                 f"{worker['after']:.0f} (peak {worker['peak']:.0f})",
             )
         )
-        for label, tree in trees:
-            figures = serve_and_walk(tree, env_for(tree, args.database, work), work, urls, token)
+        runs = [(label, tree, {}) for label, tree in trees]
+        for label, tree, extra in runs:
+            figures = serve_and_walk(
+                tree, env_for(tree, args.database, work) | extra, work, urls, token
+            )
             rows.append(
                 (
                     f"danvan serve, {label} ({tree})",
