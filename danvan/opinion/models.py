@@ -7,9 +7,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from danvan.inbox.models import Message
 from danvan.kernel.models import Base, utcnow
 
 
@@ -46,6 +57,24 @@ class MessageAnalysis(Base):
     # labels (danvan.opinion.quotes): web processes show it and never load the NLP stack.
     # None: not masked yet (a row labelled before revision 0012, until the backfill reaches it).
     quote: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+@event.listens_for(Session, "before_flush")
+def _erased_messages_lose_their_quotes(session: Session, _context: Any, _instances: Any) -> None:
+    """A message's text emptied (Decree 13 erasure, danvan.inbox.privacy): its masked quote
+    goes with it, in the same transaction."""
+    erased = [
+        m.id
+        for m in session.dirty
+        if isinstance(m, Message)
+        and m.id is not None
+        and m.text == ""
+        and inspect(m).attrs.text.history.has_changes()
+    ]
+    if erased:
+        session.execute(
+            update(MessageAnalysis).where(MessageAnalysis.message_id.in_(erased)).values(quote="")
+        )
 
 
 class ClassifierVersion(Base):
