@@ -89,7 +89,7 @@ def docx_new() -> Any:
     """A python-docx Document set up as Decree 30 asks: A4, margins, Times New Roman 13."""
     from docx import Document
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
     section = doc.sections[0]
@@ -105,6 +105,18 @@ def docx_new() -> Any:
         for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
             fonts.set(qn(attr), FONT)
     doc.styles["Normal"].paragraph_format.space_after = Pt(0)
+    # Section headings in the body: Times New Roman, bold, black (not Word's blue Calibri).
+    for level in (1, 2, 3):
+        style = doc.styles[f"Heading {level}"]
+        style.font.name, style.font.size, style.font.bold = FONT, Pt(13), True
+        style.font.italic = False
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+            fonts.attrib.pop(qn(attr), None)
+        for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            fonts.set(qn(attr), FONT)
+        style.paragraph_format.space_before, style.paragraph_format.space_after = Pt(12), Pt(6)
     return doc
 
 

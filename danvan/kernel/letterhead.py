@@ -184,10 +184,7 @@ def _text(name: str, value: str) -> str:
     text = clean(value)
     if len(text) > LIMITS[name]:
         raise Invalid(
-            "{field}: tối đa {limit} ký tự",
-            code="letterhead",
-            field=LABELS[name],
-            limit=LIMITS[name],
+            "{what}: tối đa {limit} ký tự", code="letterhead", what=LABELS[name], limit=LIMITS[name]
         )
     return text
 

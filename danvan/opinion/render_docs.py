@@ -147,6 +147,7 @@ def _pdf_table(pdf: Any, columns: list[str], rows: list[list[Cell]]) -> None:
     pdf.set_font(kit.PDF_FAMILY, "", 8.5)
     with pdf.table(
         col_widths=tuple(widths),
+        align="LEFT",  # "CENTER" centres on the page, not between the margins (30 and 20 mm)
         text_align=align,
         line_height=4.5,
         headings_style=FontFace(emphasis="BOLD", fill_color=(231, 230, 230)),
