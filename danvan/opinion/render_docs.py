@@ -84,8 +84,8 @@ def _docx_table(doc: Any, head: list[str], rows: list[list[Cell]]) -> None:
         p = kit.docx_para(cell, text, bold=True, size=11, center=True)
         p.paragraph_format.keep_with_next = True
         shade = OxmlElement("w:shd")
-        for key, value in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", "E7E6E6")):
-            shade.set(qn(key), value)
+        for key, setting in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", "E7E6E6")):
+            shade.set(qn(key), setting)
         cell._tc.get_or_add_tcPr().append(shade)
     # The header row repeats on every page the table runs over; no row splits over two.
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
