@@ -223,7 +223,10 @@ def docx_signature(doc: Any, head: Any) -> None:
     and the signer's name (bold) on the right."""
     from docx.shared import Pt
 
-    docx_para(doc)
+    # The paragraph before goes with the block, which is never left alone on a last page.
+    if doc.paragraphs:
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    docx_para(doc).paragraph_format.keep_with_next = True
     table = doc.add_table(rows=1, cols=2)
     docx_widths(table, [7.5, TEXT_WIDTH_CM - 7.5])
     left, right = table.rows[0].cells

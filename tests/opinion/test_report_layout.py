@@ -27,9 +27,8 @@ def _docx(data: bytes):
     return Document(io.BytesIO(data))
 
 
-def test_the_docx_follows_decree_30(
-    database: Database, settings: Settings, personas, history
-) -> None:
+@pytest.mark.usefixtures("history")
+def test_the_docx_follows_decree_30(database: Database, settings: Settings, personas) -> None:
     doc = _docx(_report(database, settings, personas.admin, "docx"))
     section = doc.sections[0]
     assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
@@ -42,11 +41,13 @@ def test_the_docx_follows_decree_30(
     number, dated = heading.rows[1].cells
     assert [p.text for p in issuer.paragraphs if p.text] == ["ỦY BAN NHÂN DÂN TỈNH TUYÊN QUANG"]
     assert issuer.paragraphs[0].runs[0].bold
-    assert number.text.startswith("Số:") and number.text.endswith("/BC-UBND")
+    assert number.text.startswith("Số:")
+    assert number.text.endswith("/BC-UBND")
     texts = [p.text for p in national.paragraphs if p.text]
     assert texts == [NATIONAL, MOTTO]
     motto = next(p for p in national.paragraphs if p.text == MOTTO)
-    assert len(motto.runs) == 1 and "\n" not in motto.text  # one run, no break: one line
+    assert len(motto.runs) == 1  # one run, no break: one line
+    assert "\n" not in motto.text
     assert motto.runs[0].bold
     assert re.fullmatch(r"Tuyên Quang, ngày \d\d tháng \d{1,2} năm 20\d\d", dated.text)
     assert dated.paragraphs[0].runs[0].italic
@@ -74,8 +75,9 @@ def test_the_docx_follows_decree_30(
     assert doc.styles["Normal"].font.size.pt == 13
 
 
+@pytest.mark.usefixtures("history")
 def test_the_pdf_has_every_word_on_the_page_with_heading_signature_and_page_numbers(
-    database: Database, settings: Settings, personas, history
+    database: Database, settings: Settings, personas
 ) -> None:
     reader = PdfReader(io.BytesIO(_report(database, settings, personas.admin, "pdf")))
     assert len(reader.pages) >= 2
@@ -120,30 +122,37 @@ def test_the_pdf_has_every_word_on_the_page_with_heading_signature_and_page_numb
         assert words in text
 
 
+@pytest.mark.usefixtures("history")
 def test_the_xlsx_sheets_have_titles_styled_headers_formats_and_frozen_headers(
-    database: Database, settings: Settings, personas, history
+    database: Database, settings: Settings, personas
 ) -> None:
     wb = load_workbook(io.BytesIO(_report(database, settings, personas.admin, "xlsx")))
     assert len(wb.sheetnames) == 9
     for ws in wb.worksheets:
         assert ws["A1"].value.startswith("TÌNH HÌNH DƯ LUẬN")
-        assert ws["A1"].font.bold and ws["A1"].font.size == 14
+        assert ws["A1"].font.bold
+        assert ws["A1"].font.size == 14
         assert "Phạm vi: Tỉnh Tuyên Quang" in ws["A2"].value
         assert ws.freeze_panes == "A5"
-        assert ws["A4"].font.bold and ws["A4"].fill.fgColor.rgb.endswith("1F3864")
+        assert ws["A4"].font.bold
+        assert ws["A4"].fill.fgColor.rgb.endswith("1F3864")
         assert ws.column_dimensions["A"].width >= 10
     communes = wb["Theo xã"]
     row = next(r for r in communes.iter_rows(min_row=5) if r[0].value == "Xã Minh Quang")
-    assert row[1].value == 15 and row[1].number_format == "#,##0"
+    assert row[1].value == 15
+    assert row[1].number_format == "#,##0"
     overview = wb["Tổng quan"]
     change = next(r for r in overview.iter_rows(min_row=5) if r[0].value.startswith("Tổng số"))
-    assert change[3].value == 350.0 and change[3].number_format.startswith("+0.0")
+    assert change[3].value == 350.0
+    assert change[3].number_format.startswith("+0.0")
     daily = wb["Theo ngày"]
-    assert daily["A5"].is_date and daily["A5"].number_format == "dd/mm/yyyy"
+    assert daily["A5"].is_date
+    assert daily["A5"].number_format == "dd/mm/yyyy"
 
 
+@pytest.mark.usefixtures("history")
 def test_the_heading_is_chosen_at_export_and_an_officer_of_two_communes_is_not_the_province(
-    database: Database, settings: Settings, personas, history
+    database: Database, settings: Settings, personas
 ) -> None:
     both = make_persona(database, "hai@tq.gov.vn", "officer", [A, B], "Đỗ Văn Hai")
     heading = _docx(_report(database, settings, both, "docx")).tables[0]
@@ -179,6 +188,7 @@ def test_the_heading_is_chosen_at_export_and_an_officer_of_two_communes_is_not_t
             io.BytesIO(_report(database, settings, both, "pdf", letterhead=chosen))
         ).pages
     )
-    assert "Số: 27/BC-BTGDVTU" in text and "Nguyễn Thị Lan" in text
+    assert "Số: 27/BC-BTGDVTU" in text
+    assert "Nguyễn Thị Lan" in text
     with pytest.raises(Invalid, match="Ký hiệu"):
         _report(database, settings, both, "docx", letterhead={"symbol": "BC UBND"})
