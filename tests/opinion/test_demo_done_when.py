@@ -123,10 +123,10 @@ def test_demo_seed_only_then_situation_reports_with_figures(
     assert int(total.replace(".", "")) > 100
 
     wb = load_workbook(io.BytesIO(xlsx_file.read_bytes()))
-    rows = list(wb["Theo xã"].iter_rows(min_row=3, values_only=True))
+    rows = list(wb["Theo xã"].iter_rows(min_row=5, values_only=True))
     assert len(rows) >= 10
     assert all(isinstance(r[1], int) and r[1] > 0 for r in rows)
-    concerns = list(wb["Mối quan tâm"].iter_rows(min_row=3, values_only=True))
+    concerns = list(wb["Mối quan tâm"].iter_rows(min_row=5, values_only=True))
     assert concerns[0][1] > 0
-    issues = list(wb["Vấn đề mới nổi"].iter_rows(min_row=3, values_only=True))
+    issues = list(wb["Vấn đề mới nổi"].iter_rows(min_row=5, values_only=True))
     assert any("sạt lở" in str(r[0]) for r in issues)
