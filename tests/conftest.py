@@ -50,6 +50,9 @@ os.environ.setdefault("DANVAN_NLP_ENCODER", "off")
 # Trained classifier sets go to a temporary folder, never the checkout's var/models (the
 # settings below and every subprocess; danvan/testing/models.py says why it outlives a run).
 os.environ["DANVAN_ANALYSIS_MODELS_DIR"] = str(TEST_MODELS_DIR)
+# The CLI's language (danvan.kernel.cli_lang): the suite's CLI assertions are in Vietnamese;
+# tests/test_cli_language.py runs both languages.
+os.environ["DANVAN_CLI_LANG"] = "vi"
 
 PG_URL = os.environ.get("DANVAN_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
