@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from danvan.kernel import cli_lang
+
 report_app = typer.Typer(no_args_is_help=True, help="Reports (situation reports)")
 
 
@@ -92,7 +94,7 @@ def situation(
                 },
             )
     except CoreError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(cli_lang.error_line(cli_lang.error_text(exc)), err=True)
         raise typer.Exit(1) from None
     out.write_bytes(data)
     typer.echo(f"Wrote {out} ({len(data):,} bytes)")
