@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from danvan.accounts.models import User
-from danvan.kernel import geo
+from danvan.kernel import geo, numbers
 from danvan.kernel.areas import nav_links, template_dirs
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import shorten
@@ -176,6 +176,29 @@ def waited(context: Context, since: datetime | None) -> str:
     return str(_("time.days", n=minutes // (24 * 60)))
 
 
+def _locale(context: Context) -> str:
+    value = context.get("locale")
+    return value if isinstance(value, str) else DEFAULT_LOCALE
+
+
+@pass_context
+def number_filter(context: Context, value: object, digits: int = 1) -> str:
+    """`|number`: a count ("1.234") or a decimal ("12,5") in the page's language ("—": none)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "—"
+    return numbers.number(value, digits, locale=_locale(context))
+
+
+@pass_context
+def percent_filter(
+    context: Context, value: object, digits: int = 1, *, signed: bool = False
+) -> str:
+    """`|percent`: a value in percent units as "58,3%" (Vietnamese) or "58.3%" ("—": none)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "—"
+    return numbers.percent(float(value), digits, locale=_locale(context), signed=signed)
+
+
 def commune_name(code: int | None) -> str:
     return geo.commune_name(code)
 
@@ -225,6 +248,8 @@ env.filters.update(
     waited=waited,
     commune_name=commune_name,
     shorten=shorten_filter,
+    number=number_filter,
+    percent=percent_filter,
 )
 templates = Jinja2Templates(env=env)
 
