@@ -9,7 +9,7 @@ use, the two counts do (`change` returns None, and pages show the counts instead
 
 from __future__ import annotations
 
-MIN_CHANGE_BASE = 10  # the smallest earlier count a relative change is computed over
+MIN_CHANGE_BASE = 20  # the smallest earlier count a relative change is computed over
 _SEPARATORS = {"vi": (",", "."), "en": (".", ",")}  # (decimal mark, thousands separator)
 
 
