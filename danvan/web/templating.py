@@ -129,8 +129,15 @@ def filesize(value: object) -> str:
 
 
 @pass_context
-def local_time(context: Context, value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    if value is None:
+def local_time(context: Context, value: datetime | str | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A time in the deployment's zone (DANVAN_TIMEZONE); also an ISO string with its offset,
+    as reports hold them."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return ""
+    if value is None or value.tzinfo is None:
         return ""
     return value.astimezone(_tz(context)).strftime(fmt)
 
