@@ -85,27 +85,28 @@ def ingest_many(
             result.messages.append(message.id)
     if run:
         _fast_run(session, run, stored, province_code=province_code, ask=ask_commune)
-    # The areas first (a vote "#YK1 2", a staff member's "LIENKET 123456"…): a text one of
-    # them took is an answer, not a citizen's opinion, and is never met by a citizen's prompt.
-    taken: set[int] = set()
-    for index, (event, message_id) in enumerate(stored.texts):
-        if _offer_text(session, event):
-            taken.add(index)
-            _mark_answer(session, event, message_id)
-    answered = {id(stored.texts[i][0]) for i in taken}
-    for event, ask in stored.asks:
-        if id(event) not in answered:
-            _ask_for_commune_once(session, **ask)
+    for event, message_id in stored.texts:
+        if id(event) not in stored.offered:
+            _offer(session, event, message_id)
     return results
 
 
 @dataclass
 class _Stored:
     """What a run of citizens' messages left to do once every message is stored: the texts to
-    offer to the areas (with their message id, when known), and who to ask for their commune."""
+    offer to the areas (with their message id, when known), but those offered already."""
 
     texts: list[tuple[InboundEvent, int | None]] = field(default_factory=list)
-    asks: list[tuple[InboundEvent, dict[str, Any]]] = field(default_factory=list)
+    offered: set[int] = field(default_factory=set)  # id() of events
+
+
+def _offer(session: Session, event: InboundEvent, message_id: int | None) -> bool:
+    """Offer the text to the areas; one they took (a vote "#YK1 2", a staff member's "LIENKET
+    123456"…) is an answer, not a citizen's opinion. Whether one took it."""
+    taken = _offer_text(session, event)
+    if taken:
+        _mark_answer(session, event, message_id)
+    return taken
 
 
 def _mark_answer(session: Session, event: InboundEvent, message_id: int | None) -> None:
@@ -293,14 +294,19 @@ def _fast_message(
         and contact["commune_asked_at"] is None
         and event.channel in ASKS_FOR_COMMUNE
     ):
-        # Asked once the areas had the text: not when it was a vote or a staff link code.
-        ask = {
-            "contact_id": contact_id,
-            "conversation_id": conversation_id,
-            "channel": event.channel,
-            "recipient": event.user_id,
-        }
-        stored.asks.append((event, ask))
+        # The areas have the text first: a vote or a staff member's link code is answered as
+        # such, never with a citizen's "which commune?".
+        stored.offered.add(id(event))
+        if session.identity_map:
+            session.expire_all()  # the areas read the rows just written in Core
+        if not (event.text and _offer(session, event, message_id)):
+            _ask_for_commune_once(
+                session,
+                contact_id=contact_id,
+                conversation_id=conversation_id,
+                channel=event.channel,
+                recipient=event.user_id,
+            )
     return message_id
 
 
