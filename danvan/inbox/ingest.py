@@ -19,7 +19,6 @@ from danvan.inbox import ingest_sql, receipts
 from danvan.inbox.conversations import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.inbox.ingest_sql import event_row, statement
 from danvan.inbox.models import (
-    ANSWER_SOURCE,
     Contact,
     Conversation,
     Delivery,
@@ -105,23 +104,8 @@ def _offer(session: Session, event: InboundEvent, message_id: int | None) -> boo
     123456"…) is an answer, not a citizen's opinion. Whether one took it."""
     taken = _offer_text(session, event)
     if taken:
-        _mark_answer(session, event, message_id)
+        ingest_sql.mark_answer(session.connection(), event, message_id)
     return taken
-
-
-def _mark_answer(session: Session, event: InboundEvent, message_id: int | None) -> None:
-    query = update(Message).where(Message.direction == Direction.IN.value)
-    if message_id is not None:
-        query = query.where(Message.id == message_id)
-    elif event.message_id:
-        query = query.where(
-            Message.channel == event.channel, Message.external_id == event.message_id
-        )
-    else:
-        return
-    session.execute(
-        query.values(source=ANSWER_SOURCE), execution_options={"synchronize_session": False}
-    )
 
 
 def _fast_run(
