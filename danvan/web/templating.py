@@ -68,6 +68,11 @@ def _tz(context: Context | Mapping[str, Any]) -> ZoneInfo:
     return value if isinstance(value, ZoneInfo) else zone(DEFAULT_TIMEZONE)
 
 
+def _locale(context: Context | Mapping[str, Any]) -> str:
+    value = context.get("locale")
+    return value if isinstance(value, str) else DEFAULT_LOCALE
+
+
 # Photos stored by danvan itself (the web form), served to staff in scope at /media/<name>.
 _OWN_MEDIA = re.compile(r"/media/[0-9a-f]{32}\.(?:jpg|png|webp)")
 
@@ -117,15 +122,22 @@ def osm_url(latitude: object, longitude: object) -> str:
     )
 
 
-def filesize(value: object) -> str:
+@pass_context
+def filesize(context: Context, value: object) -> str:
+    """A file's size in the page's language: "20,0 KB" (Vietnamese), "20.0 KB" (English)."""
     if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
         return ""
     size = float(value)
+    locale = _locale(context)
     for unit in ("B", "KB", "MB"):
         if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+            return (
+                f"{size:.0f} {unit}"
+                if unit == "B"
+                else f"{numbers.number(size, locale=locale)} {unit}"
+            )
         size /= 1024
-    return f"{size:.1f} GB"
+    return f"{numbers.number(size, locale=locale)} GB"
 
 
 @pass_context
@@ -181,11 +193,6 @@ def waited(context: Context, since: datetime | None) -> str:
     if minutes < 48 * 60:
         return str(_("time.hours", n=minutes // 60))
     return str(_("time.days", n=minutes // (24 * 60)))
-
-
-def _locale(context: Context) -> str:
-    value = context.get("locale")
-    return value if isinstance(value, str) else DEFAULT_LOCALE
 
 
 @pass_context
