@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
 from danvan.accounts.audit import record
-from danvan.inbox.models import Conversation, Direction, Message
+from danvan.inbox.models import ANSWER_SOURCE, Conversation, Direction, Message
 from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
@@ -131,7 +131,14 @@ def _load(settings: Settings, version: str | None, *, log: Log) -> ModelSet:
 
 
 def _analysable() -> Any:
-    return (Message.direction == Direction.IN.value) & (Message.text != "")
+    """A citizen's own words: inbound text, not one an area took as an answer or a command (a
+    vote "#YK1 2", a poll answer, an opinion given on a consultation, "LIENKET …": ingest marks
+    those `ANSWER_SOURCE`), which would count as opinions on the dashboard."""
+    return (
+        (Message.direction == Direction.IN.value)
+        & (Message.text != "")
+        & (Message.source != ANSWER_SOURCE)
+    )
 
 
 def pending(session: Session, *, limit: int) -> list[tuple[Message, Conversation]]:

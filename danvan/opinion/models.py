@@ -234,7 +234,9 @@ class OpinionAlert(Base):
 
 
 class AlertDeliveryStatus:
-    QUEUED = "queued"  # a message is in the outbox (its delivery status says the rest)
+    QUEUED = "queued"  # a message is in the outbox, not yet sent
+    SENT = "sent"  # the outbox sent it (Zalo accepted it; delivered or seen, maybe)
+    FAILED = "failed"  # the outbox gave up on it: `reason`
     UNREACHABLE = "unreachable"  # Zalo would refuse it (window passed, unfollowed): `reason`
 
 

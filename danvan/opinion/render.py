@@ -7,30 +7,28 @@ from __future__ import annotations
 
 import io
 
-from danvan.opinion.situation import ESTIMATE, Situation
+from danvan.kernel import numbers
+from danvan.opinion.situation import ESTIMATE, NOT_COMPUTED, Situation
 
-SUPPRESSED = "<5"
+SUPPRESSED = "<5"  # a count under 5, hidden: None in the figures, and nothing else
 
 
 def num(value: int | float | None) -> str:
     if value is None:
         return SUPPRESSED
-    if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
-    return f"{value:,}".replace(",", ".")
+    return numbers.number(value)
 
 
 def pct(value: float | None, *, signed: bool = False) -> str:
     if value is None:
-        return "–"
-    text = f"{value:+.1f}" if signed else f"{value:.1f}"
-    return text.replace(".", ",") + ("%" if not signed else " %")
+        return NOT_COMPUTED
+    return numbers.percent(value, signed=signed)
 
 
 def pts(value: float | None) -> str:
     if value is None:
-        return "–"
-    return f"{value:+.1f}".replace(".", ",") + " điểm %"
+        return NOT_COMPUTED
+    return numbers.points(value) + " điểm %"
 
 
 # --- Charts -----------------------------------------------------------------------------------
@@ -130,7 +128,7 @@ def tables(s: Situation) -> list[Table]:
                 "Chênh lệch (điểm %)",
             ],
             [
-                [r.name, r.count, r.share, r.previous, r.previous_share, r.shift]
+                [r.name, r.count, rate(r.share), r.previous, rate(r.previous_share), rate(r.shift)]
                 for r in s.sentiments
             ],
         ),
@@ -191,13 +189,19 @@ class Signed(float):
     """A change, shown with its sign ("+12,5")."""
 
 
-def signed(value: float | None) -> Signed | None:
-    return None if value is None else Signed(value)
+def signed(value: float | None) -> Signed | str:
+    """A change; "—" when there is none to give (no earlier figure, or too small a base)."""
+    return NOT_COMPUTED if value is None else Signed(value)
+
+
+def rate(value: float | None) -> float | str:
+    """A share or a difference of shares; "—" when it has no base (never "<5": not a count)."""
+    return NOT_COMPUTED if value is None else value
 
 
 def cell_text(value: str | int | float | None) -> str:
     if isinstance(value, Signed):
-        return f"{value:+.1f}".replace(".", ",")
+        return numbers.points(value)
     return value if isinstance(value, str) else num(value)
 
 
@@ -214,15 +218,16 @@ SECTIONS = [
 
 def summary(s: Situation) -> list[str]:
     """The prose of the overview section."""
-    total, _prev, change = s.overview[0][1], s.overview[0][2], s.overview[0][3]
+    total, before, change = s.overview[0][1], s.overview[0][2], s.overview[0][3]
+    if change is not None:
+        compared = f" ({pct(change, signed=True)} so với {s.previous.label})."
+    elif isinstance(before, int):  # too few before for a percentage: the count says it
+        compared = f" (so với {num(before)} trong {s.previous.label})."
+    else:
+        compared = "."
     lines = [
         f"Trong {s.period.label}, phạm vi {s.scope_name} tiếp nhận {num(total)} ý kiến, tin nhắn "
-        f"của Nhân dân qua các kênh Zalo và cổng góp ý"
-        + (
-            f" ({pct(change, signed=True)} so với {s.previous.label})."
-            if change is not None
-            else "."
-        )
+        f"của Nhân dân qua các kênh Zalo và cổng góp ý{compared}"
     ]
     if s.concerns:
         top = ", ".join(c.name.lower() for c in s.concerns[:3])

@@ -1,6 +1,7 @@
 """The minutes (biên bản) of a consultation, as a DOCX for staff under the official heading of
 Decree 30/2020 (`kernel/letterhead.py`, `kernel/documents.py`): the process and the outcome per
-commune, and for an opinion consultation the opinions in aggregate."""
+commune (turnout over each commune's resident list, where it has one), and for an opinion
+consultation the opinions in aggregate."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from danvan.kernel import documents as kit
 from danvan.kernel import geo
 from danvan.kernel.letterhead import default_letterhead
 from danvan.kernel.models import utcnow
+from danvan.kernel.numbers import number, percent
 from danvan.kernel.settings import Settings, get_settings
 from danvan.outreach.consultations import format_local, results
 from danvan.outreach.items import scoped_results, visible_communes
@@ -68,23 +70,33 @@ def minutes_docx(
     if consultation.document_name:
         doc.add_paragraph(f"Tài liệu kèm theo: {consultation.document_name}")
     doc.add_heading("Kết quả", level=2)
-    doc.add_paragraph(f"Tổng số người tham gia: {result['participants']}")
+    doc.add_paragraph(f"Tổng số người tham gia: {number(result['participants'])}")
     for option in result["options"]:
-        doc.add_paragraph(f"{option['option']}: {option['count']}", style="List Bullet")
+        doc.add_paragraph(f"{option['option']}: {number(option['count'])}", style="List Bullet")
     doc.add_heading("Theo xã", level=2)
-    headers = ["Xã", "Tham gia", "Danh sách", "Tỷ lệ", *consultation.options]
+    headers = [
+        "Xã",
+        "Tham gia",
+        "Trong danh sách",
+        "Đã trả lời (trong danh sách)",
+        "Tỷ lệ",
+        *consultation.options,
+    ]
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         cell.text = text
     for row in result["by_commune"]:
-        turnout = f"{row['turnout'] * 100:.1f}%" if row["turnout"] is not None else "—"
+        # The turnout over the commune's resident list; no list, no percentage (counts only).
+        turnout = percent(row["turnout"] * 100) if row["turnout"] is not None else "—"
+        listed = row["residents_listed"]
         values = [
             row["commune"],
-            str(row["participants"]),
-            str(row["residents_listed"] or "—"),
+            number(row["participants"]),
+            number(listed) if listed else "—",
+            number(row["listed_answered"]) if listed else "—",
             turnout,
-            *[str(o["count"]) for o in row["options"]],
+            *[number(o["count"]) for o in row["options"]],
         ]
         for cell, text in zip(table.add_row().cells, values, strict=True):
             cell.text = text
@@ -96,7 +108,7 @@ def minutes_docx(
                 *([] if communes is None else [ConsultationAnswer.commune_code.in_(communes)]),
             )
         )
-        doc.add_paragraph(f"Số ý kiến góp ý nhận được: {count or 0}")
+        doc.add_paragraph(f"Số ý kiến góp ý nhận được: {number(count or 0)}")
         model_set = (
             consultation_analysis.model_set_if_ready(session, settings) if settings else None
         )
