@@ -126,7 +126,9 @@ def test_the_staff_page_public_page_and_minutes_show_the_same_turnout(
     assert "350" not in public
     minutes = admin.get(f"/outreach/consultations/{consultation_id}/bien-ban.docx")
     assert minutes.status_code == 200
-    table = Document(io.BytesIO(minutes.content)).tables[0]
+    # The first tables hold the Decree 30 heading; the outcome is the one headed "Xã".
+    tables = Document(io.BytesIO(minutes.content)).tables
+    table = next(t for t in tables if t.rows[0].cells[0].text == "Xã")
     cells = {row.cells[0].text: [c.text for c in row.cells] for row in table.rows[1:]}
     assert cells["Xã Minh Quang"][1:5] == ["42", "12", "7", "58,3%"]
     assert cells["Xã Thượng Lâm"][1:5] == ["6", "—", "—", "—"]
