@@ -22,7 +22,7 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.nlp.classifiers import ModelSet
 from danvan.opinion import labels as analysis
-from danvan.opinion import urgency
+from danvan.opinion import model_use, urgency
 from danvan.opinion.labels import Correction
 from danvan.opinion.models import MessageAnalysis
 
@@ -200,12 +200,12 @@ def test_messages_wait_while_the_default_set_is_trained_in_the_background(
     training = threading.Thread(target=release.wait, daemon=True)  # stands for a training
     training.start()
     key = str((tmp_path / "empty-models").resolve())
-    analysis._TRAINING[key] = training
+    model_use._TRAINING[key] = training
     try:
         assert analysis.run_pending(database, settings, utcnow()) == 0
-        assert analysis._TRAINING[key] is training  # no second training started
+        assert model_use._TRAINING[key] is training  # no second training started
         assert _analysis(database, message_id) is None
     finally:
         release.set()
         training.join()
-        analysis._TRAINING.pop(key, None)
+        model_use._TRAINING.pop(key, None)
