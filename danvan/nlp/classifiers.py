@@ -9,10 +9,11 @@ message is abusive when the abusive model says so AND it holds an insult word (d
 
 The default set is trained on first use from the seed corpus the project writes
 (danvan/nlp/seed/) plus the training part of the real corpus (danvan/nlp/real/, its messages
-weighted up in the heads), and cached under the models directory, keyed by the corpora, the
-engine version, the training parameters and the encoder, so a changed corpus, engine or encoder
-gives a new directory and never a stale model. Deployment models (`danvan model retrain`) live
-next to it, named by their version. A set without heads (older versions) labels as before.
+weighted up in the heads), named by the corpora, the engine version, the training parameters
+and the encoder, so a changed corpus, engine or encoder gives a new version and never a stale
+model. The product keeps sets in its database (danvan.opinion.model_store, packed by
+set_archive.py); `default_set` caches the default one in a directory (tests, benchmarks). A set
+without heads (older versions) labels as before.
 
 The labels describe a message, never the person who wrote it.
 """

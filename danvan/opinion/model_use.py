@@ -163,8 +163,7 @@ def _stored_or_legacy(
     packed, model_set = model_store.pack_folder(legacy)
     if packed.version != version:
         raise classifiers.ClassifierError(f"{legacy}: holds the set {packed.version}")
-    with _using(database, session) as writing:
-        model_store.add(writing, settings, packed, source="import")
+    _store(settings, packed, "import", database, session)
     return model_store.remember(model_set)
 
 
@@ -192,8 +191,23 @@ def _default(
             topic_codes=codes, log=log, cache_dir=models_dir(settings)
         )
         packed = model_store.pack(trained, trained_on=info)
-        with _using(database, session) as writing:
-            if refused:
+        if refused:
+            with _using(database, session) as writing:
                 model_store.remove(writing, version)
-            model_store.add(writing, settings, packed, source="default")
+        _store(settings, packed, "default", database, session)
     return model_store.remember(trained)
+
+
+def _store(
+    settings: Settings,
+    packed: model_store.Packed,
+    source: str,
+    database: Database | None,
+    session: Session | None,
+) -> None:
+    """In the caller's transaction, else in one of its own where another machine storing the
+    same set at the same moment is not an error."""
+    if session is not None:
+        model_store.add(session, settings, packed, source=source)
+    else:
+        model_store.add_once(_database(database), settings, packed, source=source)
