@@ -51,6 +51,7 @@ from danvan.opinion import model_store
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis, ModelSetArtifact
 from danvan.testing.citizens import COMMUNE_WORDS
 from danvan.testing.media import stored_photo
+from danvan.testing.models import TEST_MODELS_DIR
 from danvan.testing.personas import make_personas
 from danvan.testing.servers import ThreadedServer, free_port
 from danvan.testing.staff import Staff
@@ -69,7 +70,6 @@ OA_APP_ID = "4321987654321"  # tests/conftest.py
 OA_SECRET = "oa-secret-key-for-tests"
 SECRET_KEY = "two-machines-secret-key-0123456789"
 WAIT = 120.0  # seconds, for anything a subprocess does (a slow shared CI machine)
-DEFAULT_MODELS_DIR = Path(Settings.model_fields["analysis_models_dir"].default)
 
 
 @dataclass
@@ -279,11 +279,11 @@ def test_a_province_on_two_machines_sharing_only_the_database(
                 expires_at=utcnow() + timedelta(hours=25),
             )
         # The default set, as the first machine to need it stored it (trained once per
-        # corpus and engine; the suite keeps it in var/models).
+        # corpus and engine; the suite keeps it in its models folder).
         default = classifiers.default_set(
-            DEFAULT_MODELS_DIR, topic_codes=[t.code for t in DEFAULT_TOPICS]
+            TEST_MODELS_DIR, topic_codes=[t.code for t in DEFAULT_TOPICS]
         )
-        packed, _ = model_store.pack_folder(DEFAULT_MODELS_DIR / default.version)
+        packed, _ = model_store.pack_folder(TEST_MODELS_DIR / default.version)
         settings = Settings(database_url=province_db, secret_key=SECRET_KEY, _env_file=None)  # type: ignore[call-arg]
         with database.session() as session:
             model_store.add(session, settings, packed, source="default")

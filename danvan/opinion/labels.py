@@ -314,9 +314,10 @@ def reanalyse(
             ]
             if not rows:
                 break
+            if done:  # progress between batches; the caller reports the total once
+                log(f"{done} messages labelled so far")
             after = rows[-1][0].id
             done += do_analyse(session, model_set=model_set, rows=rows)
-        log(f"{done} messages labelled")
     return done
 
 

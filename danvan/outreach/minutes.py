@@ -1,17 +1,20 @@
-"""The minutes (biên bản) of a consultation, as a DOCX for staff: the process and the outcome
-per commune, and for an opinion consultation the opinions in aggregate."""
+"""The minutes (biên bản) of a consultation, as a DOCX for staff under the official heading of
+Decree 30/2020 (`kernel/letterhead.py`, `kernel/documents.py`): the process and the outcome per
+commune, and for an opinion consultation the opinions in aggregate."""
 
 from __future__ import annotations
 
-import io
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
+from danvan.kernel import documents as kit
 from danvan.kernel import geo
+from danvan.kernel.letterhead import default_letterhead
 from danvan.kernel.models import utcnow
-from danvan.kernel.settings import Settings
+from danvan.kernel.settings import Settings, get_settings
 from danvan.outreach.consultations import format_local, results
 from danvan.outreach.items import scoped_results, visible_communes
 from danvan.outreach.models import Consultation, ConsultationAnswer
@@ -28,14 +31,21 @@ def minutes_docx(
     opinion consultation, the opinions in aggregate ("Tổng hợp ý kiến", needs `settings` for
     the classifiers). Every figure is in the actor's scope, as on the consultation's page: an
     officer's minutes count the answers of their communes only."""
-    from docx import Document
-
     from danvan.outreach import opinions as consultation_analysis
 
     result = scoped_results(actor, results(session, consultation=consultation))
     communes = visible_communes(actor, consultation.commune_codes)
-    doc = Document()
-    doc.add_heading("BIÊN BẢN KẾT QUẢ LẤY Ý KIẾN NHÂN DÂN", level=1)
+    config = settings or get_settings()
+    head = default_letterhead(
+        config,
+        day=utcnow().astimezone(ZoneInfo(config.timezone)).date(),
+        province_code=config.province,
+        officer_communes=None if actor.is_admin else sorted(actor.user.commune_codes),
+        symbol_kind="BB",
+    )
+    doc = kit.docx_new()
+    kit.docx_heading(doc, head)
+    kit.docx_title(doc, "BIÊN BẢN", "Kết quả lấy ý kiến Nhân dân")
     doc.add_paragraph(f"Nội dung: {consultation.title}")
     if consultation.summary:
         doc.add_paragraph(f"Tóm tắt: {consultation.summary}")
@@ -64,6 +74,7 @@ def minutes_docx(
     doc.add_heading("Theo xã", level=2)
     headers = ["Xã", "Tham gia", "Danh sách", "Tỷ lệ", *consultation.options]
     table = doc.add_table(rows=1, cols=len(headers))
+    table.style = doc.styles["Table Grid"]
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         cell.text = text
     for row in result["by_commune"]:
@@ -96,6 +107,6 @@ def minutes_docx(
             ),
         )
     doc.add_paragraph(f"Lập lúc {format_local(utcnow())} bởi hệ thống danvan.")
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    kit.docx_signature(doc, head)
+    kit.docx_page_numbers(doc)
+    return kit.docx_bytes(doc)

@@ -374,14 +374,17 @@ def certificate_pdf(certificate: Certificate, *, verify_url: str, timezone: Any)
     import segno
 
     from danvan.kernel.documents import PDF_FAMILY, new_pdf
+    from danvan.kernel.letterhead import MOTTO, NATIONAL
 
     pdf = new_pdf(orientation="landscape")
     pdf.add_page()
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, 277, 190)
     pdf.set_font(PDF_FAMILY, size=13)
-    pdf.cell(0, 8, "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 8, "Độc lập - Tự do - Hạnh phúc", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FAMILY, "B", size=13)
+    pdf.cell(0, 8, NATIONAL, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FAMILY, size=13)
+    pdf.cell(0, 8, MOTTO, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(14)
     pdf.set_font(PDF_FAMILY, "B", size=28)
     pdf.cell(0, 14, "GIẤY CHỨNG NHẬN", align="C", new_x="LMARGIN", new_y="NEXT")

@@ -176,6 +176,8 @@ def test_analyze_since_relabels_history_but_keeps_staff_corrections(
     )
     assert result.exit_code == 0, result.output
     assert "Labelled 2 message(s)" in result.output  # the commune message and `first`
+    counts = [line for line in result.output.splitlines() if "labelled" in line.lower()]
+    assert len(counts) == 1, result.output  # the count once, not a progress line repeating it
 
     relabelled = _analysis(database, first)
     kept = _analysis(database, second)
