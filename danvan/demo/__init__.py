@@ -48,7 +48,7 @@ def run_jobs_to_completion(database: Database, settings: Settings) -> int:
     Returns the work done."""
     from danvan.kernel.jobs import JobRunner
     from danvan.kernel.models import utcnow
-    from danvan.opinion.labels import set_in_use
+    from danvan.opinion.model_use import set_in_use
 
     if settings.analysis_enabled:
         set_in_use(database, settings, log=print)

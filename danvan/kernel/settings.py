@@ -170,8 +170,9 @@ class Settings(BaseSettings):
     report_recipients: str = Field(default="", max_length=2000)
 
     # --- Opinion classifiers (danvan.opinion.labels, danvan.nlp.classifiers) ---
-    # Trained model sets (the default one from the seed corpus, and `danvan model retrain`'s).
-    # Workers on several machines need this folder shared (model sets stay on disk for now).
+    # Trained model sets live in the database (danvan.opinion.model_store). This folder is only
+    # where sets were kept before (imported at first use, or by `danvan model import`) and the
+    # encoder's embedding cache; nothing in it is needed by another machine.
     analysis_models_dir: str = "var/models"
     # Messages classified per batch of the worker's analysis job.
     analysis_batch_size: int = 200

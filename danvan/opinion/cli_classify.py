@@ -181,7 +181,7 @@ def classify(
     from danvan.kernel.db import get_database
     from danvan.kernel.settings import get_settings
     from danvan.nlp.classifiers import ClassifierError
-    from danvan.opinion.labels import set_in_use
+    from danvan.opinion.model_use import set_in_use
 
     try:
         open_input(input_csv, text_column)[1].close()  # fail fast, before loading a model

@@ -204,3 +204,28 @@ def rollback() -> None:
     except CoreError as exc:
         _fail(exc)
     typer.echo(f"Deactivated {old}; now using {new}.")
+
+
+@model_app.command("import")
+def import_sets(
+    folder: Annotated[
+        str | None,
+        typer.Option("--from", help="Folder to read (default: DANVAN_ANALYSIS_MODELS_DIR)"),
+    ] = None,
+) -> None:
+    """Copy the opinion classifier sets of a legacy models folder (DANVAN_ANALYSIS_MODELS_DIR)
+    into the database, where every worker on every machine finds them; the folder is read, not
+    changed. Run it again at will: sets already stored are skipped."""
+    from danvan.kernel.db import get_database
+    from danvan.kernel.settings import get_settings
+    from danvan.opinion.model_store import import_folder
+
+    settings = get_settings()
+    source = folder or settings.analysis_models_dir
+    imported, present, failed = import_folder(get_database(), settings, source, log=_log)
+    typer.echo(
+        f"Imported {imported} model set(s) from {source}; {present} already stored"
+        + (f"; {failed} unusable (not imported)." if failed else ".")
+    )
+    if failed:
+        raise typer.Exit(1)

@@ -15,11 +15,9 @@ Labels describe messages; nothing here scores, ranks or lists citizens.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,11 +30,15 @@ from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.kernel.taxonomy import KINDS, SENTIMENTS, topics
-from danvan.nlp import classifiers
+from danvan.kernel.taxonomy import KINDS, SENTIMENTS
 from danvan.nlp.classifiers import Labels, ModelSet
 from danvan.opinion import progress
-from danvan.opinion.models import ClassifierVersion, MessageAnalysis
+from danvan.opinion.model_use import (
+    default_ready,
+    set_in_use,
+    topic_codes,
+)
+from danvan.opinion.models import MessageAnalysis
 from danvan.opinion.rollups import move_commune
 from danvan.opinion.urgency import mark_urgent
 
@@ -56,75 +58,6 @@ STAFF_CONVERSATION = "staff"
 
 def _quiet(_message: str) -> None:
     return None
-
-
-# --- The model set in use ---------------------------------------------------------------------
-
-
-def models_dir(settings: Settings) -> Path:
-    return Path(settings.analysis_models_dir)
-
-
-def topic_codes() -> list[str]:
-    return [t.code for t in topics()]
-
-
-def active_version(session: Session) -> ClassifierVersion | None:
-    return session.scalar(select(ClassifierVersion).where(ClassifierVersion.status == "active"))
-
-
-def current_set(session: Session, settings: Settings, *, log: Log = _quiet) -> ModelSet:
-    """The active deployment set, else the default one (trained from the seed corpus the first
-    time, then cached on disk). Training may take minutes: callers that hold a write
-    transaction use `set_in_use` instead."""
-    active = active_version(session)
-    return _load(settings, active.version if active else None, log=log)
-
-
-def set_in_use(database: Database, settings: Settings, *, log: Log = _quiet) -> ModelSet:
-    """`current_set` without a transaction open while a set is loaded or trained (on SQLite a
-    transaction holds the database's write lock: webhooks would wait for the training)."""
-    with database.session() as session:
-        active = active_version(session)
-        version = active.version if active else None
-    return _load(settings, version, log=log)
-
-
-_TRAINING: dict[str, threading.Thread] = {}
-
-
-def _default_ready(database: Database, settings: Settings) -> bool:
-    """True when the set in use can be loaded at once. Otherwise (a fresh machine, a new corpus
-    or engine) the default set is trained in a thread of this process, so that the worker keeps
-    delivering replies meanwhile; the job labels nothing until it is there."""
-    with database.session() as session:
-        if active_version(session) is not None:
-            return True
-    base, codes = models_dir(settings), topic_codes()
-    if classifiers.default_exists(base, topic_codes=codes):
-        return True
-    key = str(base.resolve())
-    thread = _TRAINING.get(key)
-    if thread is None or not thread.is_alive():
-        log.info("training the default opinion classifiers in the background")
-        thread = threading.Thread(
-            target=classifiers.default_set,
-            kwargs={"models_dir": base, "topic_codes": codes, "log": log.info},
-            name="danvan-train-default",
-            daemon=True,
-        )
-        _TRAINING[key] = thread
-        thread.start()
-    return False
-
-
-def _load(settings: Settings, version: str | None, *, log: Log) -> ModelSet:
-    if version is not None:
-        try:
-            return classifiers.load_cached(models_dir(settings) / version)
-        except classifiers.ClassifierError as exc:
-            log(f"active model set {version} unusable ({exc}); using the default")
-    return classifiers.default_set(models_dir(settings), topic_codes=topic_codes(), log=log)
 
 
 # --- Labelling messages -----------------------------------------------------------------------
@@ -270,7 +203,7 @@ def run_pending(database: Database, settings: Settings, now: datetime) -> int:
             progress.note(session, state=progress.IDLE, now=now)
     if not waiting:
         return synced
-    if not _default_ready(database, settings):
+    if not default_ready(database, settings):
         with database.session() as session:
             total = count_pending(session)
             progress.note(session, state=progress.TRAINING, now=now, total=total)

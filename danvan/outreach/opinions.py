@@ -37,12 +37,10 @@ from danvan.accounts.actors import Actor
 from danvan.inbox.models import Contact
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import fold, preview
-from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet
 from danvan.nlp.normalization import normalize
 from danvan.nlp.pii import mask_pii
-from danvan.opinion import emerging
-from danvan.opinion import labels as analysis
+from danvan.opinion import emerging, model_use
 from danvan.outreach.items import PUBLIC_MIN, visible_communes
 from danvan.outreach.models import Consultation, ConsultationAnswer
 
@@ -95,16 +93,7 @@ def stance_of(text: str, sentiment: str | None) -> str:
 
 def model_set_if_ready(session: Session, settings: Settings) -> ModelSet | None:
     """The classifiers the analysis area uses, if they load now (never trains)."""
-    base, codes = analysis.models_dir(settings), analysis.topic_codes()
-    active = analysis.active_version(session)
-    try:
-        if active is not None:
-            return classifiers.load_cached(base / active.version)
-        if classifiers.default_exists(base, topic_codes=codes):
-            return classifiers.default_set(base, topic_codes=codes)
-    except classifiers.ClassifierError:
-        return None
-    return None
+    return model_use.set_if_stored(session, settings)
 
 
 @dataclass
