@@ -10,7 +10,8 @@ The worker's jobs (rollups, then emerging issues) run every STEP simulated minut
 SQLite database, exactly as in production; every alert is compared with the bursts.
 
     .venv/bin/python -m bench.emerging                       # 6 weeks, 400 messages/day
-Options: --weeks 6 --rate 400 --step 15 --data ../shared/data --seed 1
+Options: --weeks 6 --rate 400 --step 15 --data DIR --seed 1 (data: --data, else DANVAN_DATA_DIR,
+else ../shared/data next to the checkout)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from danvan.migrations import upgrade
 from danvan.opinion import emerging
 from danvan.opinion.models import EmergingIssue, MessageAnalysis, OpinionAlert
 from danvan.opinion.rollups import run_rollups
+from danvan.testing.data import HINT, DataMissing, data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVINCE = 8
@@ -90,7 +92,7 @@ def load_background(folder: Path) -> list[str]:
         with path.open(encoding="utf-8") as handle:
             texts.extend(row["text"] for row in csv.DictReader(handle) if row.get("text"))
     if not texts:
-        raise SystemExit(f"no background data under {folder}")
+        raise SystemExit(f"error: no background data under {folder}: {HINT}")
     return texts
 
 
@@ -99,11 +101,18 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=6)
     parser.add_argument("--rate", type=int, default=400, help="background messages a day")
     parser.add_argument("--step", type=int, default=15, help="minutes between job runs")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument(
+        "--data",
+        help="folder with vsfc/, victsd/, vihsd/ (default: $DANVAN_DATA_DIR, ../shared/data)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    texts = load_background(args.data)
+    try:
+        folder = data_dir(args.data)
+    except DataMissing as exc:
+        raise SystemExit(f"error: {exc}") from None
+    texts = load_background(folder)
     communes = [c.code for c in geo.province(PROVINCE).communes]
     busy = [rng.uniform(0.2, 4.0) for _ in communes]
     topics = [t.code for t in taxonomy.DEFAULT_TOPICS]

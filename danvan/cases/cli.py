@@ -9,13 +9,18 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from danvan.kernel import cli_lang
+from danvan.kernel.errors import CoreError
+
 cases_app = typer.Typer(no_args_is_help=True, help="Cases: units and Open311 keys")
 
 AsOption = Annotated[str, typer.Option("--as", help="E-mail of the admin acting")]
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str | CoreError) -> NoReturn:
+    """One line on stderr in the CLI's language (a core error's sentence too), then exit."""
+    text = cli_lang.error_text(message) if isinstance(message, CoreError) else message
+    typer.echo(cli_lang.error_line(text), err=True)
     raise typer.Exit(1)
 
 
@@ -26,14 +31,13 @@ def open311_key(name: str, as_email: AsOption) -> None:
     from danvan.accounts.staff import get_user_by_email
     from danvan.cases.open311 import do_create_key
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
 
     try:
         with get_database().session() as session:
             actor = Actor(get_user_by_email(session, as_email), via="cli")
             _key, raw = do_create_key(session, actor=actor, name=name)
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
     typer.echo(raw)
 
 
@@ -49,7 +53,6 @@ def unit_create(
     from danvan.accounts.staff import get_user_by_email
     from danvan.cases.units import do_create_unit
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
 
     try:
         with get_database().session() as session:
@@ -60,7 +63,7 @@ def unit_create(
             )
             typer.echo(f"{unit.id}\t{unit.name}")
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
 
 
 def register(app: typer.Typer) -> None:

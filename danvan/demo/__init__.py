@@ -31,6 +31,16 @@ DEMO_ENV = {
 }
 
 
+def served_url(host: str, port: int) -> str:
+    """The address the demo serves at: the links it sends citizens are built from it (unless
+    DANVAN_BASE_URL says otherwise). A wildcard host is reached at this machine's loopback."""
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 (naming the wildcard, not binding)
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def run_jobs_to_completion(database: Database, settings: Settings) -> int:
     """Run every background job (analysis, rollups, emerging issues, …) until none has work
     left. The demo's messages are labelled by the real classifiers: the set in use is trained
@@ -38,7 +48,7 @@ def run_jobs_to_completion(database: Database, settings: Settings) -> int:
     Returns the work done."""
     from danvan.kernel.jobs import JobRunner
     from danvan.kernel.models import utcnow
-    from danvan.opinion.labels import set_in_use
+    from danvan.opinion.model_use import set_in_use
 
     if settings.analysis_enabled:
         set_in_use(database, settings, log=print)
@@ -81,14 +91,10 @@ def _remove_sqlite(database_url: str) -> None:
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
 
 
-def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
-    from danvan.demo.seed import is_seeded, seed
-    from danvan.devtools.citizen_simulator import add_citizen_simulator
-    from danvan.devtools.zalo_standin import create_standin_app
-    from danvan.kernel.db import get_database, set_database
-    from danvan.kernel.settings import get_settings
-    from danvan.migrations import upgrade
-
+def set_environment(*, host: str, port: int, standin_port: int) -> None:
+    """The demo's settings, where the environment does not give its own: the stand-in plays
+    Zalo, and the links sent to citizens point at the port actually served (the worker, a
+    child process, inherits them)."""
     standin_url = f"http://127.0.0.1:{standin_port}"
     for key, value in DEMO_ENV.items():
         os.environ.setdefault(key, value)
@@ -99,7 +105,18 @@ def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
         "DANVAN_ZALO_ZNS_API_BASE",
     ):
         os.environ.setdefault(key, standin_url)
-    os.environ.setdefault("DANVAN_BASE_URL", f"http://{host}:{port}")
+    os.environ.setdefault("DANVAN_BASE_URL", served_url(host, port))
+
+
+def run_demo(*, host: str, port: int, standin_port: int, reset: bool) -> None:
+    from danvan.demo.seed import is_seeded, seed
+    from danvan.devtools.citizen_simulator import add_citizen_simulator
+    from danvan.devtools.zalo_standin import create_standin_app
+    from danvan.kernel.db import get_database, set_database
+    from danvan.kernel.settings import get_settings
+    from danvan.migrations import upgrade
+
+    set_environment(host=host, port=port, standin_port=standin_port)
     get_settings.cache_clear()
     set_database(None)
     settings = get_settings()
@@ -231,7 +248,7 @@ def _print_banner(
 
     rows = logins or [(email, PASSWORD, role) for email, _n, role, _c in STAFF]
     print()
-    print(f"  Dân Vận demo:       http://{host}:{port}   (Ctrl+C to stop)")
+    print(f"  Dân Vận demo:       {served_url(host, port)}   (Ctrl+C to stop)")
     print(f"  Zalo stand-in:      {standin_url}   (what citizens' phones received)")
     print(f"  Write as a citizen: {standin_url}/nguoi-dan   (a signed webhook to danvan)")
     print("  Demo logins (password for all: " + PASSWORD + "):")

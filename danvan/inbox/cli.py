@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from danvan.kernel import cli_lang
+from danvan.kernel.errors import CoreError
+
 if TYPE_CHECKING:
     from danvan.accounts.models import User
 
@@ -20,8 +23,10 @@ contact_app = typer.Typer(no_args_is_help=True, help="Citizens' personal data (D
 AsOption = Annotated[str, typer.Option("--as", help="E-mail of the staff member acting")]
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str | CoreError) -> NoReturn:
+    """One line on stderr in the CLI's language (a core error's sentence too), then exit."""
+    text = cli_lang.error_text(message) if isinstance(message, CoreError) else message
+    typer.echo(cli_lang.error_line(text), err=True)
     raise typer.Exit(1)
 
 
@@ -32,7 +37,6 @@ def contact_export(contact_id: int, as_email: AsOption) -> None:
     from danvan.accounts.staff import get_user_by_email
     from danvan.inbox.privacy import access_contact, export_contact
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
 
     try:
         with get_database().session() as session:
@@ -40,7 +44,7 @@ def contact_export(contact_id: int, as_email: AsOption) -> None:
             contact = access_contact(session, actor=actor, contact_id=contact_id)
             data = export_contact(session, actor=actor, contact=contact)
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -55,7 +59,6 @@ def contact_delete(
     from danvan.accounts.staff import get_user_by_email
     from danvan.inbox.privacy import access_contact, do_delete_contact, remove_media
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
     from danvan.kernel.settings import get_settings
 
     try:
@@ -64,7 +67,7 @@ def contact_delete(
             contact = access_contact(session, actor=actor, contact_id=contact_id)
             deletion = do_delete_contact(session, actor=actor, contact=contact, reason=reason)
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
     # Files go only once the erasure has committed.
     remove_media(get_settings().media_dir, deletion.media_files)
     typer.echo(

@@ -18,11 +18,20 @@ from danvan.channels.base import EventKind, InboundEvent
 from danvan.inbox import ingest_sql, receipts
 from danvan.inbox.conversations import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.inbox.ingest_sql import event_row, statement
-from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
+from danvan.inbox.models import (
+    Contact,
+    Conversation,
+    Delivery,
+    Direction,
+    Message,
+)
 from danvan.kernel import areas, geo
 from danvan.kernel.errors import CoreError
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean, preview
+
+# A staff member's own Zalo conversation (`danvan.opinion.alerts`): never a citizen's prompt.
+STAFF_CONVERSATION = "staff"
 
 
 @dataclass
@@ -57,14 +66,14 @@ def ingest_many(
     call, the same rows as storing them one call after the other. Consecutive citizens'
     messages are written together (`_fast_run`); other events one by one (`_apply`)."""
     results = [IngestResult() for _ in calls]
-    new_texts: list[InboundEvent] = []
+    stored = _Stored()
     run: list[tuple[IngestResult, InboundEvent]] = []
     for result, event in ((r, e) for r, call in zip(results, calls, strict=True) for e in call):
         if event.kind == EventKind.MESSAGE and event.user_id:
             run.append((result, event))
             continue
         if run:
-            new_texts += _fast_run(session, run, province_code=province_code, ask=ask_commune)
+            _fast_run(session, run, stored, province_code=province_code, ask=ask_commune)
             run = []
         if not _store_raw(session, event):
             result.duplicates += 1
@@ -74,21 +83,42 @@ def ingest_many(
         if message is not None:
             result.messages.append(message.id)
     if run:
-        new_texts += _fast_run(session, run, province_code=province_code, ask=ask_commune)
-    for event in new_texts:
-        _offer_text(session, event)
+        _fast_run(session, run, stored, province_code=province_code, ask=ask_commune)
+    for event, message_id in stored.texts:
+        if id(event) not in stored.offered:
+            _offer(session, event, message_id)
     return results
+
+
+@dataclass
+class _Stored:
+    """What a run of citizens' messages left to do once every message is stored: the texts to
+    offer to the areas (with their message id, when known), but those offered already."""
+
+    texts: list[tuple[InboundEvent, int | None]] = field(default_factory=list)
+    offered: set[int] = field(default_factory=set)  # id() of events
+
+
+def _offer(session: Session, event: InboundEvent, message_id: int | None) -> bool:
+    """Offer the text to the areas; one they took (a vote "#YK1 2", a staff member's "LIENKET
+    123456"…) is an answer, not a citizen's opinion. Whether one took it."""
+    taken = _offer_text(session, event)
+    if taken:
+        ingest_sql.mark_answer(session.connection(), event, message_id)
+    return taken
 
 
 def _fast_run(
     session: Session,
     run: list[tuple[IngestResult, InboundEvent]],
+    stored: _Stored,
     *,
     province_code: int,
     ask: bool,
-) -> list[InboundEvent]:
+) -> None:
     """Citizens' messages, in Core, a few statements for the whole run; the stored events that
-    carry a text (to offer to the areas' `text` hooks)."""
+    carry a text (to offer to the areas' `text` hooks) and the commune questions to ask go to
+    `stored`."""
     session.flush()  # Core statements do not flush: write out what earlier ORM work left
     connection = session.connection()
     # The raw events: a key seen earlier in the run is a duplicate, like a stored one.
@@ -134,21 +164,25 @@ def _fast_run(
             batch.append((result, event, row))
     if batch:
         ingest_sql.write_batch(connection, batch, province_code=province_code)
+    ids: dict[int, int] = {}
     for result, event in singles:
-        message_id = _fast_message(session, event, province_code=province_code, ask_commune=ask)
+        message_id = _fast_message(
+            session, event, stored, province_code=province_code, ask_commune=ask
+        )
         if message_id is not None:
             result.messages.append(message_id)
+            ids[id(event)] = message_id
     if session.identity_map:
         # Objects loaded earlier in this session may predate the rows just written.
         session.expire_all()
-    return [e for _r, e in kept if e.text]
+    stored.texts += [(e, ids.get(id(e))) for _r, e in kept if e.text]
 
 
-def _offer_text(session: Session, event: InboundEvent) -> None:
+def _offer_text(session: Session, event: InboundEvent) -> bool:
     """Offer a citizen's text to each area with a `text` hook (kernel/areas.py: votes, opt-outs,
-    staff linking their Zalo…), in turn, until one consumes it. The text is already stored as
-    an inbound message. A savepoint keeps one area's refusal from touching the rest of the
-    batch; a CoreError is a refusal the area already answered."""
+    staff linking their Zalo…), in turn, until one consumes it; whether one did. The text is
+    already stored as an inbound message. A savepoint keeps one area's refusal from touching
+    the rest of the batch; a CoreError is a refusal the area already answered."""
     assert event.user_id is not None
     text = event.text or ""
     for _name, area in areas.hooked("text"):
@@ -157,9 +191,10 @@ def _offer_text(session: Session, event: InboundEvent) -> None:
         try:
             with session.begin_nested():
                 if area.on_text(session, channel=event.channel, user_id=event.user_id, text=text):
-                    return
+                    return True
         except CoreError:
-            return
+            return True
+    return False
 
 
 def _store_raw(session: Session, event: InboundEvent) -> bool:
@@ -171,7 +206,12 @@ def _store_raw(session: Session, event: InboundEvent) -> bool:
 
 
 def _fast_message(
-    session: Session, event: InboundEvent, *, province_code: int, ask_commune: bool
+    session: Session,
+    event: InboundEvent,
+    stored: _Stored,
+    *,
+    province_code: int,
+    ask_commune: bool,
 ) -> int | None:
     """`_apply` for a MESSAGE event, same outcome, in Core: the id of the new message or None."""
     assert event.user_id is not None
@@ -238,13 +278,19 @@ def _fast_message(
         and contact["commune_asked_at"] is None
         and event.channel in ASKS_FOR_COMMUNE
     ):
-        _ask_for_commune_once(
-            session,
-            contact_id=contact_id,
-            conversation_id=conversation_id,
-            channel=event.channel,
-            recipient=event.user_id,
-        )
+        # The areas have the text first: a vote or a staff member's link code is answered as
+        # such, never with a citizen's "which commune?".
+        stored.offered.add(id(event))
+        if session.identity_map:
+            session.expire_all()  # the areas read the rows just written in Core
+        if not (event.text and _offer(session, event, message_id)):
+            _ask_for_commune_once(
+                session,
+                contact_id=contact_id,
+                conversation_id=conversation_id,
+                channel=event.channel,
+                recipient=event.user_id,
+            )
     return message_id
 
 
@@ -306,6 +352,11 @@ def _ask_for_commune_once(
     from danvan.inbox.outbox import enqueue
 
     connection = session.connection()
+    status = connection.execute(
+        select(Conversation.status).where(Conversation.id == conversation_id)
+    ).scalar()
+    if status == STAFF_CONVERSATION:
+        return  # a staff member's own Zalo (danvan.opinion.alerts), not a citizen
     claimed = connection.execute(
         statement(connection, "ask_contact"), {"p_id": contact_id, "p_at": utcnow()}
     ).scalar()
@@ -456,7 +507,7 @@ def _inbound_message(
     conversation.unread_count += 1
     if conversation.awaiting_since is None:
         conversation.awaiting_since = message.created_at
-    if conversation.status != "staff":  # a staff member's own Zalo conversation (staff_zalo)
+    if conversation.status != STAFF_CONVERSATION:
         conversation.status = "open"
     _touch(conversation, message)
     session.flush()

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, case, func, select, tuple_,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.inbox.models import Contact, Conversation, Direction, Message
+from danvan.inbox.models import ANSWER_SOURCE, Contact, Conversation, Direction, Message
 from danvan.inbox.models import InboundEvent as InboundEventRow
 from danvan.kernel import geo
 from danvan.kernel.models import utcnow
@@ -293,3 +293,18 @@ def message_row(event: InboundEvent, *, conversation_id: int) -> dict[str, Any]:
         "source": "citizen",
         "created_at": event.occurred_at,
     }
+
+
+def mark_answer(connection: Connection, event: InboundEvent, message_id: int | None) -> None:
+    """The inbound message of `event` (by id, else by its platform id) is an answer an area
+    took, not a citizen's opinion (`models.ANSWER_SOURCE`)."""
+    query = update(MESSAGES).where(MESSAGES.c.direction == Direction.IN.value)
+    if message_id is not None:
+        query = query.where(MESSAGES.c.id == message_id)
+    elif event.message_id:
+        query = query.where(
+            MESSAGES.c.channel == event.channel, MESSAGES.c.external_id == event.message_id
+        )
+    else:
+        return
+    connection.execute(query.values(source=ANSWER_SOURCE))

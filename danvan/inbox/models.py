@@ -114,6 +114,12 @@ class Conversation(Base):
     )
 
 
+# An inbound text an area took as an answer or a command (a vote "#YK1 2", a poll answer, an
+# opinion given on a consultation, stop/resume, a staff member's "LIENKET" code): kept in the
+# conversation, left out of the opinion figures (`danvan.opinion.labels` analyses the rest).
+ANSWER_SOURCE = "answer"
+
+
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
@@ -135,6 +141,7 @@ class Message(Base):
     external_id: Mapped[str | None] = mapped_column(String(128))
     # Outbound: who wrote it. "staff" (danvan UI/API), "oa_inbox" (an echo of a reply typed in
     # Zalo's own OA inbox) or "system" (automatic prompts such as asking for the commune).
+    # Inbound: "citizen", or ANSWER_SOURCE when an area took the text as an answer or command.
     source: Mapped[str] = mapped_column(String(16), default="citizen")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     delivery_status: Mapped[str | None] = mapped_column(String(16))  # Delivery

@@ -50,6 +50,9 @@ class NavLink:
     # `badge_title` (an i18n key taking `n`) as its tooltip.
     badge: str | None = None
     badge_title: str = ""
+    # The `nav` of the link this one folds under on wide screens (a drop-down beside it), so
+    # that the bar fits one row at 1280 px; phones list it as any other.
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ AREAS: tuple[Area, ...] = (
                 15,
                 badge="danvan.inbox.calls:count_open",
                 badge_title="notices.calls.badge",
+                parent="inbox",
             ),
             NavLink(
                 "nav.zns",
@@ -159,6 +163,7 @@ AREAS: tuple[Area, ...] = (
                 35,
                 badge="danvan.opinion.review:remaining_badge",
                 badge_title="review.badge",
+                parent="dashboard",
             ),
         ),
         panels=("partials/conversation_analysis.html",),

@@ -156,9 +156,23 @@ class Settings(BaseSettings):
     # Most trainees one XLSX import may hold.
     training_import_max_rows: int = 2000
 
+    # --- The official heading of reports and minutes (kernel/letterhead.py, Decree 30/2020) ---
+    # The deployment's issuing body for reports not of one officer's commune; empty: derived
+    # (the province's People's Committee for admins, the Ban Tuyên giáo và Dân vận of the
+    # provincial Party committee for officers of several communes). Each can be changed at export.
+    report_issuer: str = Field(default="", max_length=120)
+    report_superior: str = Field(default="", max_length=120)
+    report_symbol: str = Field(default="", max_length=30)  # "BC-UBND"
+    report_place: str = Field(default="", max_length=60)  # "Tuyên Quang"
+    # Lines separated by "|": "TM. ỦY BAN NHÂN DÂN|CHỦ TỊCH"; "- Như trên;|- Lưu: VT."
+    report_signer_title: str = Field(default="", max_length=250)
+    report_signer_name: str = Field(default="", max_length=80)
+    report_recipients: str = Field(default="", max_length=2000)
+
     # --- Opinion classifiers (danvan.opinion.labels, danvan.nlp.classifiers) ---
-    # Trained model sets (the default one from the seed corpus, and `danvan model retrain`'s).
-    # Workers on several machines need this folder shared (model sets stay on disk for now).
+    # Trained model sets live in the database (danvan.opinion.model_store). This folder is only
+    # where sets were kept before (imported at first use, or by `danvan model import`) and the
+    # encoder's embedding cache; nothing in it is needed by another machine.
     analysis_models_dir: str = "var/models"
     # Messages classified per batch of the worker's analysis job.
     analysis_batch_size: int = 200

@@ -9,10 +9,11 @@ message is abusive when the abusive model says so AND it holds an insult word (d
 
 The default set is trained on first use from the seed corpus the project writes
 (danvan/nlp/seed/) plus the training part of the real corpus (danvan/nlp/real/, its messages
-weighted up in the heads), and cached under the models directory, keyed by the corpora, the
-engine version, the training parameters and the encoder, so a changed corpus, engine or encoder
-gives a new directory and never a stale model. Deployment models (`danvan model retrain`) live
-next to it, named by their version. A set without heads (older versions) labels as before.
+weighted up in the heads), named by the corpora, the engine version, the training parameters
+and the encoder, so a changed corpus, engine or encoder gives a new version and never a stale
+model. The product keeps sets in its database (danvan.opinion.model_store, packed by
+set_archive.py); `default_set` caches the default one in a directory (tests, benchmarks). A set
+without heads (older versions) labels as before.
 
 The labels describe a message, never the person who wrote it.
 """
@@ -384,8 +385,9 @@ def set_info(directory: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def _locked(models_dir: Path, name: str) -> Iterator[None]:
-    """One process at a time trains a given set; the others wait, then load it."""
+def locked(models_dir: Path, name: str) -> Iterator[None]:
+    """One process of this machine at a time trains a given set; the others wait, then load
+    it."""
     models_dir.mkdir(parents=True, exist_ok=True)
     with (models_dir / f".{name}.lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -446,38 +448,49 @@ def default_exists(models_dir: Path, *, topic_codes: Sequence[str] | None = None
     return (models_dir / default_version(topic_codes) / "set.json").exists()
 
 
+def train_default(
+    *,
+    topic_codes: Sequence[str] | None = None,
+    log: Log = lambda _m: None,
+    cache_dir: Path | None = None,
+) -> tuple[ModelSet, dict[str, Any]]:
+    """Trains the default set from the seed and real corpora (reproducibly: the same corpora,
+    engine and parameters give the same set); the set and what it was trained on."""
+    version = default_version(topic_codes)
+    rows, flags, groups = default_rows()
+    log(
+        f"training the default classifiers from the seed and real corpora "
+        f"({len(rows)} messages, {sum(flags)} real)"
+    )
+    trained = train_set(
+        rows,
+        version=version,
+        topic_codes=topic_codes,
+        log=log,
+        real=flags,
+        groups=groups,
+        cache_dir=cache_dir,
+    )
+    info = {
+        "source": "seed corpus + real corpus (train.csv)",
+        "seed_rows": len(rows) - sum(flags),
+        "real_rows": sum(flags),
+        "rows_sha256": rows_sha256(rows),
+    }
+    return trained, info
+
+
 def default_set(
     models_dir: Path, *, topic_codes: Sequence[str] | None = None, log: Log = lambda _m: None
 ) -> ModelSet:
-    """The default set, trained from the seed and real corpora the first time it is needed."""
+    """The default set, trained from the seed and real corpora the first time it is needed and
+    cached in `models_dir` (the product keeps it in the database: danvan.opinion.model_store)."""
     version = default_version(topic_codes)
     directory = models_dir / version
     if (directory / "set.json").exists():
         return load_cached(directory)
-    with _locked(models_dir, version):
+    with locked(models_dir, version):
         if not (directory / "set.json").exists():
-            rows, flags, groups = default_rows()
-            log(
-                f"training the default classifiers from the seed and real corpora "
-                f"({len(rows)} messages, {sum(flags)} real)"
-            )
-            trained = train_set(
-                rows,
-                version=version,
-                topic_codes=topic_codes,
-                log=log,
-                real=flags,
-                groups=groups,
-                cache_dir=models_dir,
-            )
-            save_set(
-                trained,
-                directory,
-                info={
-                    "source": "seed corpus + real corpus (train.csv)",
-                    "seed_rows": len(rows) - sum(flags),
-                    "real_rows": sum(flags),
-                    "rows_sha256": rows_sha256(rows),
-                },
-            )
+            trained, info = train_default(topic_codes=topic_codes, log=log, cache_dir=models_dir)
+            save_set(trained, directory, info=info)
     return load_cached(directory)

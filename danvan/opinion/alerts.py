@@ -47,6 +47,7 @@ from danvan.kernel import geo, taxonomy
 from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import RateLimitBucket, utcnow
+from danvan.kernel.numbers import number
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import fold
 from danvan.opinion.models import (
@@ -326,10 +327,6 @@ def do_unlink(session: Session, *, actor: Actor) -> None:
 # --- Sending alerts ------------------------------------------------------------------------------
 
 
-def _decimal(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")
-
-
 def alert_text(session: Session, *, alert: OpinionAlert, base_url: str) -> str:
     """The Zalo message of an alert: aggregate facts and a link, no citizen's words."""
     topics = {t.code: t.vi for t in taxonomy.topics()}
@@ -367,7 +364,7 @@ def alert_text(session: Session, *, alert: OpinionAlert, base_url: str) -> str:
         lines.append(f"Nội dung chính: {_DIGITS.sub('…', issue.label)}")
     lines += [
         f"Số tin nhắn: {alert.observed} trong {alert.window_hours} giờ "
-        f"(bình thường khoảng {_decimal(alert.expected)})",
+        f"(bình thường khoảng {number(alert.expected)})",
         f"Xem: {link}",
     ]
     return "\n".join(lines)
@@ -425,9 +422,43 @@ def _deliver(
     return True
 
 
+# The outbox's outcome of a message, as the outcome of the alert delivery it carries.
+_OUTCOMES = {
+    Delivery.SENT: AlertDeliveryStatus.SENT,
+    Delivery.DELIVERED: AlertDeliveryStatus.SENT,
+    Delivery.SEEN: AlertDeliveryStatus.SENT,
+    Delivery.UNREACHABLE: AlertDeliveryStatus.UNREACHABLE,
+    Delivery.FAILED: AlertDeliveryStatus.FAILED,
+    Delivery.UNCERTAIN: AlertDeliveryStatus.FAILED,
+}
+
+
+def settle_deliveries(session: Session, *, limit: int = BATCH) -> int:
+    """Queued deliveries whose message the outbox has sent or given up on take that outcome
+    (with the outbox's reason when it failed), like the outbox row itself. Returns how many."""
+    rows = session.execute(
+        select(OpinionAlertDelivery, Message.delivery_status, Message.delivery_error)
+        .join(Message, Message.id == OpinionAlertDelivery.message_id)
+        .where(
+            OpinionAlertDelivery.status == AlertDeliveryStatus.QUEUED,
+            Message.delivery_status.in_([str(d) for d in _OUTCOMES]),
+        )
+        .order_by(OpinionAlertDelivery.id)
+        .limit(limit)
+    ).all()
+    for delivery, state, error in rows:
+        delivery.status = _OUTCOMES[Delivery(str(state))]
+        if delivery.status != AlertDeliveryStatus.SENT:
+            delivery.reason = (error or "")[:200]
+    return len(rows)
+
+
 def run_staff_alerts(database: Database, settings: Settings, now: datetime) -> int:
-    """The worker job: queue each recent alert for the opted-in staff who see its commune;
-    deliveries recorded (sent or unreachable)."""
+    """The worker job: settle the deliveries the outbox has handled since, then queue each
+    recent alert for the opted-in staff who see its commune; deliveries recorded (queued, then
+    sent or failed; or unreachable)."""
+    with database.session() as session:
+        settle_deliveries(session)
     with database.session() as session:
         alerts = list(
             session.scalars(

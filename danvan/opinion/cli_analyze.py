@@ -7,12 +7,20 @@ from typing import Annotated
 
 import typer
 
+from danvan.kernel import cli_lang
+
 
 def _parse_day(value: str) -> datetime:
     try:
         return datetime.combine(date.fromisoformat(value.strip()), time(0), tzinfo=UTC)
     except ValueError:
-        raise typer.BadParameter(f"{value!r}: expected a date such as 2026-11-01") from None
+        raise typer.BadParameter(
+            cli_lang.say(
+                "{value!r}: cần một ngày dạng 2026-11-01",
+                "{value!r}: expected a date such as 2026-11-01",
+                value=value,
+            )
+        ) from None
 
 
 def analyze(
@@ -29,7 +37,7 @@ def analyze(
 
     day = _parse_day(since)
     if batch < 1:
-        raise typer.BadParameter("--batch must be at least 1")
+        raise typer.BadParameter(cli_lang.say("--batch ít nhất là 1", "--batch must be at least 1"))
     done = reanalyse(
         get_database(),
         get_settings(),

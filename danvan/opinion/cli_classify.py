@@ -5,15 +5,14 @@ The output holds the input's columns plus `topic`, `sentiment`, `kind`, `urgent`
 `abusive` (yes/no). Rows are read, labelled and written in batches, so a large file is never held
 in memory; the output is written to a temporary file beside OUT and renamed when complete, so a
 failed run leaves no half-written file. A progress bar is drawn only on a terminal. Errors are
-one line on stderr with exit code 2, in Vietnamese or English after the locale (LC_ALL,
-LC_MESSAGES or LANG starting with "vi": Vietnamese).
+one line on stderr with exit code 2, in the CLI's language (`danvan.kernel.cli_lang`:
+DANVAN_CLI_LANG, else the locale).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
+
+from danvan.kernel import cli_lang
 
 if TYPE_CHECKING:
     from danvan.nlp.classifiers import Labels
@@ -53,13 +54,7 @@ MESSAGES = {
 }
 
 
-def vietnamese() -> bool:
-    """The CLI speaks Vietnamese when the locale says so (LC_ALL, LC_MESSAGES, LANG)."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
-        if value:
-            return value.lower().startswith("vi")
-    return False
+vietnamese = cli_lang.vietnamese  # the CLI's one language setting
 
 
 def say(key: str, **values: object) -> str:
@@ -186,7 +181,7 @@ def classify(
     from danvan.kernel.db import get_database
     from danvan.kernel.settings import get_settings
     from danvan.nlp.classifiers import ClassifierError
-    from danvan.opinion.labels import set_in_use
+    from danvan.opinion.model_use import set_in_use
 
     try:
         open_input(input_csv, text_column)[1].close()  # fail fast, before loading a model

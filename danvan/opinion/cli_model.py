@@ -11,6 +11,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from danvan.kernel import cli_lang
+from danvan.kernel.errors import CoreError
+
 model_app = typer.Typer(no_args_is_help=True, help="Text classifiers (Vietnamese NLP engine)")
 
 InputOption = Annotated[Path, typer.Option("--input", help="UTF-8 CSV file with a header row")]
@@ -18,8 +21,10 @@ TextColumn = Annotated[str, typer.Option("--text-column", help="Column holding t
 LabelColumn = Annotated[str, typer.Option("--label-column", help="Column holding the label")]
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str | CoreError) -> NoReturn:
+    """One line on stderr in the CLI's language (a core error's sentence too), then exit."""
+    text = cli_lang.error_text(message) if isinstance(message, CoreError) else message
+    typer.echo(cli_lang.error_line(text), err=True)
     raise typer.Exit(2)
 
 
@@ -191,12 +196,36 @@ def retrain(
 def rollback() -> None:
     """Return to the opinion classifier set that was in use before the last retrain."""
     from danvan.kernel.db import get_database
-    from danvan.kernel.errors import CoreError
     from danvan.kernel.settings import get_settings
     from danvan.opinion.retrain import rollback as do_rollback
 
     try:
         old, new = do_rollback(get_database(), get_settings())
     except CoreError as exc:
-        _fail(exc.message)
+        _fail(exc)
     typer.echo(f"Deactivated {old}; now using {new}.")
+
+
+@model_app.command("import")
+def import_sets(
+    folder: Annotated[
+        str | None,
+        typer.Option("--from", help="Folder to read (default: DANVAN_ANALYSIS_MODELS_DIR)"),
+    ] = None,
+) -> None:
+    """Copy the opinion classifier sets of a legacy models folder (DANVAN_ANALYSIS_MODELS_DIR)
+    into the database, where every worker on every machine finds them; the folder is read, not
+    changed. Run it again at will: sets already stored are skipped."""
+    from danvan.kernel.db import get_database
+    from danvan.kernel.settings import get_settings
+    from danvan.opinion.model_store import import_folder
+
+    settings = get_settings()
+    source = folder or settings.analysis_models_dir
+    imported, present, failed = import_folder(get_database(), settings, source, log=_log)
+    typer.echo(
+        f"Imported {imported} model set(s) from {source}; {present} already stored"
+        + (f"; {failed} unusable (not imported)." if failed else ".")
+    )
+    if failed:
+        raise typer.Exit(1)

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from danvan.kernel import cli_lang
+
 report_app = typer.Typer(no_args_is_help=True, help="Reports (situation reports)")
 
 
@@ -36,9 +38,22 @@ def situation(
     public: Annotated[
         bool, typer.Option("--public", help="For publication: counts under 5 hidden")
     ] = False,
+    issuer: Annotated[str, typer.Option("--issuer", help="Issuing body (default: scope)")] = "",
+    superior: Annotated[str, typer.Option("--superior", help="Superior body line")] = "",
+    number: Annotated[str, typer.Option("--number", help="Document number (digits)")] = "",
+    symbol: Annotated[str, typer.Option("--symbol", help="Symbol, e.g. BC-UBND")] = "",
+    place: Annotated[str, typer.Option("--place", help="Place of the date line")] = "",
+    signer_title: Annotated[
+        str, typer.Option("--signer-title", help='Signer\'s title, lines split by "|"')
+    ] = "",
+    signer_name: Annotated[str, typer.Option("--signer-name", help="Signer's name")] = "",
+    recipients: Annotated[
+        str, typer.Option("--recipients", help='Recipients, lines split by "|"')
+    ] = "",
 ) -> None:
     """Write the situation report of PERIOD: overview, top concerns and their change, table by
-    commune, sentiment shift, emerging issues, masked quotes, open and overdue cases."""
+    commune, sentiment shift, emerging issues, masked quotes, open and overdue cases. The heading
+    (Decree 30/2020) takes DANVAN_REPORT_* and the scope's defaults; the options override them."""
     from danvan.accounts.actors import Actor
     from danvan.accounts.models import Role, User
     from danvan.accounts.staff import get_user_by_email
@@ -66,9 +81,20 @@ def situation(
                 commune_code=commune,
                 wide=province_wide,
                 public=public,
+                settings=settings,
+                letterhead={
+                    "issuer": issuer,
+                    "superior": superior,
+                    "number": number,
+                    "symbol": symbol,
+                    "place": place,
+                    "signer_title": signer_title,
+                    "signer_name": signer_name,
+                    "recipients": recipients,
+                },
             )
     except CoreError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(cli_lang.error_line(cli_lang.error_text(exc)), err=True)
         raise typer.Exit(1) from None
     out.write_bytes(data)
     typer.echo(f"Wrote {out} ({len(data):,} bytes)")

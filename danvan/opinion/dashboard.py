@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from danvan.inbox.models import Conversation, Message
 from danvan.kernel import taxonomy
+from danvan.kernel.numbers import change
 from danvan.opinion import rollups
 from danvan.opinion.models import (
     NO_COMMUNE,
@@ -30,7 +31,6 @@ from danvan.opinion.models import (
 )
 from danvan.opinion.quotes import shown
 from danvan.opinion.scope import View
-from danvan.opinion.situation import change
 
 PERIODS = (7, 28, 90)
 ISSUES_SHOWN = 8
@@ -129,6 +129,7 @@ def overview(session: Session, *, view: View, today: date, days: int) -> dict[st
                     "negative": c(counts[("sentiment", "negative")]),
                     "urgent": c(counts[("urgent", "1")]),
                     "week": w_now,
+                    "last_week": w_before,
                     "week_change": change(w_now, w_before),
                 }
             )

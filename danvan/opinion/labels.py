@@ -15,11 +15,9 @@ Labels describe messages; nothing here scores, ranks or lists citizens.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -27,14 +25,14 @@ from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
 from danvan.accounts.audit import record
-from danvan.inbox.models import Conversation, Direction, Message
+from danvan.inbox.models import ANSWER_SOURCE, Conversation, Direction, Message
 from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.kernel.taxonomy import KINDS, SENTIMENTS, topics
 from danvan.opinion import progress
-from danvan.opinion.models import ClassifierVersion, MessageAnalysis
+from danvan.opinion.models import MessageAnalysis
 from danvan.opinion.quotes import quote_of
 from danvan.opinion.rollups import move_commune
 from danvan.opinion.urgency import mark_urgent
@@ -60,84 +58,18 @@ def _quiet(_message: str) -> None:
     return None
 
 
-# --- The model set in use ---------------------------------------------------------------------
-
-
-def models_dir(settings: Settings) -> Path:
-    return Path(settings.analysis_models_dir)
-
-
-def topic_codes() -> list[str]:
-    return [t.code for t in topics()]
-
-
-def active_version(session: Session) -> ClassifierVersion | None:
-    return session.scalar(select(ClassifierVersion).where(ClassifierVersion.status == "active"))
-
-
-def current_set(session: Session, settings: Settings, *, log: Log = _quiet) -> ModelSet:
-    """The active deployment set, else the default one (trained from the seed corpus the first
-    time, then cached on disk). Training may take minutes: callers that hold a write
-    transaction use `set_in_use` instead."""
-    active = active_version(session)
-    return _load(settings, active.version if active else None, log=log)
-
-
-def set_in_use(database: Database, settings: Settings, *, log: Log = _quiet) -> ModelSet:
-    """`current_set` without a transaction open while a set is loaded or trained (on SQLite a
-    transaction holds the database's write lock: webhooks would wait for the training)."""
-    with database.session() as session:
-        active = active_version(session)
-        version = active.version if active else None
-    return _load(settings, version, log=log)
-
-
-_TRAINING: dict[str, threading.Thread] = {}
-
-
-def _default_ready(database: Database, settings: Settings) -> bool:
-    """True when the set in use can be loaded at once. Otherwise (a fresh machine, a new corpus
-    or engine) the default set is trained in a thread of this process, so that the worker keeps
-    delivering replies meanwhile; the job labels nothing until it is there."""
-    with database.session() as session:
-        if active_version(session) is not None:
-            return True
-    from danvan.nlp import classifiers
-
-    base, codes = models_dir(settings), topic_codes()
-    if classifiers.default_exists(base, topic_codes=codes):
-        return True
-    key = str(base.resolve())
-    thread = _TRAINING.get(key)
-    if thread is None or not thread.is_alive():
-        log.info("training the default opinion classifiers in the background")
-        thread = threading.Thread(
-            target=classifiers.default_set,
-            kwargs={"models_dir": base, "topic_codes": codes, "log": log.info},
-            name="danvan-train-default",
-            daemon=True,
-        )
-        _TRAINING[key] = thread
-        thread.start()
-    return False
-
-
-def _load(settings: Settings, version: str | None, *, log: Log) -> ModelSet:
-    from danvan.nlp import classifiers
-
-    if version is not None:
-        try:
-            return classifiers.load_cached(models_dir(settings) / version)
-        except classifiers.ClassifierError as exc:
-            log(f"active model set {version} unusable ({exc}); using the default")
-    return classifiers.default_set(models_dir(settings), topic_codes=topic_codes(), log=log)
-
-
 # --- Labelling messages -----------------------------------------------------------------------
 
 
 def _analysable() -> Any:
-    return (Message.direction == Direction.IN.value) & (Message.text != "")
+    """A citizen's own words: inbound text, not one an area took as an answer or a command (a
+    vote "#YK1 2", a poll answer, an opinion given on a consultation, "LIENKET …": ingest marks
+    those `ANSWER_SOURCE`), which would count as opinions on the dashboard."""
+    return (
+        (Message.direction == Direction.IN.value)
+        & (Message.text != "")
+        & (Message.source != ANSWER_SOURCE)
+    )
 
 
 def pending(session: Session, *, limit: int) -> list[tuple[Message, Conversation]]:
@@ -271,7 +203,9 @@ def run_pending(database: Database, settings: Settings, now: datetime) -> int:
             progress.note(session, state=progress.IDLE, now=now)
     if not waiting:
         return synced
-    if not _default_ready(database, settings):
+    from danvan.opinion.model_use import default_ready, set_in_use
+
+    if not default_ready(database, settings):
         with database.session() as session:
             total = count_pending(session)
             progress.note(session, state=progress.TRAINING, now=now, total=total)
@@ -311,6 +245,8 @@ def run_relabel(database: Database, settings: Settings, now: datetime) -> int:
             return 0
         if pending(session, limit=1):
             return 0  # new messages are labelled first (run_pending)
+    from danvan.opinion.model_use import set_in_use
+
     model_set = set_in_use(database, settings)
     with database.session() as session:
         rows = [
@@ -367,6 +303,8 @@ def reanalyse(
 ) -> int:
     """Re-label every inbound text message since `since` with the model set in use (model labels
     replaced, staff corrections kept). Returns how many messages were labelled."""
+    from danvan.opinion.model_use import set_in_use
+
     done = 0
     after = 0
     model_set = set_in_use(database, settings, log=log)
@@ -389,9 +327,10 @@ def reanalyse(
             ]
             if not rows:
                 break
+            if done:  # progress between batches; the caller reports the total once
+                log(f"{done} messages labelled so far")
             after = rows[-1][0].id
             done += do_analyse(session, model_set=model_set, rows=rows)
-        log(f"{done} messages labelled")
     return done
 
 
@@ -452,7 +391,7 @@ class Correction:
 def check_correction(
     *, topic: str, sentiment: str, kind: str, urgent: bool, abusive: bool
 ) -> Correction:
-    if topic not in topic_codes():
+    if topic not in [t.code for t in topics()]:
         raise Invalid("Chủ đề không hợp lệ")
     if sentiment not in SENTIMENTS:
         raise Invalid("Sắc thái không hợp lệ")

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -80,8 +81,9 @@ def _erased_messages_lose_their_quotes(session: Session, _context: Any, _instanc
 class ClassifierVersion(Base):
     """A model set trained by `danvan model retrain`, kept for rollback.
 
-    The files live under the models directory (DANVAN_ANALYSIS_MODELS_DIR) in a folder named by
-    `version`; this row says which set is active. No row active: the default set (seed corpus).
+    Its files are in the database (`ModelSetArtifact` of the same version); this row says which
+    set is active, read by every worker on every machine each job cycle (one indexed query). No
+    row active: the default set (seed and real corpora).
     """
 
     __tablename__ = "classifier_versions"
@@ -98,6 +100,30 @@ class ClassifierVersion(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     activated_at: Mapped[datetime | None]
+
+
+class ModelSetArtifact(Base):
+    """A trained model set's files, packed into one bounded, compressed archive
+    (danvan.nlp.set_archive: JSON and .npy, nothing pickled), so that a set trained by one
+    process is loaded by every worker and web process on every machine (model_store.py).
+
+    `sha256` is the archive's digest and `signature` its HMAC under DANVAN_SECRET_KEY, both
+    written by the process that trained (or imported) it; a process loads only bytes whose
+    digest and signature match. Which set is in use is `ClassifierVersion`'s to say."""
+
+    __tablename__ = "model_set_artifacts"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # default | retrain | import
+    # What it was trained on (rows of each corpus, their digest) and its scores.
+    trained_on: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    size: Mapped[int]  # of `data`, bytes
+    sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    trained_by: Mapped[str] = mapped_column(String(100), default="")  # host and process
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AnalysisProgress(Base):
@@ -268,7 +294,9 @@ class OpinionAlert(Base):
 
 
 class AlertDeliveryStatus:
-    QUEUED = "queued"  # a message is in the outbox (its delivery status says the rest)
+    QUEUED = "queued"  # a message is in the outbox, not yet sent
+    SENT = "sent"  # the outbox sent it (Zalo accepted it; delivered or seen, maybe)
+    FAILED = "failed"  # the outbox gave up on it: `reason`
     UNREACHABLE = "unreachable"  # Zalo would refuse it (window passed, unfollowed): `reason`
 
 

@@ -5,6 +5,8 @@ staff gave (corrected or confirmed messages, see labels.py and review.py), and r
 times: the engine takes no sample weights, so a staff row is repeated), compares with the active
 set on the staff labels held out of training, and activates the new set only if it is not worse;
 `rollback` returns to the previous set. Activating a set starts the history relabel (progress.py).
+A new set is stored in the database (model_store.py) in the transaction that activates it: every
+worker and web process, on every machine, uses it from its next job cycle.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.nlp import classifiers
 from danvan.nlp.classifiers import Row
-from danvan.opinion import progress
-from danvan.opinion.labels import Log, active_version, models_dir, set_in_use, topic_codes
+from danvan.opinion import model_store, progress
+from danvan.opinion.model_use import Log, active_version, set_in_use, topic_codes
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis
 
 # A fifth of the staff-labelled messages (by message id) is never trained on: it judges retrains.
@@ -152,15 +154,23 @@ def retrain(
             f"only {len(heldout)} held-out staff labels (need {MIN_HELDOUT}), "
             "activated anyway (--force)"
         )
-    directory = models_dir(settings) / version
-    if result.activated:
-        classifiers.save_set(
+    metrics = {
+        **result.metrics,
+        "score_new": result.score_new,
+        "score_current": result.score_current,
+        "replaced": current.version,
+    }
+    packed = None
+    if result.activated:  # packed before the transaction: seconds, never under the write lock
+        packed = model_store.pack(
             new,
-            directory,
-            info={"source": "retrain", "seed_rows": len(seed), "staff_rows": len(train)},
+            trained_on={"source": "retrain", "seed_rows": len(seed), "staff_rows": len(train)},
         )
     with database.session() as session:
-        if result.activated:
+        if packed is not None:
+            # The set and its activation in one transaction: no process ever sees one without
+            # the other; every worker picks it up at its next cycle.
+            model_store.add(session, settings, packed, source="retrain", metrics=metrics)
             for old in session.scalars(
                 select(ClassifierVersion).where(
                     ClassifierVersion.status.in_(("active", "previous"))
@@ -176,16 +186,13 @@ def retrain(
                 seed_rows=len(seed),
                 staff_rows=len(train),
                 heldout_rows=len(heldout),
-                metrics={
-                    **result.metrics,
-                    "score_new": result.score_new,
-                    "score_current": result.score_current,
-                    "replaced": current.version,
-                },
+                metrics=metrics,
                 note=result.reason[:500],
                 activated_at=utcnow() if result.activated else None,
             )
         )
+    if result.activated:
+        model_store.remember(new)
     return result
 
 

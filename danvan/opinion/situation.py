@@ -21,6 +21,7 @@ from danvan.inbox.models import Message
 from danvan.kernel import areas, geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
+from danvan.kernel.numbers import change, percent
 from danvan.opinion import rollups
 from danvan.opinion.models import ALL_COMMUNES, NO_COMMUNE, EmergingIssue, MessageAnalysis
 from danvan.opinion.quotes import shown
@@ -131,13 +132,6 @@ def parse_period(text: str) -> Period:
     )
 
 
-def change(now: int | None, before: int | None) -> float | None:
-    """Relative change in percent; None when unknown (suppressed, or nothing before)."""
-    if now is None or before is None or before == 0:
-        return None
-    return round(100.0 * (now - before) / before, 1)
-
-
 @dataclass
 class Concern:
     topic: str
@@ -197,7 +191,7 @@ class Situation:
     issuer: str  # the issuing body, upper-case
     issued_on: date
     suppressed: bool
-    overview: list[tuple[str, int | None, int | None, float | None]]
+    overview: list[tuple[str, int | None, int | str | None, float | None]]
     concerns: list[Concern]
     communes: list[CommuneRow]
     sentiments: list[SentimentRow]
@@ -232,6 +226,10 @@ def access_situation(
 
 
 ESTIMATE = "ước tính"
+# A figure the report does not compute (cases have no earlier period here) or that has no base
+# (a change over too few, a share of nothing). Never "<5": that mark means a count under 5,
+# hidden, and is what None stands for in the figures.
+NOT_COMPUTED = "—"
 CASES_SCOPE_NOTE = (
     "Số liệu vụ việc (phản ánh, kiến nghị) tính trong phạm vi xã, phường được phân công."
 )
@@ -258,7 +256,7 @@ def certainty_note(checked: int | None, total: int | None) -> str:
     done = (
         f"cán bộ đã kiểm tra, xác nhận nhãn của {checked if checked is not None else '<5'}"
         f"/{total if total is not None else '<5'} tin nhắn"
-        + (f" ({f'{share:.1f}'.replace('.', ',')}%)" if share is not None else "")
+        + (f" ({percent(share)})" if share is not None else "")
     )
     return (
         "Số liệu theo lĩnh vực, sắc thái, loại ý kiến và mức khẩn cấp do mô hình máy tự phân "
@@ -300,31 +298,28 @@ def build_situation(
     prev_start, _ = day_bounds(previous.start, tz)
     checked = c(confirmed(session, view=view, start=start_utc, end=end_utc))
     checked_prev = c(confirmed(session, view=view, start=prev_start, end=start_utc))
-    raw: list[tuple[str, int | None, int | None, None]] = [
-        ("Tổng số ý kiến, tin nhắn tiếp nhận", c(total), c(total_prev), None),
+    raw: list[tuple[str, int | None, int | str | None]] = [
+        ("Tổng số ý kiến, tin nhắn tiếp nhận", c(total), c(total_prev)),
         (
             f"Ý kiến mang sắc thái tiêu cực ({ESTIMATE})",
             c(negative),
             c(prev_t[("sentiment", "negative")]),
-            None,
         ),
         (
             f"Ý kiến khẩn cấp (nguy hiểm tính mạng, tài sản) ({ESTIMATE})",
             c(urgent),
             c(prev_t[("urgent", "1")]),
-            None,
         ),
-        ("Tin nhắn đã được cán bộ kiểm tra, xác nhận nhãn", checked, checked_prev, None),
+        ("Tin nhắn đã được cán bộ kiểm tra, xác nhận nhãn", checked, checked_prev),
         (
             "Phản ánh, kiến nghị được tiếp nhận thành vụ việc",
             c(int(cases.get("received") or 0)),
-            None,
-            None,
+            NOT_COMPUTED,
         ),
-        ("Vụ việc còn đang xử lý", c(int(cases.get("open") or 0)), None, None),
-        ("Vụ việc quá hạn", c(int(cases.get("overdue") or 0)), None, None),
+        ("Vụ việc còn đang xử lý", c(int(cases.get("open") or 0)), NOT_COMPUTED),
+        ("Vụ việc quá hạn", c(int(cases.get("overdue") or 0)), NOT_COMPUTED),
     ]
-    overview = [(label, n, p, change(n, p)) for label, n, p, *_x in raw]
+    overview = [(label, n, p, change(n, p) if isinstance(p, int) else None) for label, n, p in raw]
 
     concerns = []
     for topic, n_now in sorted(

@@ -5,9 +5,10 @@ their phone, a resident listed with one, so the same person voting in Zalo and o
 once), else a Zalo identity ("zalo_oa:<user id>") or an entry of a resident list a commune
 imported from XLSX ("resident:<id>", on the web page with the slip code danvan issued). A new
 answer replaces the earlier one until closing; after closing every answer is refused with a
-clear message. Results are counted per commune with turnout (against the commune's resident list
-when there is one), published on a public page once closed with every count under `PUBLIC_MIN`
-suppressed, and sent back to each Zalo participant as the result in their commune.
+clear message. Results are counted per commune with turnout where the commune has a resident
+list (its listed residents who answered over those listed), published on a public page once
+closed with every count under `PUBLIC_MIN` suppressed, and sent back to each Zalo participant
+as the result in their commune.
 
 This module creates and finds consultations, records answers, counts the results and sends them
 back; beside it: `residents` (resident lists from XLSX), `slips` (voting-slip codes and the web
@@ -32,6 +33,7 @@ from danvan.inbox.notices import Estimate, estimate, send_notice
 from danvan.kernel import geo
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
+from danvan.kernel.numbers import ratio
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean, fold
 from danvan.outreach.broadcasts import LOCAL
@@ -302,10 +304,52 @@ def _suppress(count: int, public: bool) -> int | None:
     return None if public and count < PUBLIC_MIN else count
 
 
+def listed_answered(session: Session, *, consultation: Consultation) -> dict[int, int]:
+    """Per commune of the consultation, how many residents of its list answered (once each,
+    whatever the channel): by their slip code on the web (the answer names the resident), or
+    in Zalo with the phone the list gives them (the answer is the phone's). The numerator of
+    the turnout, whose denominator is the same list: never above 100 %."""
+    codes = list(consultation.commune_codes or [])
+    if not codes:
+        return {}
+    by_slip = session.execute(
+        select(Resident.id, Resident.commune_code)
+        .join(ConsultationAnswer, ConsultationAnswer.resident_id == Resident.id)
+        .where(
+            ConsultationAnswer.consultation_id == consultation.id,
+            Resident.commune_code.in_(codes),
+        )
+    ).all()
+    answered: dict[int, int] = {int(rid): int(code) for rid, code in by_slip}
+    phones = set(
+        session.scalars(
+            select(ConsultationAnswer.participant).where(
+                ConsultationAnswer.consultation_id == consultation.id,
+                ConsultationAnswer.participant.like("phone:%"),
+            )
+        )
+    )
+    if phones:
+        for rid, code, phone in session.execute(
+            select(Resident.id, Resident.commune_code, Resident.phone).where(
+                Resident.commune_code.in_(codes), Resident.phone.is_not(None)
+            )
+        ):
+            if phone_key(phone) in phones:
+                answered[int(rid)] = int(code)
+    counts: dict[int, int] = {}
+    for code in answered.values():
+        counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
 def results(
     session: Session, *, consultation: Consultation, public: bool = False
 ) -> dict[str, Any]:
-    """Counts per option and per commune with turnout. `public`: counts under 5 are None."""
+    """Counts per option and per commune, with the turnout of each commune that has a resident
+    list: its listed residents who answered over the residents listed (None without a list:
+    the counts alone say it). `public`: counts under 5 are None, and so is a turnout that
+    would tell one."""
     answers = session.execute(
         select(ConsultationAnswer.commune_code, ConsultationAnswer.option_index, func.count())
         .where(ConsultationAnswer.consultation_id == consultation.id)
@@ -318,6 +362,7 @@ def results(
             .group_by(Resident.commune_code)
         ).all()
     )
+    from_lists = listed_answered(session, consultation=consultation)
     communes: dict[int, dict[str, Any]] = {
         code: {"participants": 0, "options": [0] * len(consultation.options)}
         for code in consultation.commune_codes or []
@@ -337,15 +382,18 @@ def results(
     for code, bucket in sorted(communes.items()):
         listed = int(eligible.get(code, 0))
         participants = bucket["participants"]
-        turnout = round(participants / listed, 4) if listed else None
-        hidden = public and participants < PUBLIC_MIN
+        answered = from_lists.get(code, 0)
+        turnout = ratio(answered, listed)
+        hidden = public and (participants < PUBLIC_MIN or answered < PUBLIC_MIN)
         by_commune.append(
             {
                 "commune_code": code,
                 "commune": geo.commune_name(code),
                 "participants": _suppress(participants, public),
                 "residents_listed": listed,
-                "turnout": None if hidden else turnout,
+                "listed_answered": None if hidden else answered,
+                # A share of one (0..1) like before; shown in percent by `kernel.numbers`.
+                "turnout": None if hidden or turnout is None else round(turnout / 100, 4),
                 "options": [
                     {"option": consultation.options[i], "count": _suppress(n, public)}
                     for i, n in enumerate(bucket["options"])
@@ -444,10 +492,16 @@ def send_closed_results(
 
 
 def results_estimate(
-    session: Session, *, settings: Settings, consultation: Consultation
+    session: Session,
+    *,
+    settings: Settings,
+    consultation: Consultation,
+    communes: list[int] | None = None,
 ) -> Estimate:
     """How the results would reach the Zalo participants when the consultation closes (by the
-    notice plan), and what the template messages among them cost: shown before the bulk send."""
+    notice plan), and what the template messages among them cost: shown before the bulk send.
+    `communes`: the participants of those communes only (a staff member's scope, so that the
+    figure counts the same people as the results beside it); None: all."""
     contacts = list(
         session.scalars(
             select(Contact)
@@ -456,6 +510,7 @@ def results_estimate(
                 ConsultationAnswer.consultation_id == consultation.id,
                 ConsultationAnswer.commune_code.is_not(None),
                 Contact.channel.in_(("zalo_oa", "zalo_bot")),
+                *([] if communes is None else [ConsultationAnswer.commune_code.in_(communes)]),
             )
         ).unique()
     )

@@ -41,7 +41,6 @@ from danvan.inbox.models import Contact
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import fold, preview
 from danvan.nlp.normalization import normalize
-from danvan.opinion import labels as analysis
 from danvan.outreach.items import PUBLIC_MIN
 from danvan.outreach.models import Consultation, ConsultationAnswer
 
@@ -97,18 +96,9 @@ def stance_of(text: str, sentiment: str | None) -> str:
 
 def model_set_if_ready(session: Session, settings: Settings) -> ModelSet | None:
     """The classifiers the analysis area uses, if they load now (never trains)."""
-    from danvan.nlp import classifiers
+    from danvan.opinion import model_use
 
-    base, codes = analysis.models_dir(settings), analysis.topic_codes()
-    active = analysis.active_version(session)
-    try:
-        if active is not None:
-            return classifiers.load_cached(base / active.version)
-        if classifiers.default_exists(base, topic_codes=codes):
-            return classifiers.default_set(base, topic_codes=codes)
-    except classifiers.ClassifierError:
-        return None
-    return None
+    return model_use.set_if_stored(session, settings)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -196,8 +197,9 @@ def course_report(session: Session, *, actor: Actor, course: Course) -> dict[str
     }
 
 
-def report_xlsx(report: Mapping[str, Any]) -> bytes:
-    """The course report as a workbook: communes, people, sessions."""
+def report_xlsx(report: Mapping[str, Any], *, tz_name: str) -> bytes:
+    """The course report as a workbook: communes, people, sessions (their start in `tz_name`,
+    the deployment's zone)."""
     from openpyxl import Workbook  # type: ignore[import-untyped]
     from openpyxl.styles import Font  # type: ignore[import-untyped]
 
@@ -271,11 +273,19 @@ def report_xlsx(report: Mapping[str, Any]) -> bytes:
     table(
         book.create_sheet("Buổi học"),
         ["Buổi học", "Bắt đầu", "Địa điểm", "Có mặt"],
-        [[s["title"], s["starts_at"], s["venue"], s["attended"]] for s in report["sessions"]],
+        [
+            [s["title"], local_time(s["starts_at"], tz_name), s["venue"], s["attended"]]
+            for s in report["sessions"]
+        ],
     )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def local_time(iso: str, tz_name: str) -> str:
+    """An ISO time (as the report holds it) as people read it where they are: "10/12/2026 09:00"."""
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz_name)).strftime("%d/%m/%Y %H:%M")
 
 
 # --- Certificates ---------------------------------------------------------------------------------
@@ -374,14 +384,17 @@ def certificate_pdf(certificate: Certificate, *, verify_url: str, timezone: Any)
     import segno
 
     from danvan.kernel.documents import PDF_FAMILY, new_pdf
+    from danvan.kernel.letterhead import MOTTO, NATIONAL
 
     pdf = new_pdf(orientation="landscape")
     pdf.add_page()
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, 277, 190)
     pdf.set_font(PDF_FAMILY, size=13)
-    pdf.cell(0, 8, "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 8, "Độc lập - Tự do - Hạnh phúc", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FAMILY, "B", size=13)
+    pdf.cell(0, 8, NATIONAL, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FAMILY, size=13)
+    pdf.cell(0, 8, MOTTO, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(14)
     pdf.set_font(PDF_FAMILY, "B", size=28)
     pdf.cell(0, 14, "GIẤY CHỨNG NHẬN", align="C", new_x="LMARGIN", new_y="NEXT")

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -14,8 +14,8 @@ from danvan import __version__
 from danvan.inbox.routes.webhooks import WebhookLane
 from danvan.kernel import areas, clock
 from danvan.kernel.db import Database, get_database
-from danvan.kernel.errors import CoreError
 from danvan.kernel.settings import Settings, get_settings
+from danvan.web import errors
 from danvan.web.deps import PASSWORD_PAGE, LoginRequired, PasswordChangeRequired
 from danvan.web.security_headers import SecurityHeadersMiddleware
 
@@ -74,9 +74,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return Response(status_code=401, headers={"HX-Redirect": PASSWORD_PAGE})
         return RedirectResponse(PASSWORD_PAGE, status_code=303)
 
-    @app.exception_handler(CoreError)
-    async def _core_error(_request: Request, exc: CoreError) -> Response:
-        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status)
+    # Other errors: a friendly page for browsers, JSON for API clients (web/errors.py).
+    errors.install(app)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

@@ -6,18 +6,16 @@ from pathlib import Path
 
 import pytest
 
-# CI has the datasets at ../shared/data next to the checkout; this machine at /work/shared/data.
-DATA_CANDIDATES = [
-    Path(__file__).resolve().parents[2] / "../shared/data",
-    Path("/work/shared/data"),
-]
+from danvan.testing import data
 
 
 def shared_data() -> Path | None:
-    for candidate in DATA_CANDIDATES:
-        if (candidate / "vsfc" / "train.csv").is_file():
-            return candidate.resolve()
-    return None
+    """The datasets' folder as the benchmarks find it (DANVAN_DATA_DIR, else ../shared/data
+    next to the checkout), None when they are not there."""
+    try:
+        return data.data_dir()
+    except data.DataMissing:
+        return None
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +28,7 @@ def data_dir() -> Path:
     found = shared_data()
     if found is None:
         pytest.skip(
-            "the research datasets are not here (looked for ../shared/data next to the checkout "
-            "and /work/shared/data); the engine tests on real data need them"
+            f"the research datasets are not here (the engine tests on real data need them): "
+            f"{data.HINT}"
         )
     return found

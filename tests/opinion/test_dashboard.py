@@ -196,3 +196,40 @@ def test_while_the_model_trains_or_labels_the_dashboard_says_so_instead_of_zero(
     html = client.get("/dashboard").text
     assert "Đang" not in html
     assert "dash-kpi-value" in html
+
+
+def test_the_report_form_offers_the_heading_and_the_export_takes_it_or_says_what_is_wrong(
+    database: Database, settings: Settings, personas, write, signed_in
+) -> None:
+    _seed(database, settings, write)
+    officer_a = signed_in(personas.officer_a)
+    page = officer_a.get("/dashboard").text
+    # The defaults of an officer of one commune, shown as placeholders.
+    assert 'placeholder="ỦY BAN NHÂN DÂN XÃ MINH QUANG"' in page
+    assert 'name="signer_name"' in page
+    assert 'name="recipients"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    form = {
+        "csrf_token": token.group(1),
+        "period": f"{utcnow() + timedelta(hours=7):%Y-%m}",
+        "format": "docx",
+        "number": "15",
+        "signer_title": "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH",
+        "signer_name": "Hoàng Văn Nam",
+    }
+    response = officer_a.client.post("/dashboard/report", data=form)
+    assert response.status_code == 200
+    doc = Document(io.BytesIO(response.content))
+    assert doc.tables[0].rows[1].cells[0].text == "Số: 15/BC-UBND"
+    assert "ỦY BAN NHÂN DÂN XÃ MINH QUANG" in doc.tables[0].rows[0].cells[0].text
+    signer = [p.text for p in doc.tables[-1].rows[0].cells[1].paragraphs if p.text.strip()]
+    assert signer == ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Hoàng Văn Nam"]
+    refused = officer_a.client.post("/dashboard/report", data={**form, "number": "15/BC"})
+    assert refused.status_code == 422
+    assert "Số văn bản chỉ gồm chữ số" in refused.text
+    too_long = officer_a.client.post("/dashboard/report", data={**form, "issuer": "Ủ" * 121})
+    assert too_long.status_code == 422
+    assert "tối đa 120 ký tự" in too_long.text
+    unbounded = officer_a.client.post("/dashboard/report", data={**form, "place": "x" * 5000})
+    assert unbounded.status_code == 422

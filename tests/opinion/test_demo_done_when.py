@@ -1,7 +1,8 @@
 """The issue's Done-when, through the real CLI: `danvan demo --seed-only` fills the configured
 database, then `danvan report situation` writes a DOCX and an XLSX with the report's sections
 and non-zero figures. The demo's messages are labelled by the real classifiers (no ready-made
-labels): the default set, trained once into the shared models directory (var/models), is used."""
+labels): the default set, trained once into the suite's models folder
+(danvan/testing/models.py), is used."""
 
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ from sqlalchemy import func, select
 
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
-from danvan.kernel.settings import Settings
 from danvan.kernel.taxonomy import DEFAULT_TOPICS
 from danvan.nlp import classifiers
 from danvan.opinion.demo import MINH_QUANG
 from danvan.opinion.models import EmergingIssue, MessageAnalysis, OpinionAlert, OpinionRollup
+from danvan.testing.models import TEST_MODELS_DIR
 
-MODELS_DIR = Path(Settings.model_fields["analysis_models_dir"].default).resolve()
+MODELS_DIR = TEST_MODELS_DIR
 
 
 def _cli(*args: str, env: dict[str, str]) -> str:
@@ -123,10 +124,10 @@ def test_demo_seed_only_then_situation_reports_with_figures(
     assert int(total.replace(".", "")) > 100
 
     wb = load_workbook(io.BytesIO(xlsx_file.read_bytes()))
-    rows = list(wb["Theo xã"].iter_rows(min_row=3, values_only=True))
+    rows = list(wb["Theo xã"].iter_rows(min_row=5, values_only=True))
     assert len(rows) >= 10
     assert all(isinstance(r[1], int) and r[1] > 0 for r in rows)
-    concerns = list(wb["Mối quan tâm"].iter_rows(min_row=3, values_only=True))
+    concerns = list(wb["Mối quan tâm"].iter_rows(min_row=5, values_only=True))
     assert concerns[0][1] > 0
-    issues = list(wb["Vấn đề mới nổi"].iter_rows(min_row=3, values_only=True))
+    issues = list(wb["Vấn đề mới nổi"].iter_rows(min_row=5, values_only=True))
     assert any("sạt lở" in str(r[0]) for r in issues)

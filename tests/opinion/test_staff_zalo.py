@@ -341,3 +341,52 @@ def test_the_alert_job_never_records_an_alert_twice_for_one_person(
     assert staff_zalo.run_staff_alerts(database, settings, now) == 0
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(OpinionAlertDelivery)) == 1
+
+
+def test_a_staff_member_linking_first_gets_the_link_reply_not_the_commune_question(
+    database: Database, settings: Settings, personas, zalo: StandinState, say: Say, account
+) -> None:
+    """The OA asks new citizens for their commune; a staff member's "LIENKET <code>" is taken
+    before any citizen's prompt, and their later messages are never asked it either."""
+    settings.ask_commune_automatically = True
+    officer = account(personas.officer_a)
+    say("zalo-new", f"LIENKET {officer.new_code()}")
+    say("zalo-new", "ok")
+    drain(database, settings)
+    received = texts_to(zalo, "zalo-new")
+    assert len(received) == 1, received
+    assert "Đã liên kết" in received[0]
+    # A citizen's first message still gets the question.
+    say("zalo-citizen", "Đường thôn bị sạt lở")
+    drain(database, settings)
+    assert any("xã" in t.lower() for t in texts_to(zalo, "zalo-citizen"))
+
+
+def test_an_alert_delivery_moves_from_queued_to_sent_once_the_outbox_sent_it(
+    database: Database, settings: Settings, personas, zalo: StandinState, say: Say, account
+) -> None:
+    browser = account(personas.officer_a)
+    say("zalo-an", f"LIENKET {browser.new_code()}")
+    browser.post("/account/zalo/alerts", enabled="1")
+    drain(database, settings)
+    now = utcnow()
+    with database.session() as session:
+        session.add(
+            OpinionAlert(
+                commune_code=A, topic="roads", window_hours=3, observed=9, expected=0.4,
+                created_at=now,
+            )
+        )  # fmt: skip
+    assert staff_zalo.run_staff_alerts(database, settings, now) == 1
+    with database.session() as session:
+        delivery = session.scalars(select(OpinionAlertDelivery)).one()
+        assert delivery.status == AlertDeliveryStatus.QUEUED
+    assert "đang chờ gửi" in browser.client.get("/account").text
+    drain(database, settings)  # the outbox sends it, the job settles it
+    assert len(texts_to(zalo, "zalo-an")) == 2  # the link reply, then the alert
+    with database.session() as session:
+        delivery = session.scalars(select(OpinionAlertDelivery)).one()
+        assert delivery.status == AlertDeliveryStatus.SENT
+    page = browser.client.get("/account").text
+    assert "đã gửi qua Zalo" in page
+    assert "đang chờ gửi" not in page

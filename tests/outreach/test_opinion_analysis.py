@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from docx import Document
@@ -23,6 +22,7 @@ from danvan.nlp.classifiers import ModelSet
 from danvan.outreach import consultations, minutes, summaries
 from danvan.outreach import opinions as consultation_analysis
 from danvan.outreach.models import Consultation
+from danvan.testing.models import TEST_MODELS_DIR
 
 from .conftest import COMMUNE_A, COMMUNE_B
 
@@ -53,8 +53,7 @@ OPINIONS = [
 @pytest.fixture(scope="session")
 def model_set() -> ModelSet:
     """The product classifiers (trained from the seed corpus the first time, then cached)."""
-    base = Path(Settings.model_fields["analysis_models_dir"].default)
-    return classifiers.default_set(base, topic_codes=[t.code for t in DEFAULT_TOPICS])
+    return classifiers.default_set(TEST_MODELS_DIR, topic_codes=[t.code for t in DEFAULT_TOPICS])
 
 
 def _opinion_consultation(database: Database, personas, settings: Settings, closed: bool) -> int:

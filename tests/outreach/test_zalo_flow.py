@@ -220,7 +220,9 @@ def test_when_the_inbox_already_asked_for_the_commune_the_flow_does_not_ask_agai
     drain()
     sent = [m.text for m in zalo.messages("z-asked")]
     assert sum("xã/phường nào" in text for text in sent) == 1, sent
-    assert "cũng để ghi nhận ý kiến của bạn cho" in sent[-1]
+    # The flow takes the text before the inbox would ask (issue 14): its own question, which
+    # says what the answer is for, and no general one.
+    assert "Để ghi nhận câu trả lời của bạn cho đợt lấy ý kiến" in sent[-1]
     _says(client, settings, "z-asked", "Minh Quang")
     drain()
     assert "Mời bạn góp ý về “Chọn vị trí nhà văn hoá”" in _last(zalo, "z-asked")

@@ -41,7 +41,7 @@ def test_the_admin_links_sit_under_one_entry_and_phones_get_a_menu(
     assert 'aria-current="page"' in sheet  # the inbox, here too
 
     officer = _staff(app, personas.officer_a).get("/cases").text
-    assert "nav-group" not in officer
+    assert "Quản trị</summary>" not in officer  # no admin group (calls still fold under the inbox)
     assert "/admin/audit" not in officer
     assert '<details class="nav-phone" data-menu>' in officer
 
@@ -108,3 +108,24 @@ def test_a_menu_too_long_for_one_bar_gets_a_row_of_its_own(
     assert "nav-long" not in body(admin)
     monkeypatch.setattr(templating, "NAV_ROOM", narrowest - 1)  # it cannot
     assert "nav-long" in body(admin)
+
+
+def test_calls_and_label_review_fold_under_their_parents_so_the_admins_bar_keeps_one_row(
+    app: FastAPI, personas: Any
+) -> None:
+    from danvan.kernel.areas import nav_links
+    from danvan.web import templating
+    from danvan.web.i18n import translator
+
+    page = _staff(app, personas.admin).get("/inbox").text
+    body = page.split("<body", 1)[1].split(">", 1)[0]
+    assert "nav-long" not in body  # the Vietnamese admin's menu, no badge on a drop-down
+    bar = page.split('<ul class="nav-bar">', 1)[1].split("</nav>", 1)[0]
+    for parent, child in (("Hộp thư", "/inbox/calls"), ("Tình hình dư luận", "/analysis/review")):
+        group = bar.split(f"Thêm trong mục {parent}", 1)[1].split("</details>", 1)[0]
+        assert f'href="{child}"' in group
+        assert bar.count(f'href="{child}"') == 1  # only in the drop-down, not as a bar entry
+    sheet = page.split('class="nav-sheet"', 1)[1]
+    assert 'href="/inbox/calls"' in sheet  # phones list every link
+    links = [(link, 0) for link in nav_links(admin=True)]
+    assert templating.nav_width(links, translator("vi")) <= templating.NAV_ROOM

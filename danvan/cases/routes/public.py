@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from danvan.cases import lifecycle, tracking
 from danvan.cases import rules as rules
+from danvan.inbox import webform
 from danvan.kernel.errors import CoreError, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
@@ -40,18 +41,43 @@ def _public_page(
     return render(request, name, context, status_code=status, headers=PRIVATE)
 
 
+LOOKUP_REFUSALS = {"not_found": 404, "limited": 429, "lookup_limited": 429}
+
+
+def _look_up(request: Request, typed: str) -> str:
+    """Where a typed code leads: the thread of a web-form tracking code (`GY-…`) or the page
+    of a case code (`TQ-…`), or the refusal's code. One box takes both: citizens do not know
+    which kind they hold. Each kind keeps its own counting of guesses (committed with the
+    refusal)."""
+    ip = client_ip(request)
+    with request.app.state.database.session() as session:
+        if webform.normalize_code(typed) is not None:
+            try:
+                thread = webform.access_thread(session, code=typed, ip=ip)
+            except CoreError as exc:
+                return exc.code
+            return f"/gop-y/{thread.contact.external_id}"
+        if not tracking.lookup_allowed(session, ip):
+            return "limited"
+        case = tracking.find_by_code(session, typed)
+        return f"/tra-cuu/{case.code}" if case is not None else "not_found"
+
+
 @router.get("/tra-cuu")
 def lookup(request: Request, ma: str = "") -> Response:
-    """The search box: a case code (any case, with or without spaces)."""
+    """The one lookup box of the public pages: a case code or a web-form tracking code, with
+    or without dashes or spaces, in any case."""
     _choose_locale(request)
-    code = tracking.normalize_code(ma[:64]) if ma.strip() else None
-    if not ma.strip():
+    typed = ma[:64]
+    if not typed.strip():
         return _public_page(request, "public/case_lookup.html", {"value": "", "error": None})
-    if code is None:
-        return _public_page(
-            request, "public/case_lookup.html", {"value": ma[:40], "error": "not_found"}, 404
-        )
-    return RedirectResponse(f"/tra-cuu/{code}", status_code=303)
+    found = _look_up(request, typed)
+    if found.startswith("/"):
+        return RedirectResponse(found, status_code=303)
+    context = {"value": typed.strip()[:40], "error": found}
+    return _public_page(
+        request, "public/case_lookup.html", context, LOOKUP_REFUSALS.get(found, 404)
+    )
 
 
 def _read(request: Request, code: str, work: Any) -> Any:

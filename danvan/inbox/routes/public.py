@@ -241,25 +241,11 @@ async def submit(request: Request) -> Response:
 
 
 @router.get("/gop-y/tra-cuu")
-def lookup(request: Request, ma: str = "") -> Response:
-    """The lookup box. Accepts the code with or without dashes, in any case."""
-    _choose_locale(request)
-    if not ma.strip():
-        return render(request, "public/lookup.html", {"value": "", "error": None})
-    ip = client_ip(request)
-    outcome = _transact(
-        request.app.state.database,
-        lambda session: webform.access_thread(session, code=ma, ip=ip).contact.external_id,
-    )
-    if isinstance(outcome, CoreError):
-        return render(
-            request,
-            "public/lookup.html",
-            {"value": ma[:40], "error": outcome.code},
-            status_code=outcome.status,
-            headers=PRIVATE,
-        )
-    return RedirectResponse(f"/gop-y/{outcome}", status_code=303)
+def lookup(request: Request) -> Response:
+    """The old address of the lookup box: one box at /tra-cuu now takes tracking codes and
+    case codes alike (links already printed or sent keep working, query and all)."""
+    query = request.url.query
+    return RedirectResponse("/tra-cuu" + (f"?{query}" if query else ""), status_code=301)
 
 
 def _thread_context(session: Session, conversation: Conversation) -> dict[str, Any]:

@@ -126,7 +126,7 @@ class MessageOut(BaseModel):
     text: str
     attachments: list[dict[str, Any]]
     created_at: datetime
-    source: str = Field(description="citizen | staff | oa_inbox | system")
+    source: str = Field(description="citizen | answer | staff | oa_inbox | system")
     author: UserRef | None = Field(description="The staff member who wrote an outbound message")
     delivery_status: str | None = Field(description="null for inbound messages")
     delivery_error: str | None

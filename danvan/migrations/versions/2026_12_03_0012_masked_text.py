@@ -3,7 +3,7 @@ NLP stack (message_analyses.quote, cases.public_masked, training_feedback.terms,
 consultation_summaries)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 14:30:00
 
 Only columns and a table: existing rows are masked by the worker's jobs (a batch at a time,
@@ -19,7 +19,7 @@ from alembic import op
 import danvan.kernel.models
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

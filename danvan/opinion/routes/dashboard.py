@@ -17,7 +17,7 @@ from danvan.kernel.models import utcnow
 from danvan.opinion import dashboard as data
 from danvan.opinion import progress
 from danvan.opinion import situation as report
-from danvan.opinion.report import do_situation_report
+from danvan.opinion.report import do_situation_report, report_letterhead
 from danvan.opinion.rollups import day_bounds, local_day, zone
 from danvan.opinion.scope import view_for
 from danvan.opinion.situation import FORMATS, Period
@@ -38,6 +38,9 @@ REPORT_MONTHS = 6
 REPORT_WEEKS = 8
 REPORT_QUARTERS = 4
 REPORT_YEARS = 2
+# Bound of a heading field of the report form (the real limits, with a sentence saying so, are
+# kernel/letterhead.py's).
+LETTERHEAD_MAX = 300
 
 
 def _days(value: str | None) -> int:
@@ -146,6 +149,13 @@ def dashboard_page(
             "commune_code": commune_code,
             "communes": choices,
             "report_periods": _report_periods(today),
+            "letterhead": report_letterhead(
+                settings,
+                actor=actor,
+                day=today,
+                province_code=settings.province,
+                commune_code=commune_code,
+            ).as_fields(),
             "formats": FORMATS,
             "can_wide": not actor.is_admin,
             "checked": "<5" if checked is None else checked,
@@ -218,9 +228,30 @@ async def dashboard_report(
     fmt: Annotated[str, Form(alias="format", max_length=10)],
     commune: Annotated[str, Form(max_length=20)] = "",
     wide: Annotated[str, Form(max_length=5)] = "",
+    superior: Annotated[str, Form(max_length=LETTERHEAD_MAX)] = "",
+    issuer: Annotated[str, Form(max_length=LETTERHEAD_MAX)] = "",
+    number: Annotated[str, Form(max_length=LETTERHEAD_MAX)] = "",
+    symbol: Annotated[str, Form(max_length=LETTERHEAD_MAX)] = "",
+    place: Annotated[str, Form(max_length=LETTERHEAD_MAX)] = "",
+    signer_title: Annotated[str, Form(max_length=LETTERHEAD_MAX)] = "",
+    signer_name: Annotated[str, Form(max_length=LETTERHEAD_MAX)] = "",
+    recipients: Annotated[str, Form(max_length=LETTERHEAD_MAX * 8)] = "",
 ) -> Response:
-    """The situation report as a file download (the audit log records it)."""
+    """The situation report as a file download (the audit log records it). The heading's
+    fields (issuer, number and symbol, place, signer, recipients) left empty take the default
+    of the actor's scope and the deployment's settings (kernel/letterhead.py); each is checked
+    there, with a sentence saying what is wrong."""
     commune_code = optional_int(commune, "Xã/phường")
+    letterhead = {
+        "superior": superior,
+        "issuer": issuer,
+        "number": number,
+        "symbol": symbol,
+        "place": place,
+        "signer_title": signer_title,
+        "signer_name": signer_name,
+        "recipients": recipients,
+    }
     content, name = await run_in_threadpool(
         do_situation_report,
         session,
@@ -231,6 +262,8 @@ async def dashboard_report(
         fmt=fmt,
         commune_code=commune_code,
         wide=bool(wide) and commune_code is None,
+        settings=settings,
+        letterhead=letterhead,
     )
     return Response(
         content,

@@ -24,6 +24,7 @@ from danvan.outreach import (
     slips,
 )
 from danvan.outreach import summaries as consultation_analysis
+from danvan.outreach.items import visible_communes
 from danvan.outreach.routes import shared
 from danvan.outreach.routes.shared import Id
 from danvan.web.deps import CsrfDep, SessionDep, SettingsDep, get_settings_dep
@@ -179,7 +180,10 @@ def _consultation_page(
             "results_plan": None
             if item.results_sent_at
             else consultations.results_estimate(
-                session, settings=get_settings_dep(request), consultation=item
+                session,
+                settings=get_settings_dep(request),
+                consultation=item,
+                communes=visible_communes(actor, item.commune_codes),
             ),
             # The communes whose resident lists and slips this actor may manage.
             "communes": [

@@ -225,6 +225,7 @@ def quiz_stats(caller: Caller, session: SessionDep, quiz_id: Id) -> dict[str, An
 def course_report(
     caller: Caller,
     session: SessionDep,
+    settings: SettingsDep,
     course_id: Id,
     format: Annotated[Literal["json", "xlsx"], Query()] = "json",
 ) -> dict[str, Any] | Response:
@@ -234,7 +235,9 @@ def course_report(
     course = core.access_course(session, actor=actor, course_id=course_id)
     report = reports.course_report(session, actor=actor, course=course)
     if format == "xlsx":
-        return _xlsx(reports.report_xlsx(report), f"bao-cao-khoa-{course.id}.xlsx")
+        return _xlsx(
+            reports.report_xlsx(report, tz_name=settings.timezone), f"bao-cao-khoa-{course.id}.xlsx"
+        )
     return report
 
 

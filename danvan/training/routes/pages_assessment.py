@@ -165,9 +165,12 @@ def report_page(
 
 
 @router.get("/training/courses/{course_id}/report.xlsx")
-def report_xlsx(session: SessionDep, actor: StaffActor, course_id: int) -> Response:
+def report_xlsx(
+    session: SessionDep, settings: SettingsDep, actor: StaffActor, course_id: int
+) -> Response:
     course = core.access_course(session, actor=actor, course_id=course_id)
-    data = reports.report_xlsx(reports.course_report(session, actor=actor, course=course))
+    report = reports.course_report(session, actor=actor, course=course)
+    data = reports.report_xlsx(report, tz_name=settings.timezone)
     return Response(
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

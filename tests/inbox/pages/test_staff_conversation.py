@@ -455,7 +455,7 @@ def test_media_is_shown_safely(
     )
     assert re.search(
         r'href="https://cdn.zalo.example/don.pdf" target="_blank" rel="noopener noreferrer">'
-        r"\s*<span aria-hidden=\"true\">📎</span> don.pdf\s*<span class=\"muted\">\(20.0 KB\)",
+        r"\s*<span aria-hidden=\"true\">📎</span> don.pdf\s*<span class=\"muted\">\(20,0 KB\)",
         page,
     )
     assert ">Tin tức xã</a>" in page

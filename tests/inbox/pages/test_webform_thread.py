@@ -214,13 +214,25 @@ def test_the_lookup_box_accepts_the_code_without_dashes_in_any_case(
 ) -> None:
     code = submit(client, settings, "Phản ánh")
     typed = code.replace("-", "").lower()
-    response = client.get("/gop-y/tra-cuu", params={"ma": typed}, follow_redirects=False)
+    response = client.get("/tra-cuu", params={"ma": typed}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/gop-y/{code}"
     assert client.get(f"/gop-y/{typed}").status_code == 200
-    missing = client.get("/gop-y/tra-cuu", params={"ma": "GY-AAAA-BBBB-CCCC"})
+    missing = client.get("/tra-cuu", params={"ma": "GY-AAAA-BBBB-CCCC"})
     assert missing.status_code == 404
     assert "Không tìm thấy phản ánh với mã này" in missing.text
+    assert 'value="GY-AAAA-BBBB-CCCC"' in missing.text  # kept in the box, to correct it
+
+
+def test_the_old_lookup_address_sends_on_to_the_one_box_with_the_code(
+    client: TestClient, settings: Settings
+) -> None:
+    code = submit(client, settings, "Phản ánh")
+    old = client.get("/gop-y/tra-cuu", params={"ma": code}, follow_redirects=False)
+    assert old.status_code == 301
+    assert old.headers["location"] == f"/tra-cuu?ma={code}"
+    assert client.get("/gop-y/tra-cuu", follow_redirects=False).headers["location"] == "/tra-cuu"
+    assert client.get("/gop-y/tra-cuu", params={"ma": code}).url.path == f"/gop-y/{code}"
 
 
 def test_guessing_codes_is_stopped_after_a_few_wrong_ones(
@@ -229,12 +241,12 @@ def test_guessing_codes_is_stopped_after_a_few_wrong_ones(
     code = submit(client, settings, "Phản ánh")
     for _ in range(refusals.LOOKUP_FAILURES_PER_HOUR):
         guess = webform.new_tracking_code()
-        assert client.get("/gop-y/tra-cuu", params={"ma": guess}).status_code == 404
+        assert client.get("/tra-cuu", params={"ma": guess}).status_code == 404
     # From now on even the right code is refused from this address: no more guesses to test.
     blocked = client.get(f"/gop-y/{code}")
     assert blocked.status_code == 429
     assert "nhập sai mã quá nhiều lần" in blocked.text
-    assert client.get("/gop-y/tra-cuu", params={"ma": code}).status_code == 429
+    assert client.get("/tra-cuu", params={"ma": code}).status_code == 429
 
 
 # --- stored photos ----------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Fixtures of the analysis tests.
 
-The default classifier set is trained once from the seed corpus into the models directory the
-settings name by default (var/models, shared with development runs and keyed by corpus and engine
-version, so it is trained again only when either changes)."""
+The default classifier set is trained once from the seed corpus into the suite's models folder
+(danvan/testing/models.py: in the temporary directory, never the checkout; keyed by corpus and
+engine version, so it is trained again only when either changes)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from danvan.kernel.settings import Settings
 from danvan.kernel.taxonomy import DEFAULT_TOPICS
 from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet
+from danvan.testing.models import TEST_MODELS_DIR
 
-DEFAULT_MODELS_DIR = Path(Settings.model_fields["analysis_models_dir"].default)
+DEFAULT_MODELS_DIR = TEST_MODELS_DIR
 
 
 @pytest.fixture(scope="session")

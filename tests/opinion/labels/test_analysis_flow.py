@@ -4,6 +4,7 @@ history by `danvan analyze` without touching staff corrections."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.nlp.classifiers import ModelSet
 from danvan.opinion import labels as analysis
-from danvan.opinion import urgency
+from danvan.opinion import model_store, model_use, urgency
 from danvan.opinion.labels import Correction
 from danvan.opinion.models import MessageAnalysis
 
@@ -175,6 +176,8 @@ def test_analyze_since_relabels_history_but_keeps_staff_corrections(
     )
     assert result.exit_code == 0, result.output
     assert "Labelled 2 message(s)" in result.output  # the commune message and `first`
+    counts = [line for line in result.output.splitlines() if "labelled" in line.lower()]
+    assert len(counts) == 1, result.output  # the count once, not a progress line repeating it
 
     relabelled = _analysis(database, first)
     kept = _analysis(database, second)
@@ -192,20 +195,22 @@ def test_analyze_refuses_a_date_it_cannot_read(bad: str, database: Database) -> 
 
 
 def test_messages_wait_while_the_default_set_is_trained_in_the_background(
-    database: Database, settings: Settings, tmp_path: Path
+    database: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A fresh deployment: no set stored, none in the legacy folder, none loaded by this process.
+    monkeypatch.setattr(model_store, "_LOADED", OrderedDict())
     settings.analysis_models_dir = str(tmp_path / "empty-models")
     [message_id] = citizen_writes(database, ["mất điện cả ngày rồi"])
     release = threading.Event()
     training = threading.Thread(target=release.wait, daemon=True)  # stands for a training
     training.start()
     key = str((tmp_path / "empty-models").resolve())
-    analysis._TRAINING[key] = training
+    model_use._TRAINING[key] = training
     try:
         assert analysis.run_pending(database, settings, utcnow()) == 0
-        assert analysis._TRAINING[key] is training  # no second training started
+        assert model_use._TRAINING[key] is training  # no second training started
         assert _analysis(database, message_id) is None
     finally:
         release.set()
         training.join()
-        analysis._TRAINING.pop(key, None)
+        model_use._TRAINING.pop(key, None)

@@ -20,7 +20,7 @@ ABUSIVE = "Bọn cán bộ ăn hại, đồ chó"
 
 
 def _run(*args: str, lang: str = "en_US.UTF-8") -> object:
-    env = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": lang}
+    env = {"DANVAN_CLI_LANG": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": lang}
     return CliRunner().invoke(cli_app, ["classify", *args], env=env)
 
 

@@ -17,7 +17,7 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
 from danvan.nlp.classifiers import ModelSet
 from danvan.opinion import labels as analysis
-from danvan.opinion import progress
+from danvan.opinion import model_use, progress
 from danvan.opinion.labels import Correction
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis
 from danvan.opinion.retrain import rollback
@@ -28,7 +28,7 @@ OTHER = "dep-20261201000000-test"
 
 def _other_set_active(database: Database, settings: Settings, default_set: ModelSet) -> None:
     """A deployment set in use (here a copy of the default one under its own name)."""
-    base = analysis.models_dir(settings)
+    base = model_use.models_dir(settings)
     shutil.copytree(base / default_set.version, base / OTHER)
     meta = json.loads((base / OTHER / "set.json").read_text(encoding="utf-8"))
     (base / OTHER / "set.json").write_text(json.dumps({**meta, "version": OTHER}), "utf-8")

@@ -17,6 +17,7 @@ from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet
 from danvan.nlp.params import Params
 from danvan.opinion import labels as analysis
+from danvan.opinion import model_use
 from danvan.opinion import retrain as retraining
 from danvan.opinion.labels import Correction
 from danvan.opinion.models import ClassifierVersion, MessageAnalysis
@@ -84,7 +85,7 @@ def test_a_retrain_that_is_not_worse_is_activated_and_can_be_rolled_back(
     assert result.score_new >= result.score_current
     assert result.current_version == default_set.version
     with database.session() as session:
-        assert analysis.current_set(session, own_models).version == result.version
+        assert model_use.current_set(session, own_models).version == result.version
         row = session.scalars(select(ClassifierVersion)).one()
         assert (row.status, row.staff_rows) == ("active", result.staff_rows)
     # New messages now get the new set's labels.
@@ -99,7 +100,7 @@ def test_a_retrain_that_is_not_worse_is_activated_and_can_be_rolled_back(
     assert rolled.exit_code == 0, rolled.output
     assert f"Deactivated {result.version}; now using {default_set.version}" in rolled.output
     with database.session() as session:
-        assert analysis.current_set(session, own_models).version == default_set.version
+        assert model_use.current_set(session, own_models).version == default_set.version
     again = CliRunner().invoke(cli_app, ["model", "rollback"])
     assert again.exit_code == 2
     assert "mô hình mặc định" in again.output
@@ -135,7 +136,7 @@ def test_a_worse_retrain_is_not_activated(
     assert result.score_current is not None
     assert result.score_new < result.score_current
     with database.session() as session:
-        assert analysis.current_set(session, own_models).version == default_set.version
+        assert model_use.current_set(session, own_models).version == default_set.version
         row = session.scalars(select(ClassifierVersion)).one()
         assert row.status == "rejected"
 
@@ -147,5 +148,5 @@ def test_without_enough_held_out_labels_nothing_is_trained(
     assert result.exit_code == 0, result.output
     assert "Not retrained: only 0 held-out staff labels" in result.output
     with database.session() as session:
-        assert analysis.active_version(session) is None
+        assert model_use.active_version(session) is None
         assert session.scalars(select(ClassifierVersion)).all() == []

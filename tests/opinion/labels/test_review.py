@@ -20,8 +20,8 @@ from danvan.nlp import classifiers
 from danvan.nlp.classifiers import ModelSet
 from danvan.nlp.params import Params
 from danvan.opinion import labels as analysis
+from danvan.opinion import model_store, review
 from danvan.opinion import retrain as retraining
-from danvan.opinion import review
 from danvan.opinion.models import MessageAnalysis
 from danvan.testing.staff import Staff
 
@@ -150,7 +150,8 @@ def test_confirm_and_correct_store_a_persons_labels_used_by_the_next_training(
     result = retraining.retrain(database, own_models, seed=seed, params=Params(folds=2), force=True)
     assert result.activated
     assert result.staff_rows == len(train)
-    trained = classifiers.load_set(analysis.models_dir(own_models) / result.version)
+    trained = model_store.load(database, own_models, result.version)
+    assert trained is not None
     rows = trained.models["topic"].metadata["training_rows"]
     assert rows == len(seed) + retraining.STAFF_WEIGHT * len(train)
 
