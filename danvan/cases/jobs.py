@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from danvan.cases import events, tracking
 from danvan.cases import rules as rules
+from danvan.cases.masking import run_public_masks
 from danvan.cases.models import Case
 from danvan.inbox.models import Direction, Message
 from danvan.kernel.db import Database
@@ -157,4 +158,7 @@ JOBS: list[Job] = [
     Job("cases.escalate", timedelta(minutes=10), escalate),
     Job("cases.request_ratings", timedelta(minutes=5), request_ratings),
     Job("cases.collect_ratings", timedelta(minutes=2), collect_ratings),
+    # Public texts masked by the worker (web processes never load the NLP stack); until then
+    # the public page shows the neutral title and no staff text.
+    Job("cases.mask_public", timedelta(seconds=5), run_public_masks),
 ]

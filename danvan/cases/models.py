@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from danvan.accounts.models import User
 from danvan.inbox.models import Conversation
-from danvan.kernel.models import Base, utcnow
+from danvan.kernel.models import Base, NullableJSON, utcnow
 
 
 class Unit(Base):
@@ -83,6 +83,11 @@ class Case(Base):
     # None: nobody did yet (a partner's or the web form's case), so they show a neutral title
     # (category and commune) instead of citizen-written text (danvan.cases.tracking).
     public_title: Mapped[str | None] = mapped_column(String(200))
+    # public_title, public_answer and public_reason masked by the worker (danvan.cases.masking:
+    # {"of": digest of the three, "title": …, "answer": …, "reason": …}); None: not yet, and
+    # public surfaces show the neutral title and no staff text meanwhile (web processes never
+    # load the NLP stack). Reset by whatever changes one of the three.
+    public_masked: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, default=None)
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(
         String(40), default="other"
@@ -139,6 +144,17 @@ class Case(Base):
     unit: Mapped[Unit | None] = relationship(lazy="joined")
     assignee: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assignee_id])
     conversation: Mapped[Conversation | None] = relationship(lazy="select")
+
+
+def _public_text_changed(target: Case, value: object, old: object, _initiator: object) -> None:
+    """A text public surfaces show changed: its masked form (danvan.cases.masking) is stale
+    until the worker masks it again."""
+    if value != old:
+        target.public_masked = None
+
+
+for _attribute in (Case.public_title, Case.public_answer, Case.public_reason, Case.description):
+    event.listen(_attribute, "set", _public_text_changed)
 
 
 class CaseUnit(Base):

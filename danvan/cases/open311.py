@@ -109,7 +109,7 @@ def _iso(value: datetime | None) -> str | None:
 def request_dict(session: Session, *, settings: Settings, case: Case, full: bool) -> dict[str, Any]:
     """One service request in GeoReport's fields. Without a key (`full` False) only what the
     public page shows: the public title, never the citizen's description; every text masked."""
-    notes = tracking.public_text(case.public_answer or case.public_reason)
+    notes = tracking.public_text(case, "answer" if case.public_answer else "reason")
     if case.merged_into_id:
         into = session.get(Case, case.merged_into_id)
         notes = f"Trùng với {into.code}" if into else notes
@@ -119,7 +119,7 @@ def request_dict(session: Session, *, settings: Settings, case: Case, full: bool
         "status_notes": notes or rules.status_name(settings, case.status),
         "service_name": taxonomy.topic_name(case.category),
         "service_code": case.category,
-        "description": tracking.public_text(case.description)
+        "description": tracking.public_text(case, "description")
         if full
         else tracking.public_title(case),
         "agency_responsible": case.unit.name if case.unit else geo.commune_name(case.commune_code),

@@ -3,6 +3,11 @@ merging, answered ones a starting point for the answer."""
 
 from __future__ import annotations
 
+import itertools
+import math
+import re
+from collections import Counter
+
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
@@ -11,21 +16,44 @@ from danvan.cases.access import visible
 from danvan.cases.models import Case
 from danvan.kernel.text import fold
 
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+MIN_SCORE = 0.12
+
+
+def _terms(text: str) -> Counter[str]:
+    """Words of two letters or more, lower-cased, and the pairs of consecutive ones."""
+    words = _TOKEN.findall(text.lower())
+    return Counter([*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))])
+
+
+def _tfidf(docs: list[Counter[str]]) -> list[dict[str, float]]:
+    """Unit TF-IDF vectors as scikit-learn's TfidfVectorizer(ngram_range=(1, 2),
+    sublinear_tf=True) makes them (smooth idf, l2 norm), in plain Python: a web process never
+    loads scikit-learn (tests/web/test_web_memory.py), and a few hundred short cases need no
+    more."""
+    df: Counter[str] = Counter()
+    for doc in docs:
+        df.update(doc.keys())
+    n = len(docs)
+    idf = {term: math.log((1 + n) / (1 + count)) + 1 for term, count in df.items()}
+    vectors = []
+    for doc in docs:
+        vector = {term: (1 + math.log(tf)) * idf[term] for term, tf in doc.items()}
+        norm = math.sqrt(sum(v * v for v in vector.values()))
+        vectors.append({t: v / norm for t, v in vector.items()} if norm else {})
+    return vectors
+
 
 def _ranked(query: str, candidates: list[Case], texts: list[str], limit: int) -> list[Case]:
     if not candidates or not query.strip():
         return []
-    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
-    from sklearn.metrics.pairwise import cosine_similarity  # type: ignore[import-untyped]
-
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
-    try:
-        matrix = vectorizer.fit_transform([query, *texts])
-    except ValueError:  # only stop words / empty vocabulary
+    vectors = _tfidf([_terms(t) for t in [query, *texts]])
+    if not vectors[0]:  # only stop words / empty vocabulary
         return []
-    scores = cosine_similarity(matrix[0:1], matrix[1:]).ravel()
+    head = vectors[0]
+    scores = [sum(w * v.get(t, 0.0) for t, w in head.items()) for v in vectors[1:]]
     order = sorted(range(len(candidates)), key=lambda i: -scores[i])
-    return [candidates[i] for i in order[:limit] if scores[i] >= 0.12]
+    return [candidates[i] for i in order[:limit] if scores[i] >= MIN_SCORE]
 
 
 def _content(case: Case) -> str:

@@ -15,6 +15,7 @@ from danvan.accounts import audit
 from danvan.cases import rules as rules
 from danvan.cases.access import timeline
 from danvan.cases.events import add_event
+from danvan.cases.masking import masked_texts
 from danvan.cases.models import Case
 from danvan.kernel import geo, taxonomy
 from danvan.kernel.errors import Invalid, NotFound
@@ -22,7 +23,6 @@ from danvan.kernel.models import utcnow
 from danvan.kernel.ratelimit import hit
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import clean
-from danvan.nlp.pii import mask_pii
 
 MAX_RATING_COMMENT = 1000
 # Anonymous reads of cases (/tra-cuu, keyless Open311), found or not, per client and window:
@@ -59,17 +59,22 @@ class PublicCase:
     rated: bool = False
 
 
-def public_text(text: str) -> str:
-    """Staff-written text on its way to a public surface, masked all the same (a second line of
-    defence: staff may paste a citizen's words): names, phones, ID numbers, e-mails."""
-    return mask_pii(text) if text.strip() else text
+def public_text(case: Case, field: str) -> str:
+    """A case's text on its way to a public surface ("answer", "reason", "description"), masked
+    all the same (a second line of defence: staff may paste a citizen's words): names, phones,
+    ID numbers, e-mails, as the worker masked them (danvan.cases.masking). Empty while the
+    worker has not masked it yet: never shown unmasked."""
+    masked = masked_texts(case)
+    return masked[field] if masked is not None else ""
 
 
 def public_title(case: Case, locale: str = "vi") -> str:
-    """The title anyone may read: the one staff wrote or approved, masked; until then a neutral
-    one built from the category and the commune, never the citizen's (or partner's) words."""
-    if case.public_title:
-        return public_text(case.public_title)
+    """The title anyone may read: the one staff wrote or approved, masked; until then (and
+    until the worker masked it) a neutral one built from the category and the commune, never
+    the citizen's (or partner's) words."""
+    masked = masked_texts(case)
+    if case.public_title and masked is not None and masked["title"]:
+        return masked["title"]
     return neutral_title(case, locale)
 
 
@@ -104,8 +109,8 @@ def public_view(
         due_at=case.due_at,
         answered_at=case.answered_at,
         closed_at=case.closed_at,
-        answer=public_text(case.public_answer),
-        reason=public_text(case.public_reason),
+        answer=public_text(case, "answer"),
+        reason=public_text(case, "reason"),
         merged_into=into.code if into else None,
         steps=steps,
         rated=case.rating is not None,

@@ -196,6 +196,7 @@ AREAS: tuple[Area, ...] = (
         "training",
         models="danvan.training.models",
         routers=("danvan.training.routes.api:router",),
+        jobs="danvan.training.jobs:JOBS",
         seed="danvan.training.demo:seed",
         nav=(NavLink("nav.training", "/training", "training", 50),),
     ),

@@ -11,6 +11,7 @@ needed on a fresh machine.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -23,9 +24,12 @@ PDF_FAMILY = "DejaVu"
 
 @lru_cache
 def font_dir() -> Path:
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    # Found without importing matplotlib (numpy, PIL, pyparsing…: ~20 MB in a web process that
+    # only writes a certificate).
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("matplotlib (its DejaVu fonts) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
 
 
 def font_path(bold: bool = False, serif: bool = False) -> Path:

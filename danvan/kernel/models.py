@@ -54,6 +54,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # JSON everywhere, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# JSON whose Python None is SQL NULL (JSONType stores it as JSON null): for "not computed yet"
+# columns that a job finds with IS NULL.
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):

@@ -2,7 +2,8 @@
 
 Every figure comes from `opinion_rollups`: a few rows per day and commune, so the page costs the
 same over ten thousand or ten million messages (see bench/dashboard.py). Representative messages
-of an issue are masked (`mask_pii`) even though staff in scope may open the conversation.
+of an issue are masked even though staff in scope may open the conversation: the quotes the
+worker stored (`quotes`), so that a web process never loads the NLP stack.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from sqlalchemy.orm import Session
 from danvan.inbox.models import Conversation, Message
 from danvan.kernel import taxonomy
 from danvan.kernel.numbers import change
-from danvan.kernel.text import preview
-from danvan.nlp.pii import mask_pii
 from danvan.opinion import rollups
 from danvan.opinion.models import (
     NO_COMMUNE,
@@ -30,6 +29,7 @@ from danvan.opinion.models import (
     MessageAnalysis,
     OpinionAlert,
 )
+from danvan.opinion.quotes import shown
 from danvan.opinion.scope import View
 
 PERIODS = (7, 28, 90)
@@ -187,13 +187,15 @@ def issues(session: Session, *, view: View, limit: int = ISSUES_SHOWN) -> list[I
     ).all()
     cards = []
     for issue in rows:
-        texts = session.scalars(
-            select(Message.text)
+        texts = session.execute(
+            select(MessageAnalysis.quote, Message.text)
             .join(EmergingIssueMessage, EmergingIssueMessage.message_id == Message.id)
+            .join(MessageAnalysis, MessageAnalysis.message_id == Message.id)
             .where(
                 EmergingIssueMessage.issue_id == issue.id,
                 EmergingIssueMessage.duplicate_of.is_(None),
                 Message.text != "",
+                MessageAnalysis.quote.is_not(None),
             )
             .order_by(func.length(Message.text).desc(), Message.id)
             .limit(SAMPLES_PER_ISSUE)
@@ -211,7 +213,7 @@ def issues(session: Session, *, view: View, limit: int = ISSUES_SHOWN) -> list[I
                 expected=issue.expected,
                 first_seen_at=issue.first_seen_at,
                 last_seen_at=issue.last_seen_at,
-                samples=[preview(mask_pii(t), 240) for t in texts],
+                samples=[shown(q, t, 240) for q, t in texts],
             )
         )
     return cards
@@ -258,6 +260,7 @@ def drill_down(
             ma.topic,
             ma.sentiment,
             Message.text,
+            ma.quote,
         )
         .join(Message, Message.id == ma.message_id)
         .join(Conversation, Conversation.id == Message.conversation_id)
@@ -281,6 +284,6 @@ def drill_down(
         query = query.where(ma.commune_code == commune_code)
     rows = session.execute(query.order_by(ma.received_at.desc()).limit(limit)).all()
     return [
-        (int(m), int(cv), cc, at, str(t), str(s), preview(mask_pii(str(text)), 200))
-        for m, cv, cc, at, t, s, text in rows
+        (int(m), int(cv), cc, at, str(t), str(s), shown(quote, text, 200))
+        for m, cv, cc, at, t, s, text, quote in rows
     ]

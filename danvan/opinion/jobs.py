@@ -11,6 +11,7 @@ from danvan.kernel.jobs import Job
 from danvan.opinion.alerts import run_staff_alerts
 from danvan.opinion.emerging import run_emerging
 from danvan.opinion.labels import run_pending, run_relabel
+from danvan.opinion.quotes import run_quotes
 from danvan.opinion.rollups import run_rollups
 
 JOBS: list[Job] = [
@@ -20,6 +21,9 @@ JOBS: list[Job] = [
     # After a retrain or rollback: history relabelled with the set in use, a batch at a time,
     # once no new message waits (progress shown on the dashboard).
     Job("analysis-relabel", every=timedelta(seconds=10), run=run_relabel),
+    # Quotes of messages labelled before quotes were stored (revision 0012), masked a batch at
+    # a time; new messages are masked as they are labelled. Pages quote nothing unmasked.
+    Job("analysis-quotes", every=timedelta(seconds=10), run=run_quotes),
     # Every 15 s: a freshly labelled backlog (a new demo, a relabel) reaches the dashboard soon;
     # a run with nothing past its cursor reads one index range.
     Job("opinion-rollups", timedelta(seconds=15), run_rollups),

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,17 +30,15 @@ from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid, NotFound
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.kernel.taxonomy import KINDS, SENTIMENTS
-from danvan.nlp.classifiers import Labels, ModelSet
+from danvan.kernel.taxonomy import KINDS, SENTIMENTS, topics
 from danvan.opinion import progress
-from danvan.opinion.model_use import (
-    default_ready,
-    set_in_use,
-    topic_codes,
-)
 from danvan.opinion.models import MessageAnalysis
+from danvan.opinion.quotes import quote_of
 from danvan.opinion.rollups import move_commune
 from danvan.opinion.urgency import mark_urgent
+
+if TYPE_CHECKING:  # the classifiers are loaded by the worker only, never by a web process
+    from danvan.nlp.classifiers import Labels, ModelSet
 
 Log = Callable[[str], None]
 log = logging.getLogger("danvan.core.analysis")
@@ -144,6 +142,8 @@ def do_analyse(
             session.add(analysis)
         analysis.commune_code = conversation.commune_code
         _apply(analysis, label, model_set.version, now)
+        if analysis.quote is None:
+            analysis.quote = quote_of(message.text)
     return len(todo)
 
 
@@ -203,6 +203,8 @@ def run_pending(database: Database, settings: Settings, now: datetime) -> int:
             progress.note(session, state=progress.IDLE, now=now)
     if not waiting:
         return synced
+    from danvan.opinion.model_use import default_ready, set_in_use
+
     if not default_ready(database, settings):
         with database.session() as session:
             total = count_pending(session)
@@ -243,6 +245,8 @@ def run_relabel(database: Database, settings: Settings, now: datetime) -> int:
             return 0
         if pending(session, limit=1):
             return 0  # new messages are labelled first (run_pending)
+    from danvan.opinion.model_use import set_in_use
+
     model_set = set_in_use(database, settings)
     with database.session() as session:
         rows = [
@@ -299,6 +303,8 @@ def reanalyse(
 ) -> int:
     """Re-label every inbound text message since `since` with the model set in use (model labels
     replaced, staff corrections kept). Returns how many messages were labelled."""
+    from danvan.opinion.model_use import set_in_use
+
     done = 0
     after = 0
     model_set = set_in_use(database, settings, log=log)
@@ -385,7 +391,7 @@ class Correction:
 def check_correction(
     *, topic: str, sentiment: str, kind: str, urgent: bool, abusive: bool
 ) -> Correction:
-    if topic not in topic_codes():
+    if topic not in [t.code for t in topics()]:
         raise Invalid("Chủ đề không hợp lệ")
     if sentiment not in SENTIMENTS:
         raise Invalid("Sắc thái không hợp lệ")

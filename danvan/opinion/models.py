@@ -7,9 +7,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from danvan.inbox.models import Message
 from danvan.kernel.models import Base, utcnow
 
 
@@ -41,6 +53,29 @@ class MessageAnalysis(Base):
     # When staff last corrected it; staff-labelled messages are the deployment's training data.
     corrected_at: Mapped[datetime | None]
     analysed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # rollup cursor
+    # The message's text fit to show outside its conversation (names, phones, ID numbers and
+    # e-mails masked by danvan.nlp.pii, at most QUOTE_CHARS), written by the worker with the
+    # labels (danvan.opinion.quotes): web processes show it and never load the NLP stack.
+    # None: not masked yet (a row labelled before revision 0012, until the backfill reaches it).
+    quote: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+@event.listens_for(Session, "before_flush")
+def _erased_messages_lose_their_quotes(session: Session, _context: Any, _instances: Any) -> None:
+    """A message's text emptied (Decree 13 erasure, danvan.inbox.privacy): its masked quote
+    goes with it, in the same transaction."""
+    erased = [
+        m.id
+        for m in session.dirty
+        if isinstance(m, Message)
+        and m.id is not None
+        and m.text == ""
+        and inspect(m).attrs.text.history.has_changes()
+    ]
+    if erased:
+        session.execute(
+            update(MessageAnalysis).where(MessageAnalysis.message_id.in_(erased)).values(quote="")
+        )
 
 
 class ClassifierVersion(Base):

@@ -10,8 +10,9 @@ them (`labels.do_correct`); both set `corrected_at`, which marks a person's labe
 confirmed on the dashboard and in the situation report, re-analysis never overwrites it, and
 retraining uses it (weighted, retrain.py).
 
-Opinion in aggregate: the sample shows the message's text with personal data masked
-(`mask_pii`), its labels and its commune, never who wrote it.
+Opinion in aggregate: the sample shows the message's text with personal data masked (the quote
+the worker stored, `quotes`; a message not masked yet waits for it), its labels and its commune,
+never who wrote it.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from danvan.accounts.actors import Actor
 from danvan.accounts.audit import record
 from danvan.inbox.models import Conversation, Message
 from danvan.kernel.models import utcnow
-from danvan.nlp.pii import mask_pii
 from danvan.opinion.labels import STAFF_CONVERSATION, labels_of
 from danvan.opinion.models import MessageAnalysis
+from danvan.opinion.quotes import shown
 from danvan.opinion.rollups import zone
 
 SAMPLE_SIZE = 20
@@ -128,7 +129,7 @@ def weekly_sample(
             select(MessageAnalysis, Message.text, Conversation.commune_code)
             .join(Message, Message.id == MessageAnalysis.message_id)
             .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(*_unchecked(actor, now))
+            .where(*_unchecked(actor, now), MessageAnalysis.quote.is_not(None))
             .order_by(MessageAnalysis.confidence, MessageAnalysis.message_id.desc())
             .limit(CANDIDATES)
         ).all()
@@ -140,7 +141,7 @@ def weekly_sample(
                     analysis=analysis,
                     message_id=analysis.message_id,
                     commune_code=commune,
-                    text=mask_pii(text[:TEXT_SHOWN]),
+                    text=shown(analysis.quote, text, TEXT_SHOWN),
                 )
             )
     return ReviewSample(items=items, reviewed=reviewed, size=SAMPLE_SIZE, week_start=start)

@@ -22,9 +22,9 @@ from danvan.kernel import areas, geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.numbers import change, percent
-from danvan.nlp.pii import mask_pii
 from danvan.opinion import rollups
 from danvan.opinion.models import ALL_COMMUNES, NO_COMMUNE, EmergingIssue, MessageAnalysis
+from danvan.opinion.quotes import shown
 from danvan.opinion.rollups import day_bounds, zone
 from danvan.opinion.scope import View, province_title, view_for
 
@@ -467,17 +467,19 @@ def _quotes(
     names: dict[str, str],
     tz_name: str,
 ) -> list[Quote]:
-    """A few messages per top concern, PII masked: complaints and suggestions of some length
-    first (they say most), the most recent among them."""
+    """A few messages per top concern, PII masked (the quotes the worker stored; a message not
+    masked yet is left out): complaints and suggestions of some length first (they say most),
+    the most recent among them."""
     ma = MessageAnalysis
     tz = zone(tz_name)
     quotes: list[Quote] = []
     for topic in topics:
         rows = session.execute(
-            select(Message.text, ma.commune_code, ma.received_at)
+            select(Message.text, ma.quote, ma.commune_code, ma.received_at)
             .join(Message, Message.id == ma.message_id)
             .where(
                 view.messages(ma.commune_code),
+                ma.quote.is_not(None),
                 ma.topic == topic,
                 ma.received_at >= start,
                 ma.received_at < end,
@@ -488,10 +490,10 @@ def _quotes(
             .order_by(ma.received_at.desc())
             .limit(QUOTES_PER_TOPIC)
         ).all()
-        for text, commune, at in rows:
-            masked = mask_pii(str(text)).strip()
-            if len(masked) > QUOTE_MAX:
-                masked = masked[: QUOTE_MAX - 1].rstrip() + "…"
+        for text, quote, commune, at in rows:
+            masked = shown(quote, text, QUOTE_MAX)
+            if not masked:
+                continue
             quotes.append(
                 Quote(
                     topic=names.get(topic, topic),

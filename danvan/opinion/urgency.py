@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
 from danvan.inbox.models import Conversation, Direction, Message
-from danvan.nlp.classifiers import Labels
 from danvan.opinion.models import AlertKind, MessageAnalysis, OpinionAlert
+
+if TYPE_CHECKING:  # labels come from the worker's classifiers; web processes never load them
+    from danvan.nlp.classifiers import Labels
 
 # Only a message this recent raises an alert: relabelling history never alerts for old words
 # (the same window after which alerts are no longer sent).

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from danvan.kernel.db import Database
 from danvan.kernel.jobs import Job
 from danvan.kernel.settings import Settings
+from danvan.outreach.summaries import run_summaries
 
 
 def broadcasts(database: Database, settings: Settings, now: datetime) -> int:
@@ -58,4 +59,6 @@ JOBS: list[Job] = [
     Job("outreach_broadcasts", timedelta(seconds=1), broadcasts),
     Job("outreach_articles", timedelta(seconds=10), articles),
     Job("outreach_consultation_results", timedelta(minutes=1), consultation_results),
+    # Opinion summaries the pages asked for (web processes never load the NLP stack).
+    Job("outreach_opinion_summaries", timedelta(seconds=5), run_summaries),
 ]

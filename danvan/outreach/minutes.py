@@ -21,6 +21,10 @@ from danvan.outreach.consultations import format_local, results
 from danvan.outreach.items import scoped_results, visible_communes
 from danvan.outreach.models import Consultation, ConsultationAnswer
 
+SUMMARY_PENDING = (
+    "Tổng hợp ý kiến: hệ thống đang tổng hợp các ý kiến mới nhận; tải lại biên bản sau ít phút."
+)
+
 
 def minutes_docx(
     session: Session,
@@ -34,6 +38,7 @@ def minutes_docx(
     the classifiers). Every figure is in the actor's scope, as on the consultation's page: an
     officer's minutes count the answers of their communes only."""
     from danvan.outreach import opinions as consultation_analysis
+    from danvan.outreach import summaries
 
     result = scoped_results(actor, results(session, consultation=consultation))
     communes = visible_communes(actor, consultation.commune_codes)
@@ -109,15 +114,12 @@ def minutes_docx(
             )
         )
         doc.add_paragraph(f"Số ý kiến góp ý nhận được: {number(count or 0)}")
-        model_set = (
-            consultation_analysis.model_set_if_ready(session, settings) if settings else None
-        )
-        consultation_analysis.docx_section(
-            doc,
-            consultation_analysis.summarise(
-                session, consultation=consultation, model_set=model_set, communes=communes
-            ),
-        )
+        # Summarised by the worker (outreach.summaries); asked for here if it is not yet.
+        summary = summaries.stored(session, consultation=consultation, communes=communes)
+        if summary is not None:
+            consultation_analysis.docx_section(doc, summary)
+        else:
+            doc.add_paragraph(SUMMARY_PENDING)
     doc.add_paragraph(f"Lập lúc {format_local(utcnow())} bởi hệ thống danvan.")
     kit.docx_signature(doc, head)
     kit.docx_page_numbers(doc)

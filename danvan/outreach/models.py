@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from danvan.kernel.models import Base, JSONType, utcnow
+from danvan.kernel.models import Base, JSONType, NullableJSON, utcnow
 
 
 class BroadcastStatus(enum.StrEnum):
@@ -108,6 +108,28 @@ class Consultation(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     results_sent_at: Mapped[datetime | None]
+
+
+class ConsultationSummary(Base):
+    """The opinions of a consultation in aggregate (danvan.outreach.opinions.summarise), as the
+    worker computed it for one scope: web processes ask for it (a row with `wanted` set) and
+    show it once `of` matches what they asked for; they never load the NLP stack."""
+
+    __tablename__ = "consultation_summaries"
+
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), primary_key=True
+    )
+    # "" : every commune's answers (admins, the public page); else the communes' codes, sorted,
+    # comma-separated (a staff member's own communes among the consultation's).
+    scope: Mapped[str] = mapped_column(String(400), primary_key=True)
+    # What the answers looked like when asked ("<count>|<latest change>"), and when summarised.
+    wanted: Mapped[str] = mapped_column(String(80), default="")
+    of: Mapped[str | None] = mapped_column(String(80), default=None)
+    model: Mapped[str | None] = mapped_column(String(64), default=None)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, default=None)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    computed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Resident(Base):

@@ -16,6 +16,10 @@ for and against.
 - **Main arguments** of each side are its most representative sentences: the closest to the
   side's TF-IDF centroid, near-copies skipped.
 
+The worker summarises (`summaries.run_summaries`) and stores the result; pages read it
+(`summaries.opinions_block`): nothing here runs in a web process but `public_view` and
+`docx_section`, so the NLP stack is imported inside the functions that need it.
+
 Only aggregates leave this module: counts per theme, stance and sentiment, and quotes with no
 identity (PII masked by the NLP pipeline, and the author's own name and phone removed even where
 the masker would miss them). There is no per-citizen score or list.
@@ -23,26 +27,25 @@ the masker would miss them). There is no per-citizen score or list.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
-from danvan.accounts.actors import Actor
 from danvan.inbox.models import Contact
 from danvan.kernel.settings import Settings
 from danvan.kernel.text import fold, preview
-from danvan.nlp.classifiers import ModelSet
 from danvan.nlp.normalization import normalize
-from danvan.nlp.pii import mask_pii
-from danvan.opinion import emerging, model_use
-from danvan.outreach.items import PUBLIC_MIN, visible_communes
+from danvan.outreach.items import PUBLIC_MIN
 from danvan.outreach.models import Consultation, ConsultationAnswer
+
+if TYPE_CHECKING:  # the worker's (summaries.run_summaries); web processes never load them
+    from danvan.nlp.classifiers import ModelSet
 
 MAX_OPINIONS = 5000  # the most recent ones, per analysis
 MAX_THEMES = 8
@@ -93,6 +96,8 @@ def stance_of(text: str, sentiment: str | None) -> str:
 
 def model_set_if_ready(session: Session, settings: Settings) -> ModelSet | None:
     """The classifiers the analysis area uses, if they load now (never trains)."""
+    from danvan.opinion import model_use
+
     return model_use.set_if_stored(session, settings)
 
 
@@ -149,6 +154,8 @@ def _load(
 
 
 def _quote(text: str) -> str:
+    from danvan.nlp.pii import mask_pii
+
     return preview(mask_pii(text), QUOTE_CHARS)
 
 
@@ -162,6 +169,7 @@ def _sentences(text: str) -> list[str]:
 
 def main_arguments(texts: list[str], limit: int = ARGUMENTS) -> list[str]:
     """The sentences closest to the TF-IDF centroid of `texts`' sentences, masked."""
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 
     sentences = [s for t in texts for s in _sentences(t)]
@@ -190,6 +198,8 @@ def main_arguments(texts: list[str], limit: int = ARGUMENTS) -> list[str]:
 
 def _themes(opinions: list[_Opinion]) -> tuple[list[dict[str, Any]], int]:
     """Themes (largest first) and how many opinions fell in none."""
+    from danvan.opinion import emerging
+
     items = [
         emerging.Item(
             message_id=o.index, text=o.text, received_at=o.at, seq=emerging.tokens(o.text)
@@ -230,7 +240,7 @@ def _themes(opinions: list[_Opinion]) -> tuple[list[dict[str, Any]], int]:
 
 def _cosine(a: Counter[str], b: Counter[str]) -> float:
     dot = sum(v * b[k] for k, v in a.items() if k in b)
-    den = np.sqrt(sum(v * v for v in a.values())) * np.sqrt(sum(v * v for v in b.values()))
+    den = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
     return float(dot / den) if den else 0.0
 
 
@@ -342,52 +352,3 @@ def docx_section(doc: Any, summary: dict[str, Any]) -> None:
         "Trích dẫn đã được che thông tin cá nhân (tên, số điện thoại, số giấy tờ, e-mail); "
         "không nêu danh tính người góp ý."
     )
-
-
-# Summaries per process, keyed by what changes them (opinion count and latest change, model
-# version): the public page of a closed consultation is open to anyone and the analysis is not
-# free (classifiers, clustering, TF-IDF), so a reload must cost one small read, not a recompute.
-_SUMMARIES: dict[tuple[Any, ...], dict[str, Any]] = {}
-_SUMMARIES_MAX = 64
-
-
-def opinions_block(
-    session: Session,
-    *,
-    consultation: Consultation,
-    settings: Settings,
-    actor: Actor | None = None,
-    public: bool = False,
-) -> dict[str, Any] | None:
-    """The "opinions" block of a consultation's results (None for a vote): for staff (`actor`),
-    of the answers from their communes only; `public`: of every answer, small counts hidden."""
-    if consultation.kind != "opinion":
-        return None
-    if actor is None and not public:
-        raise ValueError("a staff summary needs the actor whose scope it is")
-    communes = None if actor is None else visible_communes(actor, consultation.commune_codes)
-    model_set = model_set_if_ready(session, settings)
-    count, latest = session.execute(
-        select(func.count(), func.max(ConsultationAnswer.updated_at)).where(
-            ConsultationAnswer.consultation_id == consultation.id,
-            ConsultationAnswer.opinion.is_not(None),
-            _in(communes),
-        )
-    ).one()
-    key = (
-        str(session.get_bind().engine.url),
-        consultation.id,
-        None if communes is None else tuple(communes),
-        count,
-        latest,
-        model_set.version if model_set is not None else None,
-    )
-    summary = _SUMMARIES.get(key)
-    if summary is None:
-        summary = summarise(
-            session, consultation=consultation, model_set=model_set, communes=communes
-        )
-        if len(_SUMMARIES) >= _SUMMARIES_MAX:
-            _SUMMARIES.clear()
-        _SUMMARIES[key] = summary
-    return public_view(summary) if public else summary

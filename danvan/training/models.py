@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from danvan.kernel.models import Base, JSONType, utcnow
+from danvan.kernel.models import Base, JSONType, NullableJSON, utcnow
 
 
 class Course(Base):
@@ -250,3 +250,6 @@ class Feedback(Base):
     ratings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     text: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The text's words (personal data masked, segmented, stop words out, once each), written by
+    # the worker (danvan.training.feedback_terms) for the course report; None: not yet.
+    terms: Mapped[list[str] | None] = mapped_column(NullableJSON, default=None)

@@ -451,6 +451,8 @@ def do_submit_feedback(
         feedback = Feedback(course_id=learner.trainee.course_id, trainee_id=learner.trainee.id)
         session.add(feedback)
     feedback.ratings = clean_ratings
+    if feedback.text != body:
+        feedback.terms = None  # counted in the report once the worker segmented it again
     feedback.text = body
     feedback.at = utcnow()
     session.flush()
@@ -508,35 +510,28 @@ STOPWORDS = frozenset(
 
 def feedback_summary(session: Session, *, course: Course, top: int = 12) -> dict[str, Any]:
     """Averages of the ratings and the words and phrases that come back most in the free text
-    (cleaned and segmented by the NLP pipeline, personal data masked). Aggregate only: no
-    answer is shown with its author."""
-    from danvan.nlp.normalization import normalize
-    from danvan.nlp.pii import mask_pii
-    from danvan.nlp.segmentation import segment
-
+    (cleaned, personal data masked and segmented by the worker: `feedback_terms`; an answer it
+    has not reached yet counts in `waiting`). Aggregate only: no answer is shown with its
+    author."""
     rows = list(session.scalars(select(Feedback).where(Feedback.course_id == course.id)))
     averages: dict[str, float | None] = {}
     for key in RATING_KEYS:
         values = [int(r.ratings[key]) for r in rows if isinstance(r.ratings.get(key), int)]
         averages[key] = round(sum(values) / len(values), 2) if values else None
     terms: Counter[str] = Counter()
-    texts = 0
+    texts = waiting = 0
     for row in rows:
         if not row.text:
             continue
         texts += 1
-        words = {
-            w.lower()
-            for w in segment(mask_pii(normalize(row.text)))
-            if any(ch.isalpha() for ch in w)
-            and w.lower() not in STOPWORDS
-            and len(w) > 1
-            and not w.startswith("[")
-        }
-        terms.update(words)  # once per answer: how many people said it
+        if row.terms is None:
+            waiting += 1
+            continue
+        terms.update(row.terms)  # once per answer: how many people said it
     return {
         "responses": len(rows),
         "with_text": texts,
+        "waiting": waiting,
         "averages": averages,
         "terms": [
             {"term": term.replace("_", " "), "count": count}

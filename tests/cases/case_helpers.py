@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 from danvan.testing.zalo import post_oa_event
 
 COMMUNE_A = 2302  # Xã Minh Quang
@@ -50,3 +52,12 @@ def citizen_shares_phone(
         },
         at,
     )
+
+
+def worker_masks(database: Database, settings: Settings) -> int:
+    """The worker's job that masks cases' public texts (web processes never load the NLP
+    stack: until it ran, public surfaces show the neutral title and no staff text)."""
+    from danvan.cases.masking import run_public_masks
+    from danvan.kernel.models import utcnow
+
+    return run_public_masks(database, settings, utcnow())

@@ -8,11 +8,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cases.case_helpers import COMMUNE_A, MakeCase, Writes
+from cases.case_helpers import COMMUNE_A, MakeCase, Writes, worker_masks
 from danvan.cases.models import Case, Open311Key
 from danvan.cases.tracking import LOOKUPS_PER_WINDOW
 from danvan.kernel import taxonomy
 from danvan.kernel.db import Database
+from danvan.kernel.settings import Settings
 
 SERVICE_FIELDS = {
     "service_code",
@@ -71,7 +72,7 @@ def test_unknown_and_malformed_codes_are_the_same_not_found_and_lookups_are_limi
 
 
 def test_the_public_page_shows_no_name_phone_staff_or_note(
-    client: TestClient, personas: Any, writes: Writes, database: Database
+    client: TestClient, personas: Any, writes: Writes, database: Database, settings: Settings
 ) -> None:
     from danvan.inbox.models import Contact, Conversation
     from danvan.inbox.privacy import conversation_of  # noqa: F401 - the contact gets a phone below
@@ -98,6 +99,7 @@ def test_the_public_page_shows_no_name_phone_staff_or_note(
         json={"assignee_id": personas.colleague_a.user.id},
         headers=h,
     )
+    worker_masks(database, settings)
     html = client.get(f"/tra-cuu/{case['code']}").text
     assert "Ngập úng khu dân cư" in html
     for secret in (
@@ -141,7 +143,7 @@ def test_open311_services_in_json_and_xml(client: TestClient) -> None:
 
 
 def test_open311_post_needs_a_key_and_makes_a_case_of_the_named_commune(
-    client: TestClient, personas: Any, database: Database
+    client: TestClient, personas: Any, database: Database, settings: Settings
 ) -> None:
     form = {
         "service_code": "roads",
@@ -193,6 +195,7 @@ def test_open311_post_needs_a_key_and_makes_a_case_of_the_named_commune(
     # The officer of the commune sees it; the partner reads it back in full with its key.
     listed = client.get("/api/v1/cases", headers=personas.officer_a.headers).json()["items"]
     assert [c["code"] for c in listed] == [code]
+    worker_masks(database, settings)
     full = client.get(f"/open311/v2/requests/{code}.json", params={"api_key": key}).json()
     assert len(full) == 1
     assert set(full[0]) == REQUEST_FIELDS

@@ -10,9 +10,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from cases.case_helpers import COMMUNE_A, MakeCase
+from danvan.cases.masking import run_public_masks
 from danvan.cases.models import Case
 from danvan.cases.tracking import LOOKUPS_PER_WINDOW
 from danvan.kernel.db import Database
+from danvan.kernel.models import utcnow
+from danvan.kernel.settings import Settings
 
 DESCRIPTION = (
     "Tôi là Lê Văn Bình, SĐT 0987654321, CCCD 001203009999, nhà ở thôn Nà Lầu. "
@@ -20,6 +23,11 @@ DESCRIPTION = (
 )
 SECRETS = ("Lê Văn Bình", "Bình", "0987654321", "987654321", "001203009999", "Tôi là")
 NEUTRAL = "Giao thông, đường sá, xây dựng – Xã Minh Quang"
+
+
+def _worker_masks(database: Database, settings: Settings) -> None:
+    """The worker's job: public texts are masked there (web processes never load the NLP)."""
+    run_public_masks(database, settings, utcnow())
 
 
 def _open311_key(client: TestClient, personas: Any) -> str:
@@ -79,10 +87,14 @@ def test_an_open311_case_shows_no_name_phone_or_id_number_on_any_public_surface(
 
 
 def test_a_partner_with_a_key_gets_the_description_masked(
-    client: TestClient, personas: Any
+    client: TestClient, personas: Any, database: Database, settings: Settings
 ) -> None:
     key = _open311_key(client, personas)
     code = _post(client, key)
+    # Until the worker masked it, nothing of it is shown; then the masked text.
+    early = client.get(f"/open311/v2/requests/{code}.json", params={"api_key": key}).json()[0]
+    assert early["description"] == ""
+    _worker_masks(database, settings)
     full = client.get(f"/open311/v2/requests/{code}.json", params={"api_key": key}).json()[0]
     assert "Đường vào thôn bị sạt lở" in full["description"]
     for secret in ("Lê Văn Bình", "0987654321", "001203009999"):
@@ -90,7 +102,7 @@ def test_a_partner_with_a_key_gets_the_description_masked(
 
 
 def test_staff_write_the_public_title_and_it_is_masked_all_the_same(
-    client: TestClient, personas: Any, staff_client: Any
+    client: TestClient, personas: Any, staff_client: Any, database: Database, settings: Settings
 ) -> None:
     code = _post(client, _open311_key(client, personas))
     h = personas.officer_a.headers
@@ -101,6 +113,9 @@ def test_staff_write_the_public_title_and_it_is_masked_all_the_same(
         headers=h,
     )
     assert patched.status_code == 200, patched.text
+    # Not masked yet: the neutral title stands in, never the unmasked one.
+    assert client.get(f"/open311/v2/requests/{code}.json").json()[0]["description"] == NEUTRAL
+    _worker_masks(database, settings)
     page = client.get(f"/tra-cuu/{code}").text
     assert "Sạt lở đường thôn Nà Lầu" in page
     for secret in ("Lê Văn Bình", "0987 654 321"):
@@ -120,7 +135,11 @@ def test_staff_write_the_public_title_and_it_is_masked_all_the_same(
 
 
 def test_a_public_answer_with_a_phone_or_id_number_is_masked(
-    client: TestClient, personas: Any, make_case: MakeCase, database: Database
+    client: TestClient,
+    personas: Any,
+    make_case: MakeCase,
+    database: Database,
+    settings: Settings,
 ) -> None:
     case_id = make_case()
     h = personas.officer_a.headers
@@ -129,6 +148,7 @@ def test_a_public_answer_with_a_phone_or_id_number_is_masked(
         f"/api/v1/cases/{case_id}", json={"status": "answered", "public_answer": answer}, headers=h
     )
     assert changed.status_code == 200, changed.text
+    _worker_masks(database, settings)
     with database.session() as session:
         code = session.get(Case, case_id).code  # type: ignore[union-attr]
     for where, text in _public_answers(client, code).items():
@@ -138,7 +158,11 @@ def test_a_public_answer_with_a_phone_or_id_number_is_masked(
 
 
 def test_staff_cases_keep_their_title_and_other_sources_start_neutral(
-    client: TestClient, personas: Any, make_case: MakeCase, database: Database
+    client: TestClient,
+    personas: Any,
+    make_case: MakeCase,
+    database: Database,
+    settings: Settings,
 ) -> None:
     staff_made = client.post(
         "/api/v1/cases",
@@ -146,6 +170,7 @@ def test_staff_cases_keep_their_title_and_other_sources_start_neutral(
         headers=personas.officer_a.headers,
     ).json()
     assert staff_made["public_title"] == "Ổ gà đường liên thôn"
+    _worker_masks(database, settings)
     assert "Ổ gà đường liên thôn" in client.get(f"/tra-cuu/{staff_made['code']}").text
 
 

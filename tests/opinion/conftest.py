@@ -14,6 +14,7 @@ from danvan.inbox.models import Contact, Conversation, Message
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.opinion.models import MessageAnalysis
+from danvan.opinion.quotes import quote_of
 
 _serial = itertools.count(1)
 
@@ -100,6 +101,7 @@ class Writer:
                 confidence=0.9,
                 model_version="test",
                 analysed_at=analysed_at or utcnow(),
+                quote=quote_of(text),  # masked by the worker as it labels
             )
         )
         session.flush()

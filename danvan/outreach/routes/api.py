@@ -16,7 +16,7 @@ from danvan.inbox.routes.schemas import ContactDetail
 from danvan.kernel.errors import Invalid
 from danvan.outreach import broadcasts, consultations, polls
 from danvan.outreach import citizens as outreach
-from danvan.outreach import opinions as consultation_analysis
+from danvan.outreach import summaries as consultation_analysis
 from danvan.outreach.items import scoped_results
 from danvan.web.api import ERRORS, MAX_DB_INT, WRITE_ERRORS, ApiDateTime, ApiRoute, Schema
 from danvan.web.deps import ApiActor, SessionDep, SettingsDep

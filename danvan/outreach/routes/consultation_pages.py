@@ -23,7 +23,7 @@ from danvan.outreach import (
     residents,
     slips,
 )
-from danvan.outreach import opinions as consultation_analysis
+from danvan.outreach import summaries as consultation_analysis
 from danvan.outreach.items import visible_communes
 from danvan.outreach.routes import shared
 from danvan.outreach.routes.shared import Id

@@ -16,7 +16,7 @@ from danvan.kernel.errors import CoreError, Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.text import clean
 from danvan.outreach import consultations, polls, slips
-from danvan.outreach import opinions as consultation_analysis
+from danvan.outreach import summaries as consultation_analysis
 from danvan.outreach.routes import shared
 from danvan.outreach.routes.shared import Id
 from danvan.web.deps import SessionDep, check_csrf, client_ip, get_settings_dep
