@@ -86,7 +86,9 @@ def _minutes(staff, consultation_id: int) -> tuple[str, list[list[str]]]:
     answer = staff.get(f"/outreach/consultations/{consultation_id}/bien-ban.docx")
     assert answer.status_code == 200
     doc = Document(io.BytesIO(answer.content))
-    rows = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    # The Decree 30 heading and signature are tables too: the outcome is the one headed "Xã".
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Xã")
+    rows = [[c.text for c in row.cells] for row in table.rows]
     return "\n".join(p.text for p in doc.paragraphs), rows
 
 
