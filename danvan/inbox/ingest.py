@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.inbox import ingest_sql, receipts
+from danvan.inbox import ingest_batch, ingest_sql, receipts
 from danvan.inbox.conversations import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.inbox.ingest_sql import event_row, statement
 from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
@@ -99,7 +99,12 @@ def _fast_run(
             result.duplicates += 1
         else:
             first[key] = (result, event)
-    inserted = ingest_sql.insert_events(connection, [e for _r, e in first.values()])
+    # One statement stores the raw events and (PostgreSQL) reads their senders back.
+    inserted, contacts = ingest_batch.store_events(
+        connection,
+        [{**event_row(e), "user_id": e.user_id} for _r, e in first.values()],
+        ingest_sql.find_contacts,
+    )
     kept: list[tuple[IngestResult, InboundEvent]] = []
     for key, (result, event) in first.items():
         if key in inserted:
@@ -107,7 +112,6 @@ def _fast_run(
             kept.append((result, event))
         else:
             result.duplicates += 1
-    contacts = ingest_sql.find_contacts(connection, ((e.channel, e.user_id or "") for _, e in kept))
     # New citizens, first messages, messages without a platform id and citizens who may be
     # asked for their commune take the one-message path, in order, with all their messages.
     alone: set[tuple[str, str]] = set()
