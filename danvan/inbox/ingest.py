@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -103,7 +104,6 @@ def _fast_run(
     inserted, contacts = ingest_batch.store_events(
         connection,
         [{**event_row(e), "user_id": e.user_id} for _r, e in first.values()],
-        ingest_sql.find_contacts,
     )
     kept: list[tuple[IngestResult, InboundEvent]] = []
     for key, (result, event) in first.items():
@@ -155,7 +155,7 @@ def _offer_text(session: Session, event: InboundEvent) -> None:
     batch; a CoreError is a refusal the area already answered."""
     assert event.user_id is not None
     text = event.text or ""
-    for _name, area in areas.hooked("text"):
+    for area in _text_hooks():
         if not area.wants_text(session, text):
             continue
         try:
@@ -164,6 +164,12 @@ def _offer_text(session: Session, event: InboundEvent) -> None:
                     return
         except CoreError:
             return
+
+
+@cache
+def _text_hooks() -> list[Any]:
+    """The areas' `text` hooks (kernel/areas.py), in order, loaded once: every text asks them."""
+    return [hook for _name, hook in areas.hooked("text")]
 
 
 def _store_raw(session: Session, event: InboundEvent) -> bool:

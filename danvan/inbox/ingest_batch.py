@@ -247,6 +247,18 @@ def _datetime(dialect: Dialect) -> Callable[[Any], Any]:
     return _processors(dialect)[0]
 
 
+_READERS: dict[str, Callable[[Any], Any]] = {}
+
+
+def _read_datetime(dialect: Dialect) -> Callable[[Any], Any]:
+    """The UTCDateTime column's conversion of what the driver returns (SQLite: text)."""
+    found = _READERS.get(dialect.name)
+    if found is None:
+        impl = UTCDateTime().dialect_impl(dialect)
+        found = _READERS[dialect.name] = impl.result_processor(dialect, None) or _same
+    return found
+
+
 def _json(dialect: Dialect) -> Callable[[Any], Any]:
     return _processors(dialect)[1]
 
@@ -263,6 +275,34 @@ def _sqlite_insert(
     sql = _insert_values(table, columns, len(rows), conflict, returning)
     flat = [value for row in rows for value in row]
     return list(connection.exec_driver_sql(sql, tuple(flat)))
+
+
+@cache
+def _sqlite_contacts_sql(n: int) -> str:
+    pairs = ", ".join(["(?, ?)"] * n)
+    return (
+        "SELECT c.id, c.channel, c.external_id, c.app_user_id, c.display_name, c.commune_code,"  # noqa: S608
+        " c.commune_asked_at, c.last_interaction_at, v.id, v.commune_code"
+        f" FROM (VALUES {pairs}) AS k"
+        " JOIN contacts AS c ON c.channel = k.column1 AND c.external_id = k.column2"
+        " LEFT JOIN conversations AS v ON v.contact_id = c.id"
+    )
+
+
+def _sqlite_find_contacts(connection: Connection, keys: Sequence[Key]) -> dict[Key, Any]:
+    """{(channel, external id): contact joined with its conversation} in one read."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    read = _read_datetime(connection.dialect)
+    found: dict[Key, Any] = {}
+    params = tuple(value for pair in wanted for value in pair)
+    for values in connection.exec_driver_sql(_sqlite_contacts_sql(len(wanted)), params):
+        row = dict(zip(CONTACT_FIELDS, values, strict=True))
+        row["commune_asked_at"] = read(row["commune_asked_at"])
+        row["last_interaction_at"] = read(row["last_interaction_at"])
+        found[(row["channel"], row["external_id"])] = row
+    return found
 
 
 def _sqlite_store_events(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[Key]:
@@ -355,13 +395,11 @@ def _sqlite_update(
 
 
 def store_events(
-    connection: Connection,
-    rows: Sequence[dict[str, Any]],
-    find_contacts: Callable[[Connection, list[Key]], dict[Key, Any]],
+    connection: Connection, rows: Sequence[dict[str, Any]]
 ) -> tuple[set[Key], dict[Key, Any]]:
     """Insert the raw events (`ingest_sql.event_row` + "user_id"; distinct keys): the (channel,
     dedupe key) pairs inserted, and the contacts (joined with their conversation) of the
-    senders of those, by (channel, user id). On SQLite the contacts come from `find_contacts`."""
+    senders of those, by (channel, user id)."""
     if not rows:
         return set(), {}
     if is_postgresql(connection):
@@ -370,7 +408,7 @@ def store_events(
     senders = [
         (r["channel"], r["user_id"]) for r in rows if (r["channel"], r["dedupe_key"]) in inserted
     ]
-    return inserted, find_contacts(connection, senders)
+    return inserted, _sqlite_find_contacts(connection, senders)
 
 
 def insert_messages(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[Key, int]:

@@ -10,10 +10,10 @@ PostgreSQL, over arrays). Other messages take the one-message path (`ingest._fas
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, bindparam, case, func, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from danvan.channels.base import EventKind, InboundEvent
@@ -146,24 +146,6 @@ def event_row(event: InboundEvent) -> dict[str, Any]:
         "raw": event.raw,
         "outcome": "stored" if event.kind == EventKind.UNKNOWN else "processed",
         "received_at": utcnow(),
-    }
-
-
-def find_contacts(
-    connection: Connection, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Any]:
-    """{(channel, external id): contact row joined with its conversation} in one read."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    contacts, conversations = CONTACTS.c, CONVERSATIONS.c
-    query = (
-        select(*_contact_columns())
-        .outerjoin(CONVERSATIONS, conversations.contact_id == contacts.id)
-        .where(tuple_(contacts.channel, contacts.external_id).in_(wanted))
-    )
-    return {
-        (row["channel"], row["external_id"]): row for row in connection.execute(query).mappings()
     }
 
 
