@@ -73,6 +73,11 @@ def is_postgresql(connection: Connection) -> bool:
 
 # --- PostgreSQL: one statement per step over arrays ----------------------------------------------
 
+# Two web processes may write batches that share citizens, and redeliveries of the same events:
+# every statement takes its rows in one order (events and messages by key, contacts and
+# conversations by id) and the statements come in one order, so two batches wait for each
+# other instead of deadlocking.
+
 _PG_EVENTS = """
 WITH batch AS (
   SELECT * FROM unnest(
@@ -149,7 +154,9 @@ def _utc(value: datetime | None) -> datetime | None:
 def _pg_store_events(
     connection: Connection, rows: Sequence[dict[str, Any]]
 ) -> tuple[set[Key], dict[Key, dict[str, Any]]]:
+    rows = sorted(rows, key=lambda row: (row["channel"], row["dedupe_key"]))  # lock order (above)
     params = {name: [row[name] for row in rows] for name in (*EVENT_COLUMNS, "user_id")}
+    params["received_at"] = [_aware(value) for value in params["received_at"]]
     inserted: set[Key] = set()
     contacts: dict[Key, dict[str, Any]] = {}
     for channel, key, user_id, *contact in connection.exec_driver_sql(_PG_EVENTS, params):
@@ -165,8 +172,10 @@ def _pg_store_events(
 
 
 def _pg_insert_messages(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[Key, int]:
+    rows = sorted(rows, key=lambda row: (row["channel"], row["external_id"]))  # lock order
     params: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in MESSAGE_COLUMNS}
     params["attachments"] = [_json(connection.dialect)(a) for a in params["attachments"]]
+    params["created_at"] = [_aware(value) for value in params["created_at"]]
     result = connection.exec_driver_sql(_PG_MESSAGES, params)
     return {(channel, external): id_ for id_, channel, external in result}
 
@@ -181,6 +190,8 @@ def _pg_update(
     ordered = sorted(touches, key=lambda t: t["p_id"])
     for name in TOUCH_FIELDS:
         params[f"t_{name[2:]}"] = [t.get(name) for t in ordered]
+    for name in ("c_last_interaction_at", "t_at", "t_first"):
+        params[name] = [_aware(value) for value in params[name]]
     connection.exec_driver_sql(_PG_UPDATE, params)
 
 
@@ -230,7 +241,7 @@ def _processors(dialect: Dialect) -> tuple[Callable[[Any], Any], Callable[[Any],
     found = _PROCESSORS.get(dialect.name)
     if found is None:
         if dialect.name == "postgresql":
-            found = (_same, json.dumps)
+            found = (_aware, json.dumps)
         else:
             when = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
             as_json = JSONType.dialect_impl(dialect).bind_processor(dialect)
@@ -240,6 +251,13 @@ def _processors(dialect: Dialect) -> tuple[Callable[[Any], Any], Callable[[Any],
 
 
 def _same(value: Any) -> Any:
+    return value
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """psycopg would read a naive datetime in the server's zone: refused, as UTCDateTime does."""
+    if value is not None and value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
     return value
 
 
