@@ -1,16 +1,18 @@
-"""A group commit's citizens' messages in three statements, written in the driver's own SQL.
+"""A group commit's citizens' messages in three steps, written in the driver's own SQL.
 
 `ingest_sql.write_batch` decides what to write (the same rows as one message after the other);
 this module writes it, with as little work per message as the database allows:
 
 - PostgreSQL: each step is ONE statement over arrays (`unnest`), whatever the batch holds: the
   raw events inserted and the senders' contacts read back in the same statement, the messages
-  inserted, then contacts and conversations updated together. A group commit is BEGIN, three
-  statements and COMMIT; psycopg prepares each statement server-side after its fifth run.
-- SQLite (in-process, no round trips): multi-row INSERT … RETURNING and `executemany` UPDATEs
-  on the sqlite3 cursor, skipping SQLAlchemy's per-row parameter processing. Values are still
-  converted by the column types' own processors (obtained once), so rows are stored exactly as
-  the ORM stores them (tests/inbox/test_ingest_fast_path.py compares them).
+  inserted, then contacts and conversations updated together. A batch of known citizens is
+  BEGIN, three statements and COMMIT (and the pool's pre-ping); psycopg prepares each
+  statement server-side after its fifth run.
+- SQLite (in-process, no round trips): multi-row INSERT … RETURNING, one read of the contacts
+  and `executemany` UPDATEs on the sqlite3 cursor (five statements), skipping SQLAlchemy's
+  per-row parameter processing. Values are still converted by the column types' own processors
+  (obtained once), so rows are stored exactly as the ORM stores them
+  (tests/inbox/test_ingest_fast_path.py compares them).
 
 Redeliveries stay no-ops: every INSERT is `ON CONFLICT … DO NOTHING` on the same unique keys.
 """
