@@ -205,7 +205,8 @@ def bench_backend(
 ) -> Result:
     env = {
         **os.environ,
-        "PYTHONPATH": str(tree),
+        # The tree first; whatever the caller's PYTHONPATH adds (the bare endpoint inherits it too).
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")])),
         "DANVAN_DATABASE_URL": database_url,
         "DANVAN_SECRET_KEY": "bench-secret-key-0123456789",
         "DANVAN_BASE_URL": "https://danvan.example.vn",  # serve/worker need one
@@ -283,6 +284,15 @@ def postgres_backend(args: argparse.Namespace, tree: Path = ROOT) -> Result:
         admin.dispose()
 
 
+def _http_parser() -> str:
+    """What uvicorn's `--http auto` picks for both servers: httptools when installed, else h11."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "h11"
+    return "httptools"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=4000)
@@ -300,7 +310,8 @@ def main() -> None:
     print(
         f"ingest benchmark: {CONCURRENCY} connections, {args.requests} posts closed loop; "
         f"{args.rate}/s for {args.duration:.0f} s open loop; {args.runs} runs; "
-        f"python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.1f}"
+        f"python {sys.version.split()[0]}; load average {os.getloadavg()[0]:.1f}; "
+        f"HTTP parser {_http_parser()}"
     )
     rows: list[tuple[int, str, Result, float]] = []
     for run in range(1, args.runs + 1):

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from danvan.channels.base import EventKind, InboundEvent
-from danvan.inbox import ingest_sql, receipts
+from danvan.inbox import ingest_batch, ingest_sql, receipts
 from danvan.inbox.conversations import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.inbox.ingest_sql import event_row, statement
 from danvan.inbox.models import (
@@ -129,7 +130,11 @@ def _fast_run(
             result.duplicates += 1
         else:
             first[key] = (result, event)
-    inserted = ingest_sql.insert_events(connection, [e for _r, e in first.values()])
+    # One statement stores the raw events and (PostgreSQL) reads their senders back.
+    inserted, contacts = ingest_batch.store_events(
+        connection,
+        [{**event_row(e), "user_id": e.user_id} for _r, e in first.values()],
+    )
     kept: list[tuple[IngestResult, InboundEvent]] = []
     for key, (result, event) in first.items():
         if key in inserted:
@@ -137,7 +142,6 @@ def _fast_run(
             kept.append((result, event))
         else:
             result.duplicates += 1
-    contacts = ingest_sql.find_contacts(connection, ((e.channel, e.user_id or "") for _, e in kept))
     # New citizens, first messages, messages without a platform id and citizens who may be
     # asked for their commune take the one-message path, in order, with all their messages.
     alone: set[tuple[str, str]] = set()
@@ -185,7 +189,7 @@ def _offer_text(session: Session, event: InboundEvent) -> bool:
     the rest of the batch; a CoreError is a refusal the area already answered."""
     assert event.user_id is not None
     text = event.text or ""
-    for _name, area in areas.hooked("text"):
+    for area in _text_hooks():
         if not area.wants_text(session, text):
             continue
         try:
@@ -195,6 +199,12 @@ def _offer_text(session: Session, event: InboundEvent) -> bool:
         except CoreError:
             return True
     return False
+
+
+@cache
+def _text_hooks() -> list[Any]:
+    """The areas' `text` hooks (kernel/areas.py), in order, loaded once: every text asks them."""
+    return [hook for _name, hook in areas.hooked("text")]
 
 
 def _store_raw(session: Session, event: InboundEvent) -> bool:

@@ -1,24 +1,23 @@
-"""The SQL of ingest's hot path (a citizen's message), in SQLAlchemy Core.
+"""The SQL of ingest's hot path (a citizen's message).
 
 ORM flushes cost more than the SQL itself, so citizens' messages are written with Core
 statements, built once per dialect, taking their values as parameters. A group commit (several
-webhook calls in one transaction, `danvan.inbox.routes.webhooks`) writes its messages with a
-handful of statements for the whole batch rather than a handful per message: one multi-row
-INSERT … ON CONFLICT DO NOTHING RETURNING for the raw events, one read of the contacts, one
-multi-row INSERT for the messages, and executemany UPDATEs for contacts and conversations
-(psycopg 3 pipelines an executemany: one round trip). On PostgreSQL psycopg also prepares a
-statement server-side once it has run it five times (its default `prepare_threshold`).
+webhook calls in one transaction, `danvan.inbox.routes.webhooks`) writes the messages of known
+citizens together (`write_batch`): what to write is decided here, the same rows as one message
+after the other; `ingest_batch` writes it in three statements for the whole batch (one each on
+PostgreSQL, over arrays). Other messages take the one-message path (`ingest._fast_message`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, bindparam, case, func, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from danvan.channels.base import EventKind, InboundEvent
+from danvan.inbox import ingest_batch
 from danvan.inbox.models import ANSWER_SOURCE, Contact, Conversation, Direction, Message
 from danvan.inbox.models import InboundEvent as InboundEventRow
 from danvan.kernel import geo
@@ -85,28 +84,21 @@ def _touch(name: str) -> Any:
             bindparam("p_first", type_=conversations.awaiting_since.type),
         ),
     }
-    if name.startswith("touch_commune"):
+    if name == "touch_commune":
         values["commune_code"] = func.coalesce(
             conversations.commune_code,
             bindparam("p_commune", type_=conversations.commune_code.type),
         )
     stmt = update(CONVERSATIONS).where(conversations.id == bindparam("p_id")).values(values)
-    # executemany takes no RETURNING for an UPDATE: the batched forms return nothing.
-    return stmt if name.endswith("_many") else stmt.returning(conversations.commune_code)
+    return stmt.returning(conversations.commune_code)
 
 
 def _build(dialect: str, name: str) -> Any:
     contacts, conversations = CONTACTS.c, CONVERSATIONS.c
     if name == "event":
         return _insert_ignoring(dialect, EVENTS, "channel", "dedupe_key", returning=["id"])
-    if name == "events":
-        keys = ["channel", "dedupe_key"]
-        return _insert_ignoring(dialect, EVENTS, *keys, returning=keys)
     if name == "message":
         return _insert_ignoring(dialect, MESSAGES, "channel", "external_id", returning=["id"])
-    if name == "messages":
-        keys = ["channel", "external_id"]
-        return _insert_ignoring(dialect, MESSAGES, *keys, returning=["id", *keys])
     if name == "contact":
         return _insert_ignoring(dialect, CONTACTS, "channel", "external_id", returning=["id"])
     if name == "conversation":
@@ -131,7 +123,7 @@ def _build(dialect: str, name: str) -> Any:
             .values(commune_asked_at=bindparam("p_at", type_=contacts.commune_asked_at.type))
             .returning(contacts.id)
         )
-    if name in ("touch", "touch_commune", "touch_many", "touch_commune_many"):
+    if name in ("touch", "touch_commune"):
         return _touch(name)
     raise KeyError(name)
 
@@ -155,66 +147,6 @@ def event_row(event: InboundEvent) -> dict[str, Any]:
         "outcome": "stored" if event.kind == EventKind.UNKNOWN else "processed",
         "received_at": utcnow(),
     }
-
-
-def insert_events(connection: Connection, events: Sequence[InboundEvent]) -> set[tuple[str, str]]:
-    """Store the raw events in one statement; the (channel, dedupe key) pairs it inserted. The
-    keys must be distinct (the caller drops repeats within the batch)."""
-    if not events:
-        return set()
-    rows = connection.execute(statement(connection, "events"), [event_row(e) for e in events])
-    return {(str(channel), str(key)) for channel, key in rows}
-
-
-def find_contacts(
-    connection: Connection, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Any]:
-    """{(channel, external id): contact row joined with its conversation} in one read."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    contacts, conversations = CONTACTS.c, CONVERSATIONS.c
-    query = (
-        select(*_contact_columns())
-        .outerjoin(CONVERSATIONS, conversations.contact_id == contacts.id)
-        .where(tuple_(contacts.channel, contacts.external_id).in_(wanted))
-    )
-    return {
-        (row["channel"], row["external_id"]): row for row in connection.execute(query).mappings()
-    }
-
-
-def insert_messages(
-    connection: Connection, rows: Sequence[dict[str, Any]]
-) -> dict[tuple[str, str], int]:
-    """Insert inbound messages (each with a platform id, distinct) in one statement:
-    {(channel, external id): new id} for those that were not already stored."""
-    if not rows:
-        return {}
-    result = connection.execute(statement(connection, "messages"), list(rows))
-    return {(str(channel), str(external)): int(id_) for id_, channel, external in result}
-
-
-def update_contacts(connection: Connection, changes: dict[int, dict[str, Any]]) -> None:
-    """Apply per-contact changes, one executemany per set of changed columns."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for contact_id, values in changes.items():
-        if values:
-            groups.setdefault(tuple(sorted(values)), []).append({"p_id": contact_id, **values})
-    for params in groups.values():
-        connection.execute(statement(connection, "update_contact"), params)
-
-
-def touch_conversations(connection: Connection, touches: Sequence[dict[str, Any]]) -> None:
-    """Count new messages into their conversations (`p_id`, `p_n`, `p_at`, `p_first`,
-    `p_preview` and, when the citizen's commune is known, `p_commune`), an executemany per
-    form."""
-    plain = [t for t in touches if "p_commune" not in t]
-    with_commune = [t for t in touches if "p_commune" in t]
-    if plain:
-        connection.execute(statement(connection, "touch_many"), plain)
-    if with_commune:
-        connection.execute(statement(connection, "touch_commune_many"), with_commune)
 
 
 def write_batch(
@@ -242,7 +174,7 @@ def write_batch(
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         unique.setdefault((row["channel"], row["external_id"]), row)
-    created = insert_messages(connection, list(unique.values()))
+    created = ingest_batch.insert_messages(connection, list(unique.values()))
     touches: dict[int, dict[str, Any]] = {}
     for (result, event, contact), row in zip(batch, rows, strict=True):
         message_id = created.pop((row["channel"], row["external_id"]), None)
@@ -264,8 +196,8 @@ def write_batch(
             touch["p_preview"] = preview(row["text"] or f"[{event.message_kind}]", 200)
         if state["commune_code"] is not None:
             touch["p_commune"] = state["commune_code"]
-    changed = {"last_interaction_at", "app_user_id", "display_name", "commune_code"}
-    update_contacts(
+    changed = ("last_interaction_at", "app_user_id", "display_name", "commune_code")
+    ingest_batch.update(
         connection,
         {
             contact_id: {
@@ -274,9 +206,6 @@ def write_batch(
             }
             for contact_id, state in states.items()
         },
-    )
-    touch_conversations(
-        connection,
         [{"p_id": conversation_id, **touch} for conversation_id, touch in touches.items()],
     )
 

@@ -8,6 +8,7 @@ import unicodedata
 _SPACES = re.compile(r"\s+")
 # Control characters other than tab/newline are dropped from citizen text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MARKS = re.compile("[\u0300-\u036f]")
 
 
 def nfc(text: str) -> str:
@@ -23,7 +24,11 @@ def clean(text: str) -> str:
 def fold(text: str) -> str:
     """Lower-case, diacritic-free, single-spaced form: "Xã Minh Quang" -> "xa minh quang"."""
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    # Every citizen's text is folded on its way in: Vietnamese marks (U+0300-U+036F) go in one
+    # regex pass; only text still not ASCII is searched for other nonspacing marks (Mn).
+    stripped = _MARKS.sub("", decomposed)
+    if not stripped.isascii():
+        stripped = "".join(ch for ch in stripped if unicodedata.category(ch) != "Mn")
     return _SPACES.sub(" ", stripped).strip()
 
 

@@ -1,12 +1,14 @@
-"""The webhook lane (an ASGI middleware in front of FastAPI) answers the two webhook POSTs as
-the routes would: the same responses, the security headers, the event stored before the 200;
-anything else goes on to the app."""
+"""The two webhook POSTs have one implementation, `WebhookEndpoint`: the lane (an ASGI middleware
+in front of FastAPI) hands them to it, and the routes (an app without the lane, the URL list, the
+API document) are served by the very same object. Answers carry the security headers, the event
+is stored before the 200, anything else goes on to the app."""
 
 from __future__ import annotations
 
 import json
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -58,6 +60,17 @@ def test_the_lane_answers_webhooks_like_the_routes(database: Database, settings:
         assert "default-src 'self'" in response.headers["content-security-policy"]
     assert "set-cookie" not in stored.headers
     assert check.json() == {"ok": True}  # GET is the route's
+
+    # One implementation: the routes are served by the lane's own endpoints.
+    served = {
+        route.path: route.served_by
+        for route in webhooks.router.routes
+        if isinstance(route, APIRoute) and "POST" in route.methods
+    }
+    assert served == webhooks.ENDPOINTS
+    document = app.openapi()["paths"]
+    assert "X-ZEvent-Signature" in document[URL]["post"]["description"]
+    assert "X-Bot-Api-Secret-Token" in document["/webhooks/zalo-bot"]["post"]["description"]
 
     # The routes alone (an app without the lane) give the same answers.
     bare = FastAPI()

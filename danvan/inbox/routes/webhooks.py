@@ -8,12 +8,13 @@ rejected call gets its 4xx and stores nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -36,24 +37,6 @@ class Parser(Protocol):
     def __call__(
         self, headers: Mapping[str, str], body: bytes, *, settings: Settings
     ) -> ParsedWebhook: ...
-
-
-async def _bounded_body(request: Request) -> bytes:
-    """The raw body, refused (413) past `MAX_BODY` without reading the rest."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise WebhookRejected(400, "Invalid Content-Length")
-        if int(declared) > MAX_BODY:
-            raise WebhookRejected(413, f"Body larger than {MAX_BODY} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise WebhookRejected(413, f"Body larger than {MAX_BODY} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _ingest(session: Session, parsed: ParsedWebhook, settings: Settings) -> None:
@@ -143,8 +126,90 @@ class _Writer:
 MAX_BATCH = 64
 
 
-def _writer(request: Request) -> _Writer:
-    state = request.app.state
+class WebhookEndpoint:
+    """The one way a webhook POST is answered, as a pure ASGI app: read the body (bounded), let
+    the channel verify and parse it, store its events with the calls waiting with it (`_Writer`)
+    and answer once the transaction that holds them has committed.
+
+    It is reached two ways, both this object: the app factory puts `WebhookLane` in front of the
+    framework, which hands it the two webhook POSTs before the session middleware, route
+    matching, dependency solving and exception-handler layers (they cost a web process more CPU
+    per webhook than storing it: bench/README.md, "ingest"); and the router below serves it at
+    the same URLs for an app built without the lane, and describes it in the API document."""
+
+    def __init__(self, parse: Parser) -> None:
+        self.parse = parse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = scope["app"]
+        settings: Settings = app.state.settings
+        # ASGI servers give header names in lower case, as the parsers want them; the first of
+        # repeated names wins (as Starlette's Headers.get).
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in reversed(scope["headers"])
+        }
+        try:
+            body = await _bounded_body(headers, receive)
+            if body is None:
+                return  # the client went away: nothing to answer
+            parsed = self.parse(headers, body, settings=settings)
+        except WebhookRejected as exc:
+            logger.info("%s refused with %s: %s", scope["path"], exc.status, exc.reason)
+            await _answer(send, exc.status, {"ok": False, "detail": exc.reason})
+            return
+        await _writer(app).store(parsed)
+        await _answer(send, 200, OK)
+
+
+async def _bounded_body(headers: Mapping[str, str], receive: Receive) -> bytes | None:
+    """The raw body, refused (413) past `MAX_BODY` without reading the rest; None when the
+    client disconnected."""
+    declared = headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise WebhookRejected(400, "Invalid Content-Length")
+        if int(declared) > MAX_BODY:
+            raise WebhookRejected(413, f"Body larger than {MAX_BODY} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise WebhookRejected(413, f"Body larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+OK = {"ok": True}
+# The answers' headers: JSON, and the security headers every response of the app carries
+# (the lane runs in front of SecurityHeadersMiddleware).
+_HEADERS = [
+    (b"content-type", b"application/json"),
+    *((name.lower().encode(), value.encode()) for name, value in STATIC_HEADERS.items()),
+    (b"content-security-policy", CSP.encode()),
+]
+_OK_BODY = json.dumps(OK, separators=(",", ":")).encode()
+
+
+async def _answer(send: Send, status: int, content: dict[str, Any]) -> None:
+    body = (
+        _OK_BODY
+        if content is OK
+        else json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    )
+    headers = [*_HEADERS, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _writer(app: Any) -> _Writer:
+    state = app.state
     writer: _Writer | None = getattr(state, "webhook_writer", None)
     database: Database = state.database
     settings: Settings = state.settings
@@ -153,53 +218,41 @@ def _writer(request: Request) -> _Writer:
     return writer
 
 
-async def _receive(request: Request, parse: Parser) -> JSONResponse:
-    # The body is read on the event loop and checked there (a hash and a small JSON parse);
-    # only the database work goes to the threadpool, batched with the calls that wait with it
-    # (`_Writer`): the 200 still follows the commit that holds this call's events.
-    settings: Settings = request.app.state.settings
-    try:
-        body = await _bounded_body(request)
-        parsed = parse(request.headers, body, settings=settings)
-    except WebhookRejected as exc:
-        logger.info("%s refused with %s: %s", request.url.path, exc.status, exc.reason)
-        return JSONResponse({"ok": False, "detail": exc.reason}, status_code=exc.status)
-    await _writer(request).store(parsed)
-    return JSONResponse({"ok": True})
-
-
-# The two webhook POSTs are also answered by `WebhookLane`, an ASGI middleware the app factory
-# puts in front of the framework: the same `_receive`, without the session middleware, route
-# matching, dependency solving and exception-handler layers, which cost a web process more CPU
-# per webhook than storing it (bench/README.md, "ingest"). The routes below stay for the API
-# description and for apps built without the lane.
-LANE: dict[str, Parser] = {
-    "/webhooks/zalo-oa": oa_inbound.parse,
-    "/webhooks/zalo-bot": bot_inbound.parse,
+ENDPOINTS: dict[str, WebhookEndpoint] = {
+    "/webhooks/zalo-oa": WebhookEndpoint(oa_inbound.parse),
+    "/webhooks/zalo-bot": WebhookEndpoint(bot_inbound.parse),
 }
 
 
 class WebhookLane:
-    """Pure ASGI: answers POST /webhooks/zalo-oa and /webhooks/zalo-bot exactly as the routes
-    do (same parsing, group commit and responses, with the security headers); everything else
-    goes on to the app."""
+    """Pure ASGI, outermost: the two webhook POSTs go straight to their `WebhookEndpoint`;
+    everything else (GET included) goes on to the app."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        parse = (
-            LANE.get(scope["path"])
+        endpoint = (
+            ENDPOINTS.get(scope["path"])
             if scope["type"] == "http" and scope["method"] == "POST"
             else None
         )
-        if parse is None:
+        if endpoint is None:
             await self.app(scope, receive, send)
-            return
-        response = await _receive(Request(scope, receive), parse)
-        response.headers.update(STATIC_HEADERS)
-        response.headers["Content-Security-Policy"] = CSP
-        await response(scope, receive, send)
+        else:
+            await endpoint(scope, receive, send)
+
+
+class _EndpointRoute(APIRoute):
+    """An API route served by a `WebhookEndpoint`: FastAPI describes it from the documenting
+    function (path, summary, answers) and never calls that function."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.served_by = ENDPOINTS[self.path]
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.served_by(scope, receive, send)
 
 
 @router.get("/zalo-oa")
@@ -208,8 +261,7 @@ def zalo_oa_check() -> dict[str, bool]:
     return {"ok": True}
 
 
-@router.post("/zalo-oa")
-async def zalo_oa_webhook(request: Request) -> JSONResponse:
+async def zalo_oa_webhook() -> dict[str, bool]:
     """An event from a Zalo Official Account, signed with `X-ZEvent-Signature`.
 
     200 `{"ok": true}` once stored (unknown events are stored raw); 200 `{"ok": false}` and
@@ -217,14 +269,17 @@ async def zalo_oa_webhook(request: Request) -> JSONResponse:
     it); 401 unsigned or wrongly signed; 400/413/422 for a body that is not a valid event; 503
     when not configured, or for an event dated ahead of the allowed skew (Zalo retries it).
     """
-    return await _receive(request, oa_inbound.parse)
+    raise NotImplementedError  # served by WebhookEndpoint
 
 
-@router.post("/zalo-bot")
-async def zalo_bot_webhook(request: Request) -> JSONResponse:
+async def zalo_bot_webhook() -> dict[str, bool]:
     """An update from the Zalo Bot API, authenticated by `X-Bot-Api-Secret-Token`.
 
     200 `{"ok": true}` once stored (unknown events are stored raw); 401 without the right token;
     400/413/422 for a body that is not a valid update; 503 when not configured.
     """
-    return await _receive(request, bot_inbound.parse)
+    raise NotImplementedError  # served by WebhookEndpoint
+
+
+for _path, _describe in (("/zalo-oa", zalo_oa_webhook), ("/zalo-bot", zalo_bot_webhook)):
+    router.add_api_route(_path, _describe, methods=["POST"], route_class_override=_EndpointRoute)
