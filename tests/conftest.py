@@ -151,6 +151,10 @@ def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) 
 
 @pytest.fixture
 def database(settings: Settings) -> Iterator[Database]:
+    from danvan.outreach.items import forget_open_items
+
+    # The per-process "anything open?" cache is keyed by URL, and PostgreSQL tests share one.
+    forget_open_items()
     db = Database(settings.database_url)
     set_database(db)
     yield db
