@@ -99,6 +99,14 @@ FOLDED: dict[str, tuple[str, ...]] = {
         "vo dap",
         "tran de",
         "xa lu",
+        "tran qua de",
+        "tran bo de",
+        "vo ho",
+        "ho vo",
+        "len toi mai",
+        "len toi gac",
+        "ngap toi",
+        "nuoc xiet",
     ),
     "landslide": (
         "sat lo",
@@ -107,6 +115,8 @@ FOLDED: dict[str, tuple[str, ...]] = {
         "sat nui",
         "sat ta luy",
         "sut lun",
+        "dat sut",
+        "dat da do xuong",
     ),
     "fire": (
         "chay nha",
@@ -139,7 +149,14 @@ FOLDED: dict[str, tuple[str, ...]] = {
         "roi xuong ho",
     ),
     "poisoning": ("ngo doc", "trung doc", "nhiem doc"),
-    "missing": ("mat tich", "mat lien lac", "chua tim thay"),
+    "missing": (
+        "mat tich",
+        "mat lien lac",
+        "chua tim thay",
+        "tung tich",
+        "khong the lien lac",
+        "khong lien lac duoc",
+    ),
     "violence": (
         "danh nhau",
         "dam chem",
@@ -163,6 +180,13 @@ FOLDED: dict[str, tuple[str, ...]] = {
         "cuu giup",
         "ngat xiu",
         "co giat",
+        "cau cuu",
+        "co ai cuu",
+        "cuu gia dinh",
+        "cuu nha",
+        "cuu chau",
+        "du cau thang",
+        "khong tho duoc",
     ),
     "electric": (
         "dien giat",
@@ -209,6 +233,88 @@ NOT_NOW = (
     "so",
 )
 
+# Folded patterns that name something harmless when the text is typed with diacritics: there,
+# the accented form must be present ("lô đất" is a plot of land, "lở đất" a landslide).
+NEEDS_ACCENTS = {"lo dat": "lở đất"}
+
+# Context of the whole message. A hit does not count when the message speaks of a chronic
+# problem ("mỗi khi mưa là ngập úng"), asks for works, money or compensation ("xem xét kinh phí
+# xây kè chống sạt lở", "đền bù ruộng bị ngập"), tells a past event ("đợt bão lụt vừa qua",
+# "mất hết rồi"), thanks for a rescue, or asks about a policy ("chi phí cấp cứu có được thanh
+# toán không") - unless it also has a word of danger now or imminent (`IMMINENT`: "đang",
+# "sắp", "gấp", "kẹt", "cứu hộ", "bây giờ"...), which always keeps the hit (recall first).
+# Poisoning, violence, someone missing and people trapped are never chronic nor asked for:
+# their hits always count.
+ACUTE = ("poisoning", "violence", "missing", "trapped")
+CALM = (
+    # chronic
+    "moi khi",
+    "moi lan",
+    "moi nam",
+    "hang nam",
+    "thuong xuyen",
+    "nhieu nam",
+    "lau nay",
+    "mua la",
+    "mua cai la",
+    "khi mua",
+    "khi troi mua",
+    "mua mua",
+    "ngap ung",
+    "con mua",
+    # works, money, compensation
+    "kinh phi",
+    "dau tu",
+    "xay ke",
+    "den bu",
+    "boi thuong",
+    "xem xet",
+    "tien do",
+    "nang cap",
+    "sua chua",
+    "cat tia",
+    "phuong an",
+    # past events, thanks
+    "vua qua",
+    "hom do",
+    "hom truoc",
+    "truoc day",
+    "nam ngoai",
+    "nam truoc",
+    "mat het",
+    "chua bao gio thay",
+    "thiet hai",
+    "lam lai",
+    # policy questions, prevention
+    "chi phi",
+    "thanh toan",
+    "che do",
+    "tro cap",
+    "bao hiem",
+    "chinh sach",
+    "thu tuc",
+    "tuyen truyen",
+    "trang thiet bi",
+)
+IMMINENT_ACCENTED = (
+    "đang",
+    "sắp",
+    "gấp",
+    "kẹt",
+    "cứu hộ",
+    "cứu với",
+    "cứu giúp",
+    "cứu người",
+    "cứu nạn",
+    "cầu cứu",
+    "khẩn cấp",
+    "bây giờ",
+    "lúc này",
+    "ngay lập tức",
+    "giúp với",
+    "nguy kịch",
+)
+
 _W = r"(?<!\w)(?:{})(?!\w)"
 
 
@@ -220,6 +326,11 @@ _ACCENTED = _compile(ACCENTED)
 _FOLDED = _compile(FOLDED)
 _RESOLVED = re.compile(_W.format("|".join(RESOLVED)))
 _NOT_NOW = re.compile(r"(?<!\w)(?:{})\s*$".format("|".join(NOT_NOW)))
+_CALM = re.compile(_W.format("|".join(CALM)))
+_IMMINENT = re.compile(_W.format("|".join(IMMINENT_ACCENTED)))
+_IMMINENT_FOLDED = re.compile(_W.format("|".join(fold(w) for w in IMMINENT_ACCENTED)))
+# Lower-case Vietnamese letters with a diacritic (and đ): the text was typed with accents.
+_ACCENTS = re.compile("[\u00e0-\u00fd\u0103\u0111\u0129\u0169\u01a1\u01b0\u1ea1-\u1ef9]")
 
 
 @dataclass(frozen=True)
@@ -244,13 +355,31 @@ def hits(text: str) -> tuple[Hit, ...]:
             for m in pattern.finditer(accented)
             if not _NOT_NOW.search(fold(accented[: m.start()])[-40:])
         )
+    with_accents = bool(_ACCENTS.search(accented))
     for code, pattern in _FOLDED:
         found.extend(
             Hit(code, m.group(0))
             for m in pattern.finditer(folded)
             if not _NOT_NOW.search(folded[max(0, m.start() - 40) : m.start()])
+            and not (
+                with_accents
+                and m.group(0) in NEEDS_ACCENTS
+                and NEEDS_ACCENTS[m.group(0)] not in accented
+            )
         )
+    acute = any(hit.code in ACUTE for hit in found)
+    if found and not acute and calm(accented, folded, with_accents):
+        return ()
     return tuple(found)
+
+
+def calm(accented: str, folded: str, with_accents: bool) -> bool:
+    """True when the message's context says its danger words are not a danger now (`CALM`
+    words and no `IMMINENT` word); texts are the lower-cased views of `hits`."""
+    if not _CALM.search(folded):
+        return False
+    imminent = _IMMINENT.search(accented) if with_accents else _IMMINENT_FOLDED.search(folded)
+    return imminent is None
 
 
 def is_danger(text: str) -> bool:
