@@ -26,9 +26,11 @@ this dropped a third of the false alarms and no urgent message (bench/README.md)
     flood      flood, rising water  lũ*, lụt,      ngap, lu lut, lu quet, lu ong, lu ve,
                                     dâng lên,      lu len, lu dang, lu den, lu to, mua lu,
                                     dâng cao       nuoc lu, nuoc dang, nuoc len, vo de, vo dap,
-                                                   tran de, xa lu
+                                                   tran de, xa lu, tran qua de, tran bo de,
+                                                   vo ho, ho vo, len toi mai, len toi gac,
+                                                   ngap toi, nuoc xiet
     landslide  landslide                           sat lo, lo dat, lo nui, sat nui, sat ta luy,
-                                                   sut lun
+                                                   sut lun, dat sut, dat da do xuong
     fire       fire, explosion      cháy, nổ       chay nha, chay rung, chay lon, chay to,
                                                    dam chay, boc chay, hoa hoan, chay no,
                                                    no binh ga
@@ -39,23 +41,35 @@ this dropped a third of the false alarms and no urgent message (bench/README.md)
                                                    roi xuong song, roi xuong suoi,
                                                    roi xuong ho
     poisoning  poisoning                           ngo doc, trung doc, nhiem doc
-    missing    someone missing                     mat tich, mat lien lac, chua tim thay
+    missing    someone missing                     mat tich, mat lien lac, chua tim thay,
+                                                   tung tich, khong (the) lien lac (duoc)
     violence   fights, weapons      chém, đâm      danh nhau, dam chem, hanh hung, cam dao,
                                                    doa giet, danh dap
     trapped    people trapped                      mac ket, bi ket, bi vui, vui lap, co lap
     help       calls for help                      cuu voi, cuu ho, cap cuu, cuu nan, cuu toi,
                                                    cuu gap, cuu nguoi, sos, khan cap, keu cuu,
-                                                   cuu giup, ngat xiu, co giat
+                                                   cuu giup, ngat xiu, co giat, cau cuu,
+                                                   co ai cuu, cuu gia dinh, cuu nha, cuu chau,
+                                                   du cau thang, khong tho duoc
     electric   live wires                          dien giat, day dien dut, dut day dien,
                                                    chap dien, day dien roi, day dien nay roi,
                                                    day dien bi dut
 
     lũ*: not before a person or an insult ("lũ trẻ", "lũ vô dụng": a gang, not a flood).
 
-Past and resolved events ("đã khắc phục xong", "năm ngoái bị lũ") are still hits: telling them
-apart costs recall on messages like "nước đã lên tới sân, sắp ngập nhà" (see bench/README.md,
-"Real messages"); `resolved()` recognises them for reports and for the bench to measure, and
-the product does not use it to drop a hit.
+    lo dat: only in a text typed without diacritics; with them, "lở đất" ("lô đất" is a plot).
+
+**Context of the message** (`calm`): the hits of a message do not count when it speaks of a
+chronic problem ("mỗi khi mưa là ngập úng"), asks for works, money or compensation ("xem xét
+kinh phí xây kè chống sạt lở"), tells a past event ("đợt bão lụt vừa qua", "mất hết rồi") or
+asks about a policy ("chi phí cấp cứu có được thanh toán không") (`CALM`), unless it also has
+a word of danger now or imminent (`IMMINENT_ACCENTED`: "đang", "sắp", "gấp", "kẹt", "cứu hộ",
+"bây giờ"...: "mỗi khi mưa là ngập, nhưng nước đang lên tới gác" counts). Acute dangers
+(poisoning, violence, someone missing, people trapped) always count. On the real training
+messages this raised the lexicon's precision from 0.54 to 0.75 (recall 0.52 -> 0.64 with the
+new phrasings); the urgent model still decides beside it, with its threshold chosen by
+cross-validation for recall (bench/README.md, "Real messages"). `resolved()` recognises
+resolved events ("đã khắc phục", "năm ngoái") for reports; the product does not use it.
 """
 
 from __future__ import annotations
