@@ -24,9 +24,9 @@ DEMO_ENV = {
     "DANVAN_ZALO_APP_SECRET_KEY": "demo-app-secret-key",
     "DANVAN_ZALO_BOT_TOKEN": "1234567:demo-bot-token",
     "DANVAN_ZALO_BOT_SECRET": "demo-bot-secret-token",
-    # The demo labels with the lexical engine: embedding the training corpus with the encoder
-    # takes minutes on a laptop, and a fresh demo must show labels within two minutes; on the
-    # real dev set the encoder changed no figure (bench/README.md, "Real messages").
+    # The demo labels with the lexical engine: embedding the real corpus with the encoder
+    # takes a minute or more of one core on top of training, and a fresh demo must show labels
+    # within two minutes (the encoder's gains: bench/README.md, "Real messages").
     "DANVAN_NLP_ENCODER": "off",
 }
 

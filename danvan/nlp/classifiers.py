@@ -38,7 +38,7 @@ import numpy as np
 from danvan.kernel.taxonomy import DEFAULT_TOPICS, KINDS, OTHER, SENTIMENTS
 from danvan.nlp import abuse, danger, encoder, engine
 from danvan.nlp.features import prepare_many
-from danvan.nlp.heads import REAL_WEIGHTS, Head, Rule, fit_head, load_head
+from danvan.nlp.heads import REAL_WEIGHTS, Head, Rule, encoder_rows, fit_head, load_head
 from danvan.nlp.model import MODEL_FORMAT, Classifier, load_model, save_model
 from danvan.nlp.params import EngineError, Params
 from danvan.nlp.real import real_rows, yes
@@ -52,6 +52,9 @@ SEED_FILES = ("train.csv", "heldout.csv")
 PARAMS = Params(folds=3)
 SET_FORMAT = 1
 HEADS_FORMAT = 1
+# How the default set is trained (in its folder name): 2 = the engine's folds grouped by source
+# page, so an older default set is retrained rather than reused.
+TRAINING = 2
 CONFIDENCE_TEMPERATURE = 4.0
 # What each head's class biases are tuned for (danvan.nlp.heads): urgent is a safety net
 # (recall first), abusive is precision first (at most this share of polite messages flagged;
@@ -266,7 +269,9 @@ def train_set(
     (weighted up, and their cross-validated predictions tune the class biases), `groups` their
     source pages (never split across folds; default: each row its own). The encoder is used
     when installed and enabled, unless `use_encoder=False`; `cache_dir` keeps the embeddings.
-    `heads=False` gives a set of the bare engine models (the set of before the heads)."""
+    `heads=False` gives a set of the bare engine models (the set of before the heads). The
+    engine's own folds keep a group together too, so the out-of-fold scores the heads stack on
+    are honest."""
     texts = [r.text for r in rows]
     models: dict[str, Classifier] = {}
     ys: dict[str, list[str]] = {}
@@ -277,35 +282,44 @@ def train_set(
         ys[task] = labels
         log(f"training {task} on {len(texts)} messages")
         try:
-            models[task] = engine.train(texts, labels, params=params)
+            models[task] = engine.train(texts, labels, params=params, groups=groups)
         except EngineError as exc:
             raise ClassifierError(f"{task}: {exc}") from exc
     if not heads:
         return ModelSet(version, models)
-    embedder = encoder.shared() if use_encoder is not False else None
-    emb = None
-    if embedder is not None:
-        log(f"embedding {len(texts)} messages with the encoder")
-        emb = (
-            encoder.EmbeddingCache(cache_dir).embed(embedder, texts)
-            if cache_dir is not None
-            else embedder.embed(texts)
-        )
     is_real = np.array(real if real is not None else [False] * len(rows), dtype=bool)
     group_of = np.array(
         list(groups) if groups is not None else [f"row{i}" for i in range(len(rows))]
     )
+    ys_index = {
+        task: np.array([models[task].labels.index(v) for v in ys[task]], dtype=np.int64)
+        for task in TASKS
+    }
+    embedder = encoder.shared() if use_encoder is not False else None
+    emb = None
+    if embedder is not None:
+        # Only the rows some head reads (the real ones, when there are enough: heads.py).
+        needed = np.zeros(len(rows), dtype=bool)
+        for task in TASKS:
+            needed |= encoder_rows(ys_index[task], models[task].labels, is_real, RULES[task])
+        picked = [texts[i] for i in np.flatnonzero(needed)]
+        log(f"embedding {len(picked)} messages with the encoder")
+        emb = np.zeros((len(rows), encoder.DIM), dtype=np.float32)
+        emb[needed] = (
+            encoder.EmbeddingCache(cache_dir).embed(embedder, picked)
+            if cache_dir is not None
+            else embedder.embed(picked)
+        )
     forced = np.array([danger.is_danger(t) for t in texts], dtype=bool)
     fitted: dict[str, Head] = {}
     for task in TASKS:
         model = models[task]
         if model.oof_scores is None:
             raise ClassifierError(f"{task}: the engine gave no out-of-fold scores")
-        y = np.array([model.labels.index(v) for v in ys[task]], dtype=np.int64)
         log(f"fitting the {task} head")
         fitted[task] = fit_head(
             model.labels,
-            y,
+            ys_index[task],
             model.oof_scores,
             emb,
             groups=group_of,
@@ -437,7 +451,7 @@ def _default_version(topics: tuple[str, ...], with_encoder: bool) -> str:
         topics = ()  # the default taxonomy: the seed corpus's own topics
     suffix = hashlib.sha256(",".join(topics).encode()).hexdigest()[:4] if topics else ""
     digest = hashlib.sha256(default_key(rows).encode())
-    digest.update(json.dumps([flags, groups, REAL_WEIGHTS, HEADS_FORMAT]).encode())
+    digest.update(json.dumps([flags, groups, REAL_WEIGHTS, HEADS_FORMAT, TRAINING]).encode())
     digest.update(repr(sorted(RULES.items())).encode())
     digest.update((encoder.ENCODER_ID if with_encoder else "lexical").encode())
     kind = "real" if any(flags) else "seed"

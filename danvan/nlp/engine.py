@@ -142,11 +142,14 @@ def train(
     params: Params | None = None,
     data_sha256: str = "",
     log: Callable[[str], None] = lambda _m: None,
+    groups: Sequence[str] | None = None,
 ) -> Classifier:
-    """Train a classifier; cross-validated metrics go in its metadata["validation"]."""
+    """Train a classifier; cross-validated metrics go in its metadata["validation"]. `groups`
+    (one per text): texts that must share a cross-validation fold (a source page and the
+    variants of a message); default: each text alone."""
     params = params or Params()
-    if len(texts) != len(labels):
-        raise EngineError("texts and labels differ in length")
+    if len(texts) != len(labels) or (groups is not None and len(groups) != len(texts)):
+        raise EngineError("texts, labels and groups differ in length")
     check_training_data(labels, folds=params.folds)
     classes = sorted(set(labels))
     check_objective(params.optimize, classes)
@@ -158,7 +161,7 @@ def train(
     docs = prepare_many(texts)
 
     log(f"training on {len(docs)} rows ({params.folds}-fold bagging)")
-    fitted = fit_docs(docs, y, classes, params, log=log)
+    fitted = fit_docs(docs, y, classes, params, log=log, groups=groups)
     model = fitted.model
     validation = metrics(
         [classes[i] for i in y], [classes[i] for i in fitted.cv_predictions], classes

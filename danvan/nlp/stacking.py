@@ -71,11 +71,12 @@ def fit_docs(
     params: Params,
     *,
     log: Callable[[str], None] = lambda _m: None,
+    groups: Sequence[str] | None = None,
 ) -> Fitted:
     """K-fold bagging: each model is fitted K times, on all rows but one fold; the K fits are
     averaged into the final model, and their out-of-fold scores tune the stacker, the biases
     and the temperature (the final model is like the fold models, so its scores are like
-    theirs)."""
+    theirs). `groups`: rows that must fall in the same fold (tuning.stratified_folds)."""
     n_classes = len(labels)
     blocks = [fit_block(name, docs, params) for name in block_names(params)]
     x = featurize(blocks, docs, params)
@@ -97,7 +98,7 @@ def fit_docs(
     oof = {name: np.zeros((len(docs), n_classes)) for name in members}
     weights = {name: np.zeros((x.shape[1], n_classes)) for name in members}
     intercepts = {name: np.zeros(n_classes) for name in members}
-    folds = stratified_folds(y, params.folds, params.seed)
+    folds = stratified_folds(y, params.folds, params.seed, groups)
     for i, held in enumerate(folds):
         log(f"fold {i + 1}/{len(folds)}")
         mask = np.ones(len(docs), dtype=bool)

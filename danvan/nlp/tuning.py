@@ -101,7 +101,16 @@ def tune_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     return best_t
 
 
-def stratified_folds(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+def stratified_folds(
+    y: np.ndarray, k: int, seed: int, groups: Sequence[str] | None = None
+) -> list[np.ndarray]:
+    """K folds of row indices with each label spread evenly over them. With `groups`, the rows
+    of a group (a source page, and the variants of a message) are never in two folds: otherwise
+    a message's copy without diacritics, or its neighbour on the same page, is in the training
+    folds of the other, and out-of-fold scores flatter the model (what the heads and the class
+    biases are tuned on)."""
+    if groups is not None:
+        return _grouped_folds(y, np.asarray(groups), k, seed)
     rng = np.random.default_rng(seed)
     folds: list[list[int]] = [[] for _ in range(k)]
     offset = 0
@@ -112,3 +121,28 @@ def stratified_folds(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
             folds[(offset + i) % k].append(int(row))
         offset += len(idx)
     return [np.array(sorted(f), dtype=np.int64) for f in folds]
+
+
+def _grouped_folds(y: np.ndarray, groups: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+    """Groups dealt, larger first (shuffled within a size), each to the fold where its labels
+    are least represented so far (relative to their totals): stratified as far as whole groups
+    allow."""
+    rng = np.random.default_rng(seed)
+    names, inverse = np.unique(groups, return_inverse=True)
+    n_labels = int(y.max()) + 1 if len(y) else 1
+    per_group = np.zeros((len(names), n_labels))
+    np.add.at(per_group, (inverse, y), 1.0)
+    share = per_group / np.maximum(per_group.sum(axis=0), 1.0)  # each label's totals sum to 1
+    sizes = per_group.sum(axis=1)
+    order = rng.permutation(len(names))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    load = np.zeros((k, n_labels))
+    rows = np.zeros(k)
+    fold_of = np.zeros(len(names), dtype=np.int64)
+    for g in order:
+        cost = load @ per_group[g] + 1e-6 * rows
+        f = int(np.argmin(cost))
+        fold_of[g] = f
+        load[f] += share[g]
+        rows[f] += sizes[g]
+    return [np.flatnonzero(fold_of[inverse] == f) for f in range(k)]

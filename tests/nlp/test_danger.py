@@ -57,3 +57,31 @@ def test_a_hit_names_its_danger() -> None:
 def test_resolved_events_are_recognised() -> None:
     assert danger.resolved("Sạt lở năm ngoái đã được khắc phục")
     assert not danger.resolved("Sạt lở vừa xảy ra, đất đá lấp đường")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mỗi khi trời mưa, khu dân cư lại bị ngập úng, ảnh hưởng sinh hoạt",  # chronic
+        "Đề nghị xem xét cấp kinh phí xây kè chống sạt lở ven suối",  # works asked for
+        "Đợt bão lụt vừa qua cây gãy đổ nhiều, bà con tự dọn dẹp",  # a past event
+        "Tôi phải khâu cấp cứu, xin hỏi chi phí có được bảo hiểm thanh toán không?",  # policy
+        "Nhiều lô đất cạnh nhau mà giá đền bù chênh lệch gấp 3 lần",  # "lô đất", not "lở đất"
+    ],
+)
+def test_danger_words_in_a_calm_context_are_not_dangers(text: str) -> None:
+    assert not danger.is_danger(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mỗi khi mưa là ngập, nhưng hôm nay nước đang lên tới gác, cứu với",  # now, despite
+        "Đề nghị xem xét gấp, sạt lở đang lấn vào nhà dân",
+        "Cả lớp bị ngộ độc sau bữa trưa, xin hỏi bảo hiểm có chi trả không",  # acute: counts
+        "nuoc da dang len toi gac, nha co 2 dua nho",  # typed without accents
+        "mấy ngày nay không ai biết tung tích cháu nhà em",
+    ],
+)
+def test_danger_now_or_acute_danger_counts_whatever_the_context(text: str) -> None:
+    assert danger.is_danger(text)

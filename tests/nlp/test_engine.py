@@ -23,7 +23,13 @@ from danvan.nlp.features import (
 from danvan.nlp.linear_models import MODELS
 from danvan.nlp.model import Classifier, load_model
 from danvan.nlp.params import EngineError, Params
-from danvan.nlp.tuning import check_objective, f1_scores, objective_value, tune_biases
+from danvan.nlp.tuning import (
+    check_objective,
+    f1_scores,
+    objective_value,
+    stratified_folds,
+    tune_biases,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -324,3 +330,15 @@ def test_the_block_wise_members_fold_into_the_one_weight_matrix(
         train(
             ["một", "hai", "ba", "bốn"], ["x", "x", "y", "y"], params=Params(folds=2, views="maybe")
         )
+
+
+def test_grouped_folds_keep_a_group_together_and_spread_each_label() -> None:
+    # 60 groups of 1-3 rows (a source page and its variants), two labels, one rare.
+    groups = [f"g{i // 2 if i < 60 else i}" for i in range(120)]
+    y = np.array([1 if i % 8 == 0 else 0 for i in range(120)])
+    folds = stratified_folds(y, 3, 13, groups)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(120))
+    fold_of = {int(i): f for f, rows in enumerate(folds) for i in rows}
+    for g in set(groups):
+        assert len({fold_of[i] for i, name in enumerate(groups) if name == g}) == 1
+    assert all(4 <= int(y[rows].sum()) <= 6 for rows in folds)  # 15 rare rows: about 5 each
