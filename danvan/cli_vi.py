@@ -81,6 +81,12 @@ HELP: dict[str, str] = {
     ),
     "model retrain --force": "Dùng bộ mới kể cả khi không tốt hơn",
     "model rollback": "Quay lại bộ phân loại dư luận đã dùng trước lần huấn luyện lại gần nhất.",
+    "model import": (
+        "Chép các bộ phân loại dư luận của thư mục mô hình cũ (DANVAN_ANALYSIS_MODELS_DIR) vào "
+        "cơ sở dữ liệu, nơi mọi worker trên mọi máy tìm thấy; thư mục chỉ được đọc. Chạy lại "
+        "bao nhiêu lần cũng được: bộ đã lưu được bỏ qua."
+    ),
+    "model import --from": "Thư mục cần đọc (mặc định: DANVAN_ANALYSIS_MODELS_DIR)",
     "model train": "Huấn luyện bộ phân loại trên tệp CSV đã gán nhãn và lưu vào thư mục mô hình.",
     "model train --input": "Tệp CSV UTF-8 có dòng tiêu đề",
     "model train --label-column": "Cột chứa nhãn",

@@ -131,7 +131,7 @@ def test_a_trainee_checks_in_takes_a_quiz_and_sees_the_result_on_a_phone(
             group.get_by_text(text, exact=True).click()
     page.get_by_role("button", name="Nộp bài").click()
 
-    expect(page.locator(".tr-score")).to_have_text("100.0%")
+    expect(page.locator(".tr-score")).to_have_text("100,0%")  # the Vietnamese decimal comma
     expect(page.get_by_text("Đạt", exact=True)).to_be_visible()
     expect(page.get_by_text("Thêm “dân giám sát, dân thụ hưởng”.")).to_be_visible()
     _fits(page)
