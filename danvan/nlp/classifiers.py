@@ -53,17 +53,19 @@ PARAMS = Params(folds=3)
 SET_FORMAT = 1
 HEADS_FORMAT = 1
 # How the default set is trained (in its folder name): 2 = the engine's folds grouped by source
-# page, so an older default set is retrained rather than reused.
-TRAINING = 2
+# page; 3 = urgent's recall floor at 0.95. An older default set is retrained rather than reused.
+TRAINING = 3
 CONFIDENCE_TEMPERATURE = 4.0
 # What each head's class biases are tuned for (danvan.nlp.heads): urgent is a safety net
-# (recall first), abusive is precision first (at most this share of polite messages flagged;
-# half the 1 % ceiling, for the margin between cross-validation and new messages).
+# (recall first: a floor of 0.95 in cross-validation, above the 0.90, for the margin
+# between cross-validation and new messages: at 0.90 the real dev set, 50 emergencies, got
+# 0.88), abusive is precision first (at most this share of polite messages flagged; half the
+# issue's 1 % ceiling, for the same margin).
 RULES = {
     "topic": Rule("macro_f1"),
     "sentiment": Rule("macro_f1"),
     "kind": Rule("macro_f1"),
-    "urgent": Rule("recall", 0.9),
+    "urgent": Rule("recall", 0.95),
     "abusive": Rule("false_alarms", 0.005),
 }
 
