@@ -19,13 +19,7 @@ from danvan.channels.base import EventKind, InboundEvent
 from danvan.inbox import ingest_batch, ingest_sql, receipts
 from danvan.inbox.conversations import ASK_COMMUNE_TEXT, ASKS_FOR_COMMUNE, queue_commune_question
 from danvan.inbox.ingest_sql import event_row, statement
-from danvan.inbox.models import (
-    Contact,
-    Conversation,
-    Delivery,
-    Direction,
-    Message,
-)
+from danvan.inbox.models import Contact, Conversation, Delivery, Direction, Message
 from danvan.kernel import areas, geo
 from danvan.kernel.errors import CoreError
 from danvan.kernel.models import utcnow

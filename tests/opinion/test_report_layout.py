@@ -12,13 +12,13 @@ from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from test_report import A, B, _report, history  # noqa: F401
 
 from danvan.kernel.db import Database
 from danvan.kernel.errors import Invalid
 from danvan.kernel.letterhead import MOTTO, NATIONAL
 from danvan.kernel.settings import Settings
 from danvan.testing.personas import make_persona
-from tests.opinion.test_report import A, B, _report, history  # noqa: F401
 
 MM = 72 / 25.4  # PDF points per millimetre
 
