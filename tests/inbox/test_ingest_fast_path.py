@@ -234,6 +234,7 @@ def test_first_messages_without_the_commune_question_are_written_with_the_batch(
         [_event("nb", 22, user="u8", text="trùng", message_id="m20", minutes=1)],
         [_event("nb", 23, user="u9", text="", minutes=1)],
         [_event("nb", 24, user="u9", text="có id", message_id="m24", minutes=2)],
+        [_event("nb", 25, user="u4", text='NULL "{a,b}" \\ ', message_id="m25", minutes=3)],
     ]
     with database.session() as session:
         results = ingest_many(session, calls=calls, province_code=8, ask_commune=False)
@@ -246,7 +247,8 @@ def test_first_messages_without_the_commune_question_are_written_with_the_batch(
     assert new == ref
     assert new["u7"]["conversation"][3:] == (2, T0, "một")
     assert new["u8"]["conversation"] is None  # its only message id was u7's
-    assert [len(r.messages) for r in results[-5:]] == [1, 1, 0, 1, 1]
+    assert [len(r.messages) for r in results[-6:]] == [1, 1, 0, 1, 1, 1]
+    assert new["u4"]["messages"][-1][2] == 'NULL "{a,b}" \\'  # as typed (arrays in binary)
     assert all(n["outbox"] == 0 for n in new.values())
 
 
