@@ -136,8 +136,10 @@ def _fast_run(
             kept.append((result, event))
         else:
             result.duplicates += 1
-    # New citizens, first messages, messages without a platform id and citizens who may be
-    # asked for their commune take the one-message path, in order, with all their messages.
+    if not ask:  # first messages, a few statements for the batch (else asked one by one)
+        ingest_sql.open_conversations(connection, [e for _r, e in kept], contacts)
+    # Messages without a platform id, first messages left by `open_conversations` and citizens
+    # who may be asked for their commune take the one-message path, with all their messages.
     alone: set[tuple[str, str]] = set()
     batch: list[tuple[ingest_sql.Counts, InboundEvent, Any]] = []
     singles: list[tuple[IngestResult, InboundEvent]] = []

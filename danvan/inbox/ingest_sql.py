@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, bindparam, case, func, select, update
+from sqlalchemy import Connection, Table, bindparam, case, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from danvan.channels.base import EventKind, InboundEvent
@@ -112,6 +112,17 @@ def _build(dialect: str, name: str) -> Any:
                 contacts.external_id == bindparam("p_external_id"),
             )
         )
+    if name == "find_contacts":  # several at once: `keys`, a list of (channel, external id)
+        pairs = tuple_(contacts.channel, contacts.external_id)
+        return (
+            select(*_contact_columns())
+            .outerjoin(CONVERSATIONS, conversations.contact_id == contacts.id)
+            .where(pairs.in_(bindparam("keys", expanding=True)))
+        )
+    if name == "known_messages":  # `keys`, a list of (channel, platform message id)
+        pairs = tuple_(MESSAGES.c.channel, MESSAGES.c.external_id)
+        query = select(MESSAGES.c.channel, MESSAGES.c.external_id)
+        return query.where(pairs.in_(bindparam("keys", expanding=True)))
     if name == "find_conversation":
         return select(conversations.id).where(conversations.contact_id == bindparam("p_contact"))
     if name == "update_contact":
@@ -146,6 +157,76 @@ def event_row(event: InboundEvent) -> dict[str, Any]:
         "raw": event.raw,
         "outcome": "stored" if event.kind == EventKind.UNKNOWN else "processed",
         "received_at": utcnow(),
+    }
+
+
+def open_conversations(
+    connection: Connection, events: Sequence[InboundEvent], contacts: dict[tuple[str, str], Any]
+) -> None:
+    """First messages of citizens without a conversation (new ones above all), for the whole
+    batch at once: their contacts and conversations are created as `ingest._fast_message`
+    creates them one by one, and read into `contacts`, so that `write_batch` stores their
+    messages with the known citizens'. Left to the one-message path: a first message without a
+    platform id, or whose id is already stored or came earlier in the batch (no conversation is
+    opened for those)."""
+    ids: set[tuple[str, str | None]] = set()  # platform message ids met so far
+    keys: set[tuple[str, str]] = set()  # citizens met so far
+    first: dict[tuple[str, str], InboundEvent] = {}
+    for event in events:
+        key = (event.channel, event.user_id or "")
+        row = contacts.get(key)
+        message = (event.channel, event.message_id)
+        fresh = key not in keys and event.message_id and message not in ids
+        if fresh and (row is None or row["conversation_id"] is None):
+            first[key] = event
+        keys.add(key)
+        ids.add(message)
+    if first:
+        wanted = sorted((e.channel, e.message_id) for e in first.values())
+        known = connection.execute(statement(connection, "known_messages"), {"keys": wanted})
+        stored = {(channel, external_id) for channel, external_id in known}
+        first = {k: e for k, e in first.items() if (e.channel, e.message_id) not in stored}
+    if not first:
+        return
+    new = [
+        {
+            "channel": event.channel,
+            "external_id": event.user_id,
+            "first_interaction_at": event.occurred_at,
+            "last_interaction_at": event.occurred_at,
+            "is_follower": event.channel == "zalo_oa",
+        }
+        for key, event in sorted(first.items())
+        if contacts.get(key) is None
+    ]
+    if new:
+        connection.execute(statement(connection, "contact"), new)
+    found = _find_contacts(connection, list(first))
+    conversations = [
+        {
+            "contact_id": row["id"],
+            "channel": row["channel"],
+            "commune_code": row["commune_code"],
+            "last_message_at": max(row["last_interaction_at"], first[key].occurred_at),
+        }
+        for key, row in sorted(found.items())
+        if row["conversation_id"] is None
+    ]
+    if conversations:
+        connection.execute(statement(connection, "conversation"), conversations)
+        found = _find_contacts(connection, list(first))
+    contacts.update(found)
+
+
+def _find_contacts(connection: Connection, keys: list[tuple[str, str]]) -> dict[Any, Any]:
+    contacts = CONTACTS.c
+    query = (
+        select(*_contact_columns())
+        .outerjoin(CONVERSATIONS, CONVERSATIONS.c.contact_id == contacts.id)
+        .where(tuple_(contacts.channel, contacts.external_id).in_(sorted(keys)))
+    )
+    return {
+        (row["channel"], row["external_id"]): row for row in connection.execute(query).mappings()
     }
 
 

@@ -94,10 +94,12 @@ def _script(tag: str) -> list[list[InboundEvent]]:
     ]
 
 
-def _reference(session: Session, *, events: list[InboundEvent], province_code: int) -> None:
+def _reference(
+    session: Session, *, events: list[InboundEvent], province_code: int, ask: bool = True
+) -> None:
     for event in events:
         if ingest._store_raw(session, event):
-            ingest._apply(session, event, province_code=province_code, ask_commune=True)
+            ingest._apply(session, event, province_code=province_code, ask_commune=ask)
 
 
 def _snapshot(session: Session, tag: str) -> dict[str, Any]:
@@ -219,6 +221,37 @@ def test_one_group_commit_stores_what_the_calls_store_one_by_one(database: Datab
     assert results[2].messages == []  # a known message id under another event key
 
 
+def test_first_messages_without_the_commune_question_are_written_with_the_batch(
+    database: Database,
+) -> None:
+    """Not asking for communes, new citizens' first messages (and a follower's) are written by
+    the batch's statements (`ingest_sql.open_conversations`): the same rows as one by one,
+    with the ones it leaves alone (no platform id, an id already stored or repeated)."""
+    calls = [
+        *_script("nb"),
+        [_event("nb", 20, user="u7", text="một", message_id="m20")],
+        [_event("nb", 21, user="u7", text="hai", message_id="m21", minutes=-1)],
+        [_event("nb", 22, user="u8", text="trùng", message_id="m20", minutes=1)],
+        [_event("nb", 23, user="u9", text="", minutes=1)],
+        [_event("nb", 24, user="u9", text="có id", message_id="m24", minutes=2)],
+        [_event("nb", 25, user="u4", text='NULL "{a,b}" \\ ', message_id="m25", minutes=3)],
+    ]
+    with database.session() as session:
+        results = ingest_many(session, calls=calls, province_code=8, ask_commune=False)
+    for call in calls:
+        with database.session() as session:
+            events = [_retag(e, "nbref", "nb-") for e in call]
+            _reference(session, events=events, province_code=8, ask=False)
+    with database.session() as session:
+        new, ref = _snapshot(session, "nb"), _snapshot(session, "nbref")
+    assert new == ref
+    assert new["u7"]["conversation"][3:] == (2, T0, "một")
+    assert new["u8"]["conversation"] is None  # its only message id was u7's
+    assert [len(r.messages) for r in results[-6:]] == [1, 1, 0, 1, 1, 1]
+    assert new["u4"]["messages"][-1][2] == 'NULL "{a,b}" \\'  # as typed (arrays in binary)
+    assert all(n["outbox"] == 0 for n in new.values())
+
+
 def test_a_group_commit_of_known_citizens_and_replays(database: Database) -> None:
     """Known citizens (the batched statements), messages repeated within a batch and replayed
     in a later one: each stored once, counted per conversation."""
@@ -250,9 +283,9 @@ def test_a_group_commit_of_known_citizens_and_replays(database: Database) -> Non
     assert new["u2"]["conversation"][5] == "tin 5"
 
 
-def _retag(event: InboundEvent, tag: str) -> InboundEvent:
+def _retag(event: InboundEvent, tag: str, old: str = "k-") -> InboundEvent:
     def swap(value: str | None) -> str | None:
-        return value.replace("k-", f"{tag}-", 1) if value else value
+        return value.replace(old, f"{tag}-", 1) if value else value
 
     return replace(
         event,

@@ -1,12 +1,14 @@
-"""The two webhook POSTs have one implementation, `WebhookEndpoint`: the lane (an ASGI middleware
-in front of FastAPI) hands them to it, and the routes (an app without the lane, the URL list, the
-API document) are served by the very same object. Answers carry the security headers, the event
-is stored before the 200, anything else goes on to the app."""
+"""The two webhook POSTs have one implementation, `WebhookEndpoint`: the lane (the app's front
+door, `DanvanApp`, in front of every framework layer) hands them to it, and the routes (an app
+without the lane, the URL list, the API document) are served by the very same object. Answers
+carry the security headers, the event is stored before the 200, anything else goes on to the
+app."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -19,7 +21,7 @@ from danvan.inbox.routes import webhooks
 from danvan.kernel import clock
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
-from danvan.web.app import create_app
+from danvan.web.app import DanvanApp, create_app
 
 URL = "/webhooks/zalo-oa"
 
@@ -45,7 +47,10 @@ def _fresh(name: str) -> bytes:
 def test_the_lane_answers_webhooks_like_the_routes(database: Database, settings: Settings) -> None:
     body = _fresh("user_send_text.json")
     app = create_app(settings, database)
-    assert any(m.cls is webhooks.WebhookLane for m in app.user_middleware)
+    assert isinstance(app, DanvanApp)
+    lane = webhooks.lane_endpoint
+    assert lane({"type": "http", "method": "POST", "path": URL}) is webhooks.ENDPOINTS[URL]
+    assert lane({"type": "http", "method": "GET", "path": URL}) is None
     with TestClient(app) as client:
         stored = client.post(URL, content=body, headers=_signed(body, settings))
         unsigned = client.post(URL, content=body, headers={"Content-Type": "application/json"})
@@ -82,3 +87,21 @@ def test_the_lane_answers_webhooks_like_the_routes(database: Database, settings:
     assert (again.status_code, again.json()) == (200, {"ok": True})
     assert (refused.status_code, refused.json()) == (401, unsigned.json())
     assert _messages(database) == 1  # the replay is a duplicate
+
+
+def test_a_failure_on_the_lane_gets_the_apps_own_500(
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lane skips the framework's layers, not its answer to a crash: the app's 500 (so that
+    Zalo retries), and nothing stored."""
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the store failed")
+
+    monkeypatch.setattr(webhooks, "ingest_events", broken)
+    body = _fresh("user_send_text.json")
+    with TestClient(create_app(settings, database), raise_server_exceptions=False) as client:
+        failed = client.post(URL, content=body, headers=_signed(body, settings))
+    assert failed.status_code == 500
+    assert failed.json() == {"detail": "Internal Server Error"}
+    assert _messages(database) == 0

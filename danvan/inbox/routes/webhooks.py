@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from danvan.channels.base import ParsedWebhook, WebhookRejected
 from danvan.channels.zalo_bot import inbound as bot_inbound
@@ -131,11 +131,12 @@ class WebhookEndpoint:
     the channel verify and parse it, store its events with the calls waiting with it (`_Writer`)
     and answer once the transaction that holds them has committed.
 
-    It is reached two ways, both this object: the app factory puts `WebhookLane` in front of the
-    framework, which hands it the two webhook POSTs before the session middleware, route
-    matching, dependency solving and exception-handler layers (they cost a web process more CPU
-    per webhook than storing it: bench/README.md, "ingest"); and the router below serves it at
-    the same URLs for an app built without the lane, and describes it in the API document."""
+    It is reached two ways, both this object: the app (`danvan.web.app.DanvanApp`) hands it the
+    two webhook POSTs at its front door (`lane_endpoint`), before FastAPI's own outer layers, the
+    session middleware, route matching, dependency solving and exception-handler layers (they
+    cost a web process more CPU per webhook than storing it: bench/README.md, "ingest"); and the
+    router below serves it at the same URLs for an app built without the lane, and describes it
+    in the API document."""
 
     def __init__(self, parse: Parser) -> None:
         self.parse = parse
@@ -224,23 +225,12 @@ ENDPOINTS: dict[str, WebhookEndpoint] = {
 }
 
 
-class WebhookLane:
-    """Pure ASGI, outermost: the two webhook POSTs go straight to their `WebhookEndpoint`;
-    everything else (GET included) goes on to the app."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = (
-            ENDPOINTS.get(scope["path"])
-            if scope["type"] == "http" and scope["method"] == "POST"
-            else None
-        )
-        if endpoint is None:
-            await self.app(scope, receive, send)
-        else:
-            await endpoint(scope, receive, send)
+def lane_endpoint(scope: Scope) -> WebhookEndpoint | None:
+    """The endpoint of a webhook POST, None for anything else (GET included). The app answers
+    these first, in front of every framework layer (`danvan.web.app.DanvanApp`)."""
+    if scope["type"] == "http" and scope["method"] == "POST":
+        return ENDPOINTS.get(scope["path"])
+    return None
 
 
 class _EndpointRoute(APIRoute):
