@@ -106,7 +106,10 @@ def wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 120) ->
 def open_everything(base: str, urls: list[str], token: str) -> tuple[int, int]:
     """Every URL as the admin and as the public; (opened, answered 5xx)."""
     opened = errors = 0
-    with httpx.Client(base_url=base, timeout=120) as staff, httpx.Client(base_url=base) as anyone:
+    with (
+        httpx.Client(base_url=base, timeout=120) as staff,
+        httpx.Client(base_url=base, timeout=120) as anyone,
+    ):
         page = staff.get("/login")
         csrf = CSRF.search(page.text)
         staff.post(

@@ -6,8 +6,6 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session
 
 from danvan.accounts.actors import Actor
@@ -41,6 +39,9 @@ def workbook(
     unit_id: int | None = None,
     category: str | None = None,
 ) -> bytes:
+    from openpyxl import Workbook  # type: ignore[import-untyped]  # ~10 MB: where it is used
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+
     zone = ZoneInfo(settings.timezone)
     book = Workbook()
     first = book.active

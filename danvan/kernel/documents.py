@@ -15,9 +15,10 @@ import importlib.util
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF
+if TYPE_CHECKING:  # imported where a PDF is made: fpdf brings fontTools, lxml and numpy
+    from fpdf import FPDF
 
 PDF_FAMILY = "DejaVu"
 
@@ -41,6 +42,8 @@ def font_path(bold: bool = False, serif: bool = False) -> Path:
 def new_pdf(*, orientation: str = "portrait") -> FPDF:
     """An A4 FPDF document with the DejaVu family registered (regular "" and bold "B") and
     selected at 11 pt: Vietnamese text renders without further setup."""
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="L" if orientation.startswith("l") else "P", unit="mm", format="A4")
     pdf.add_font(PDF_FAMILY, "", str(font_path()))
     pdf.add_font(PDF_FAMILY, "B", str(font_path(bold=True)))
@@ -305,23 +308,28 @@ def docx_bytes(doc: Any) -> bytes:
 SERIF = "DejaVuSerif"
 
 
-class OfficialPdf(FPDF):
+@lru_cache
+def _official_pdf_class() -> type[FPDF]:
     """An A4 portrait FPDF with Decree 30's margins and its page numbers (centred in the top
-    margin, from page 2)."""
+    margin, from page 2); defined on first use (fpdf is imported only where a PDF is made)."""
+    from fpdf import FPDF
 
-    def header(self) -> None:
-        if self.page_no() < 2:
-            return
-        family, style, size = self.font_family, self.font_style, self.font_size_pt
-        self.set_font(SERIF, "", 11)
-        self.set_y(9)
-        self.cell(0, 6, str(self.page_no()), align="C")
-        self.set_font(family, style, size)
-        self.set_xy(self.l_margin, self.t_margin)
+    class OfficialPdf(FPDF):
+        def header(self) -> None:
+            if self.page_no() < 2:
+                return
+            family, style, size = self.font_family, self.font_style, self.font_size_pt
+            self.set_font(SERIF, "", 11)
+            self.set_y(9)
+            self.cell(0, 6, str(self.page_no()), align="C")
+            self.set_font(family, style, size)
+            self.set_xy(self.l_margin, self.t_margin)
+
+    return OfficialPdf
 
 
-def new_official_pdf() -> OfficialPdf:
-    pdf = OfficialPdf(orientation="P", unit="mm", format="A4")
+def new_official_pdf() -> FPDF:
+    pdf = _official_pdf_class()(orientation="P", unit="mm", format="A4")
     pdf.set_margins(30, 20, 20)
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_font(PDF_FAMILY, "", str(font_path()))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from danvan.inbox.models import Conversation, Message
 from danvan.kernel import taxonomy
 from danvan.kernel.numbers import change
-from danvan.opinion import rollups
+from danvan.opinion import rollup_reads
 from danvan.opinion.models import (
     NO_COMMUNE,
     AlertKind,
@@ -77,7 +77,7 @@ def overview(session: Session, *, view: View, today: date, days: int) -> dict[st
     start, end = today - timedelta(days=days - 1), today + timedelta(days=1)
     prev_start = start - timedelta(days=days)
     week_start = today - timedelta(days=6)
-    found = rollups.totals_windows(
+    found = rollup_reads.totals_windows(
         session,
         codes=view.codes,
         windows={
@@ -93,7 +93,7 @@ def overview(session: Session, *, view: View, today: date, days: int) -> dict[st
         found["week"],
         found["last_week"],
     )
-    daily = rollups.daily(session, codes=view.codes, start=start, end=end, dim="total")
+    daily = rollup_reads.daily(session, codes=view.codes, start=start, end=end, dim="total")
     c = view.count
     trend = []
     day = start
@@ -107,7 +107,7 @@ def overview(session: Session, *, view: View, today: date, days: int) -> dict[st
     communes: list[dict[str, Any]] = []
     if view.communes is None or len(view.communes) > 1:
         week_before = week_start - timedelta(days=7)
-        windows = rollups.by_commune_windows(
+        windows = rollup_reads.by_commune_windows(
             session,
             codes=None if view.communes is None else list(view.communes),
             windows={

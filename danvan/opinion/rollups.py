@@ -22,8 +22,26 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, and_, case, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Connection,
+    Date,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from danvan.inbox.models import Message
@@ -130,6 +148,7 @@ _ENTRY_COLUMNS = (
     MessageAnalysis.urgent,
 )
 _CHUNK = 500
+_ENTRY_NAMES = ("day", "commune_code", "topic", "sentiment", "kind", "channel", "urgent")
 
 
 def _entry(row: Any, tz: ZoneInfo) -> Entry:
@@ -147,75 +166,14 @@ def _entry(row: Any, tz: ZoneInfo) -> Entry:
 
 
 def _insert_entries(connection: Connection, entries: dict[int, Entry]) -> None:
-    names = ("day", "commune_code", "topic", "sentiment", "kind", "channel", "urgent")
     if entries:
         connection.execute(
             insert(_ENTRIES),
-            [{"message_id": m, **dict(zip(names, e, strict=True))} for m, e in entries.items()],
+            [
+                {"message_id": m, **dict(zip(_ENTRY_NAMES, e, strict=True))}
+                for m, e in entries.items()
+            ],
         )
-
-
-def apply_changes(session: Session, *, message_ids: Iterable[int], tz: ZoneInfo) -> int:
-    """Bring the rollups up to date with the analyses of `message_ids` (new, relabelled,
-    corrected, moved to another commune): each one's entry is taken away and its current labels
-    added, as upserts on the day's rows; rows that fall to zero go, as a recompute would leave
-    none. A day without complete entries is recomputed whole instead (once). Entries changed."""
-    ids = sorted(set(message_ids))
-    connection = session.connection()
-    current: dict[int, Entry] = {}
-    old: dict[int, Entry] = {}
-    for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i : i + _CHUNK]
-        where = MessageAnalysis.message_id.in_(chunk)
-        for row in connection.execute(select(*_ENTRY_COLUMNS).where(where)):
-            current[int(row[0])] = _entry(row, tz)
-        e = _ENTRIES.c
-        columns = (e.day, e.commune_code, e.topic, e.sentiment, e.kind, e.channel, e.urgent)
-        for m, day, code, topic, sentiment, kind, channel, urgent in connection.execute(
-            select(e.message_id, *columns).where(e.message_id.in_(chunk))
-        ):
-            old[int(m)] = (day, int(code), topic, sentiment, kind, channel, bool(urgent))
-    changed = [m for m in ids if current.get(m) != old.get(m)]
-    days = {e[0] for m in changed for e in (current.get(m), old.get(m)) if e is not None}
-    kept = set(connection.scalars(select(_DAYS.c.day).where(_DAYS.c.day.in_(days))))
-    per_day: dict[date, Counter[tuple[int, str, str]]] = {}
-    added: dict[int, Entry] = {}
-    for m in changed:
-        was, now = old.get(m), current.get(m)
-        if was is not None and was[0] in kept:
-            per_day.setdefault(was[0], Counter()).subtract(rows_of([(*was[1:], 1)]))
-        if now is not None and now[0] in kept:
-            per_day.setdefault(now[0], Counter()).update(rows_of([(*now[1:], 1)]))
-            added[m] = now
-    for i in range(0, len(changed), _CHUNK):
-        connection.execute(
-            delete(_ENTRIES).where(_ENTRIES.c.message_id.in_(changed[i : i + _CHUNK]))
-        )
-    for day in sorted(days - kept):
-        recompute_day(session, day=day, tz=tz)
-    _insert_entries(connection, added)
-    for day, delta in per_day.items():
-        _add_counts(connection, day, delta)
-    return len(changed)
-
-
-def _add_counts(connection: Connection, day: date, delta: Counter[tuple[int, str, str]]) -> None:
-    rows = [
-        {"day": day, "commune_code": code, "dim": dim, "value": value[:64], "count": n}
-        for (code, dim, value), n in delta.items()
-        if n
-    ]
-    if not rows:
-        return
-    dialect = connection.dialect.name
-    stmt = postgresql.insert(_ROLLUPS) if dialect == "postgresql" else sqlite.insert(_ROLLUPS)
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["day", "commune_code", "dim", "value"],
-        set_={"count": _ROLLUPS.c.count + stmt.excluded.count},
-    )
-    connection.execute(upsert, rows)
-    if any(n < 0 for n in delta.values()):
-        connection.execute(delete(_ROLLUPS).where(_ROLLUPS.c.day == day, _ROLLUPS.c.count <= 0))
 
 
 def job_cursor(session: Session, name: str) -> AnalyticsCursor:
@@ -250,56 +208,308 @@ def new_analyses(
     ).all()
 
 
-def _corrections(session: Session) -> list[int]:
-    """Analyses staff corrected since the corrections cursor (staff corrections set
-    `corrected_at`, not `analysed_at`); the cursor moves past them."""
-    corrected_at = MessageAnalysis.corrected_at
-    cursor = job_cursor(session, CORRECTIONS)
-    ma = MessageAnalysis
-    rows = session.execute(
-        select(ma.message_id, corrected_at)
+# --- The job's cycle -----------------------------------------------------------------------------
+# A cycle is three statements when something changed, two when nothing did (on PostgreSQL each
+# is a round trip, and their number, not the day's volume, was the cost). One read of both
+# cursors; one read of what changed past them, each with the entry it had (analyses past the
+# cursor, staff corrections past theirs, and, up to LAG behind the cursor, late commits whose
+# entry no longer matches: compared in SQL, so that a busy minute is not read again every
+# cycle) and of the kept days from yesterday on. One write adds the counts, replaces the
+# entries and moves the cursors (on PostgreSQL one statement over arrays; on SQLite, in
+# process, one statement each). Rare cases add theirs: entries to drop, rows fallen to zero,
+# days to look up or recompute whole.
+
+_ANALYSES: Table = MessageAnalysis.__table__  # type: ignore[assignment]
+_CURSORS: Table = AnalyticsCursor.__table__  # type: ignore[assignment]
+_BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
+_NEW, _CORRECTED, _LATE, _KEPT = range(4)
+_READ_CURSORS = select(_CURSORS.c.name, _CURSORS.c.analysed_at, _CURSORS.c.message_id).where(
+    _CURSORS.c.name.in_((CURSOR, CORRECTIONS))
+)
+
+
+def _past(column: Any, tag: int, at_name: str, last_name: str) -> Select[Any]:
+    """Analyses whose `column` is past the cursor (at, last), in order, at most `batch`. The
+    cursor's values are parameters, not a subquery: PostgreSQL then plans an index range (with
+    a subquery's unknown value it scanned 100k analyses, 80 ms)."""
+    ma = _ANALYSES.c
+    at = bindparam(at_name, type_=column.type)
+    last = bindparam(last_name, type_=Integer)
+    inner = (
+        select(literal_column(str(tag), Integer).label("tag"), ma.message_id, column.label("at"))
+        # The `>=` alone lets SQLite search the index (with the OR alone it scans it whole).
+        .where(column >= at, or_(column > at, and_(column == at, ma.message_id > last)))
+        .order_by(column, ma.message_id)
+        .limit(bindparam("batch", type_=Integer))
+        .subquery()
+    )
+    return select(inner.c.tag, inner.c.message_id, inner.c.at, cast(null(), Date))
+
+
+@lru_cache(maxsize=1)
+def _changes_query() -> Select[Any]:
+    """(tag, message id, time, kept day, the analysis's entry columns, the entry's columns, the
+    entry's day if kept): what changed past the cursors (_NEW, _CORRECTED, _LATE) and the kept
+    days from `since` (_KEPT, day)."""
+    ma, e = _ANALYSES.c, _ENTRIES.c
+    cursor_at = bindparam("at", type_=ma.analysed_at.type)
+    lag_from = bindparam("lag_from", type_=ma.analysed_at.type)
+    late = (
+        select(
+            literal_column(str(_LATE), Integer), ma.message_id, ma.analysed_at, cast(null(), Date)
+        )
+        .select_from(_ANALYSES.outerjoin(_ENTRIES, e.message_id == ma.message_id))
         .where(
-            corrected_at >= cursor.analysed_at,
+            ma.analysed_at >= lag_from,
+            ma.analysed_at <= cursor_at,
             or_(
-                corrected_at > cursor.analysed_at,
-                and_(corrected_at == cursor.analysed_at, ma.message_id > cursor.message_id),
+                e.message_id.is_(None),
+                e.commune_code != func.coalesce(ma.commune_code, NO_COMMUNE),
+                e.topic != ma.topic,
+                e.sentiment != ma.sentiment,
+                e.kind != ma.kind,
+                e.channel != ma.channel,
+                e.urgent != ma.urgent,
             ),
         )
-        .order_by(corrected_at, ma.message_id)
-        .limit(BATCH)
-    ).all()
-    if rows:
-        last_at, last_id = rows[-1][1], rows[-1][0]
-        assert last_at is not None  # the query asked for corrected_at past the cursor
-        cursor.analysed_at, cursor.message_id = last_at, last_id
-    return [int(message_id) for message_id, _at in rows]
+    )
+    kept_days = select(
+        literal_column(str(_KEPT), Integer),
+        cast(null(), Integer),
+        cast(null(), ma.analysed_at.type),
+        _DAYS.c.day,
+    ).where(_DAYS.c.day >= bindparam("since", type_=Date))
+    picked = union_all(
+        _past(ma.analysed_at, _NEW, "at", "last"),
+        _past(ma.corrected_at, _CORRECTED, "corrected_at", "corrected_last"),
+        late,
+        kept_days,
+    ).subquery("picked")
+    p = picked.c
+    kept = _DAYS.alias("kept")
+    return select(
+        *p,
+        ma.received_at,
+        ma.commune_code,
+        ma.topic,
+        ma.sentiment,
+        ma.kind,
+        ma.channel,
+        ma.urgent,
+        e.day,
+        e.commune_code,
+        e.topic,
+        e.sentiment,
+        e.kind,
+        e.channel,
+        e.urgent,
+        kept.c.day,
+    ).select_from(
+        picked.outerjoin(_ANALYSES, ma.message_id == p.message_id)
+        .outerjoin(_ENTRIES, e.message_id == p.message_id)
+        .outerjoin(kept, kept.c.day == e.day)
+    )
+
+
+# PostgreSQL: the cycle's writes in one statement over arrays (their sizes never change it).
+_PG_WRITE = """
+WITH entries AS (
+  INSERT INTO opinion_rollup_entries
+    (message_id, day, commune_code, topic, sentiment, kind, channel, urgent)
+  SELECT * FROM unnest(
+    %(e_id)s::integer[], %(e_day)s::date[], %(e_code)s::integer[], %(e_topic)s::text[],
+    %(e_sentiment)s::text[], %(e_kind)s::text[], %(e_channel)s::text[], %(e_urgent)s::boolean[])
+  ON CONFLICT (message_id) DO UPDATE SET
+    day = excluded.day, commune_code = excluded.commune_code, topic = excluded.topic,
+    sentiment = excluded.sentiment, kind = excluded.kind, channel = excluded.channel,
+    urgent = excluded.urgent
+), cursors AS (
+  UPDATE analytics_cursors AS c SET analysed_at = m.at, message_id = m.id
+  FROM unnest(%(c_name)s::text[], %(c_at)s::timestamptz[], %(c_id)s::integer[]) AS m(name, at, id)
+  WHERE c.name = m.name
+)
+INSERT INTO opinion_rollups (day, commune_code, dim, value, count)
+SELECT * FROM unnest(
+  %(r_day)s::date[], %(r_code)s::integer[], %(r_dim)s::text[], %(r_value)s::text[],
+  %(r_count)s::integer[])
+ON CONFLICT (day, commune_code, dim, value) DO UPDATE
+  SET count = opinion_rollups.count + excluded.count
+"""
+_MOVE_CURSOR = (
+    update(_CURSORS)
+    .where(_CURSORS.c.name == bindparam("cursor"))
+    .values(analysed_at=bindparam("moment"), message_id=bindparam("last"))
+)
+
+
+@lru_cache(maxsize=1)
+def _sqlite_upserts() -> tuple[Any, Any]:
+    """SQLite: the rollups' upsert (adding counts) and the entries' (replacing them)."""
+    counts = sqlite.insert(_ROLLUPS)
+    counts = counts.on_conflict_do_update(
+        index_elements=["day", "commune_code", "dim", "value"],
+        set_={"count": _ROLLUPS.c.count + counts.excluded.count},
+    )
+    entries = sqlite.insert(_ENTRIES)
+    entries = entries.on_conflict_do_update(
+        index_elements=["message_id"],
+        set_={name: entries.excluded[name] for name in _ENTRY_NAMES},
+    )
+    return counts, entries
+
+
+class _Found:
+    """What one read of the changes returned."""
+
+    def __init__(self) -> None:
+        self.changes: dict[int, tuple[Entry | None, Entry | None]] = {}
+        self.kept: set[date] = set()
+        self.not_kept: set[date] = set()
+        self.read = {_NEW: 0, _CORRECTED: 0}
+        self.moved: dict[str, tuple[datetime, int]] = {}
+
+
+def _cursors(connection: Connection) -> dict[str, tuple[datetime, int]]:
+    found = {str(n): (at, int(m)) for n, at, m in connection.execute(_READ_CURSORS)}
+    missing = [n for n in (CURSOR, CORRECTIONS) if n not in found]
+    if missing:  # the job's first cycle
+        connection.execute(
+            insert(_CURSORS),
+            [{"name": n, "analysed_at": _BEGINNING, "message_id": 0} for n in missing],
+        )
+        found.update((n, (_BEGINNING, 0)) for n in missing)
+    return found
+
+
+def _read_changes(connection: Connection, since: date, tz: ZoneInfo) -> _Found:
+    found = _Found()
+    cursors = _cursors(connection)
+    at, last = cursors[CURSOR]
+    params = {
+        "at": at,
+        "last": last,
+        "corrected_at": cursors[CORRECTIONS][0],
+        "corrected_last": cursors[CORRECTIONS][1],
+        "lag_from": at - LAG,
+        "since": since,
+        "batch": BATCH,
+    }
+    for row in connection.execute(_changes_query(), params):
+        tag, m, moment, day = row[:4]
+        if tag == _KEPT:
+            found.kept.add(day)
+            continue
+        if tag in found.read:
+            found.read[tag] += 1
+            name = CURSOR if tag == _NEW else CORRECTIONS
+            found.moved[name] = max(found.moved.get(name, (moment, m)), (moment, m))
+        current = None if row[4] is None else _entry((m, *row[4:11]), tz)
+        was = None
+        if row[11] is not None:
+            was_day, code, topic, sentiment, kind, channel, urgent = row[11:18]
+            was = (was_day, int(code), topic, sentiment, kind, channel, bool(urgent))
+            (found.kept if row[18] is not None else found.not_kept).add(was_day)
+        if current != was:
+            found.changes[m] = (was, current)
+    return found
 
 
 def run_rollups(database: Database, settings: Settings, now: datetime) -> int:
-    """The worker job: add the changes of new, relabelled, moved or corrected analyses to their
-    days' rollups; analyses read."""
+    """The worker job: add the changes of new, relabelled, moved or corrected analyses (and of
+    analyses committed late behind the cursor) to their days' rollups; analyses read past the
+    cursors."""
     tz = zone(settings.timezone)
+    since = local_day(now, tz) - timedelta(days=1)
     with database.session() as session:
-        corrected = _corrections(session)
-        cursor = job_cursor(session, CURSOR)
-        rows = new_analyses(session, cursor=cursor, limit=BATCH)
-        ids = {message_id for message_id, *_rest in rows} | set(corrected)
-        if rows and len(rows) < BATCH:
-            # A full batch means a backlog, far behind the present: late commits (seconds
-            # late) can only hide near the present, so they are looked for once caught up.
-            # Seeing an analysis again changes nothing (its entry already matches).
-            ids.update(
-                session.scalars(
-                    select(MessageAnalysis.message_id).where(
-                        MessageAnalysis.analysed_at >= cursor.analysed_at - LAG,
-                        MessageAnalysis.analysed_at <= cursor.analysed_at,
-                    )
-                )
-            )
-        apply_changes(session, message_ids=ids, tz=tz)
-        if rows:
-            cursor.analysed_at, cursor.message_id = rows[-1][1], rows[-1][0]
-    return len(rows) + len(corrected)
+        connection = session.connection()
+        found = _read_changes(connection, since, tz)
+        if found.changes or found.moved:
+            _apply(session, connection, found, since, tz)
+    return found.read[_NEW] + found.read[_CORRECTED]
+
+
+def _apply(
+    session: Session, connection: Connection, found: _Found, since: date, tz: ZoneInfo
+) -> None:
+    """Take each changed message's old entry away and add its current one, as upserts on the
+    rows of its day; rows that fall to zero go, as a recompute would leave none. A day without
+    complete entries is recomputed whole instead (once). Then move the cursors."""
+    changes, kept = found.changes, found.kept
+    days = {e[0] for pair in changes.values() for e in pair if e is not None}
+    unknown = [d for d in days if d < since and d not in kept | found.not_kept]
+    if unknown:
+        kept |= set(connection.scalars(select(_DAYS.c.day).where(_DAYS.c.day.in_(unknown))))
+    delta: Counter[tuple[date, int, str, str]] = Counter()
+    added: dict[int, Entry] = {}
+    for m, (was, now) in changes.items():
+        if was is not None and was[0] in kept:
+            for (code, dim, value), n in rows_of([(*was[1:], 1)]).items():
+                delta[(was[0], code, dim, value[:64])] -= n
+        if now is not None and now[0] in kept:
+            for (code, dim, value), n in rows_of([(*now[1:], 1)]).items():
+                delta[(now[0], code, dim, value[:64])] += n
+            added[m] = now
+    gone = sorted(m for m in changes if m not in added)
+    for i in range(0, len(gone), _CHUNK):
+        connection.execute(delete(_ENTRIES).where(_ENTRIES.c.message_id.in_(gone[i : i + _CHUNK])))
+    for day in sorted(days - kept):
+        recompute_day(session, day=day, tz=tz)
+    counts = {key: n for key, n in delta.items() if n}
+    if connection.dialect.name == "postgresql":
+        _pg_write(connection, added, counts, found.moved)
+    else:
+        _sqlite_write(connection, added, counts, found.moved)
+    fallen = sorted({day for (day, *_key), n in counts.items() if n < 0})
+    if fallen:
+        r = _ROLLUPS.c
+        connection.execute(delete(_ROLLUPS).where(r.day.in_(fallen), r.count <= 0))
+
+
+def _pg_write(
+    connection: Connection,
+    added: dict[int, Entry],
+    counts: dict[tuple[date, int, str, str], int],
+    moved: dict[str, tuple[datetime, int]],
+) -> None:
+    params: dict[str, list[Any]] = {"e_id": list(added)}
+    for i, name in enumerate(("day", "code", "topic", "sentiment", "kind", "channel", "urgent")):
+        params[f"e_{name}"] = [entry[i] for entry in added.values()]
+    for i, name in enumerate(("day", "code", "dim", "value")):
+        params[f"r_{name}"] = [key[i] for key in counts]
+    params["r_count"] = list(counts.values())
+    params["c_name"] = list(moved)
+    params["c_at"] = [at for at, _m in moved.values()]
+    params["c_id"] = [m for _at, m in moved.values()]
+    connection.exec_driver_sql(_PG_WRITE, params)
+
+
+def _sqlite_write(
+    connection: Connection,
+    added: dict[int, Entry],
+    counts: dict[tuple[date, int, str, str], int],
+    moved: dict[str, tuple[datetime, int]],
+) -> None:
+    upsert_counts, upsert_entries = _sqlite_upserts()
+    if added:
+        connection.execute(
+            upsert_entries,
+            [
+                {"message_id": m, **dict(zip(_ENTRY_NAMES, e, strict=True))}
+                for m, e in added.items()
+            ],
+        )
+    if counts:
+        connection.execute(
+            upsert_counts,
+            [
+                {"day": day, "commune_code": code, "dim": dim, "value": value, "count": n}
+                for (day, code, dim, value), n in counts.items()
+            ],
+        )
+    if moved:
+        connection.execute(
+            _MOVE_CURSOR, [{"cursor": n, "moment": at, "last": m} for n, (at, m) in moved.items()]
+        )
 
 
 def move_commune(
@@ -349,118 +559,3 @@ def rebuild(database: Database, settings: Settings, *, start: date, end: date) -
         day += timedelta(days=1)
         done += 1
     return done
-
-
-# --- Reading -------------------------------------------------------------------------------------
-
-
-def totals(
-    session: Session, *, codes: Sequence[int], start: date, end: date
-) -> Counter[tuple[str, str]]:
-    """{(dim, value): count} over the days [start, end) and the rollup communes `codes`."""
-    r = OpinionRollup
-    result: Counter[tuple[str, str]] = Counter()
-    if not codes:
-        return result
-    for dim, value, n in session.execute(
-        select(r.dim, r.value, func.sum(r.count))
-        .where(r.commune_code.in_(codes), r.day >= start, r.day < end)
-        .group_by(r.dim, r.value)
-    ):
-        result[(str(dim), str(value))] = int(n or 0)
-    return result
-
-
-def totals_windows(
-    session: Session, *, codes: Sequence[int], windows: dict[str, tuple[date, date]]
-) -> dict[str, Counter[tuple[str, str]]]:
-    """{window name: {(dim, value): count}} for several day ranges [start, end), in one pass."""
-    r = OpinionRollup
-    names = list(windows)
-    result: dict[str, Counter[tuple[str, str]]] = {n: Counter() for n in names}
-    if not codes:
-        return result
-    low = min(s for s, _e in windows.values())
-    high = max(e for _s, e in windows.values())
-    sums = [
-        func.sum(case((and_(r.day >= s, r.day < e), r.count), else_=0))
-        for s, e in (windows[n] for n in names)
-    ]
-    for dim, value, *counts in session.execute(
-        select(r.dim, r.value, *sums)
-        .where(r.commune_code.in_(codes), r.day >= low, r.day < high)
-        .group_by(r.dim, r.value)
-    ):
-        for name, n in zip(names, counts, strict=True):
-            if n:
-                result[name][(str(dim), str(value))] = int(n)
-    return result
-
-
-def daily(
-    session: Session, *, codes: Sequence[int], start: date, end: date, dim: str
-) -> dict[tuple[date, str], int]:
-    """{(day, value): count} of one dimension over [start, end)."""
-    r = OpinionRollup
-    if not codes:
-        return {}
-    return {
-        (day, str(value)): int(n or 0)
-        for day, value, n in session.execute(
-            select(r.day, r.value, func.sum(r.count))
-            .where(r.commune_code.in_(codes), r.dim == dim, r.day >= start, r.day < end)
-            .group_by(r.day, r.value)
-        )
-    }
-
-
-def by_commune(
-    session: Session, *, codes: Sequence[int] | None, start: date, end: date, dims: Sequence[str]
-) -> dict[int, Counter[tuple[str, str]]]:
-    """{commune code (NO_COMMUNE for triage): {(dim, value): count}}; every commune when
-    `codes` is None."""
-    windows = by_commune_windows(session, codes=codes, windows={"": (start, end)}, dims=dims)
-    return {code: found[""] for code, found in windows.items()}
-
-
-def by_commune_windows(
-    session: Session,
-    *,
-    codes: Sequence[int] | None,
-    windows: dict[str, tuple[date, date]],
-    dims: Sequence[str],
-    only: Sequence[tuple[str, str]] = (),
-) -> dict[int, dict[str, Counter[tuple[str, str]]]]:
-    """Per commune, {window name: {(dim, value): count}} for several day ranges [start, end),
-    in one pass over the rollups; `only` keeps just these (dim, value) pairs."""
-    r = OpinionRollup
-    if codes is not None and not codes:
-        return {}
-    low = min(s for s, _e in windows.values())
-    high = max(e for _s, e in windows.values())
-    names = list(windows)
-    sums = [
-        func.sum(case((and_(r.day >= s, r.day < e), r.count), else_=0))
-        for s, e in (windows[n] for n in names)
-    ]
-    query = (
-        select(r.commune_code, r.dim, r.value, *sums)
-        .where(r.dim.in_(dims), r.day >= low, r.day < high)
-        .group_by(r.commune_code, r.dim, r.value)
-        # After ANALYZE, SQLite prefers a skip-scan of the commune index, reading every
-        # dimension (ten times the rows); the dimension index is the right one.
-        .with_hint(r, "INDEXED BY ix_opinion_rollups_dim_day", "sqlite")
-    )
-    if only:
-        query = query.where(or_(*(and_(r.dim == d, r.value == v) for d, v in only)))
-    if codes is None:
-        query = query.where(r.commune_code != ALL_COMMUNES)
-    else:
-        query = query.where(r.commune_code.in_(codes))
-    result: dict[int, dict[str, Counter[tuple[str, str]]]] = {}
-    for code, dim, value, *counts in session.execute(query):
-        per = result.setdefault(int(code), {n: Counter() for n in names})
-        for name, n in zip(names, counts, strict=True):
-            if n:
-                per[name][(str(dim), str(value))] = int(n)
-    return result

@@ -22,7 +22,7 @@ from danvan.kernel import areas, geo, taxonomy
 from danvan.kernel.errors import Invalid
 from danvan.kernel.models import utcnow
 from danvan.kernel.numbers import change, percent
-from danvan.opinion import rollups
+from danvan.opinion import rollup_reads
 from danvan.opinion.models import ALL_COMMUNES, NO_COMMUNE, EmergingIssue, MessageAnalysis
 from danvan.opinion.quotes import shown
 from danvan.opinion.rollups import day_bounds, zone
@@ -275,8 +275,8 @@ def build_situation(
 ) -> Situation:
     tz = zone(tz_name)
     previous = period.previous()
-    now_t = rollups.totals(session, codes=view.codes, start=period.start, end=period.end)
-    prev_t = rollups.totals(session, codes=view.codes, start=previous.start, end=previous.end)
+    now_t = rollup_reads.totals(session, codes=view.codes, start=period.start, end=period.end)
+    prev_t = rollup_reads.totals(session, codes=view.codes, start=previous.start, end=previous.end)
     c = view.count
     names = {t.code: t.vi for t in taxonomy.topics()}
 
@@ -349,7 +349,7 @@ def build_situation(
     kinds = [(KIND_VI.get(k, k), c(now_t[("kind", k)])) for k in taxonomy.KINDS]
     channels = [(name, c(now_t[("channel", k)])) for k, name in CHANNEL_VI.items()]
 
-    per = rollups.by_commune(
+    per = rollup_reads.by_commune(
         session,
         codes=None if view.communes is None else list(view.communes),
         start=period.start,
@@ -372,7 +372,7 @@ def build_situation(
             )
         )
 
-    daily_counts = rollups.daily(
+    daily_counts = rollup_reads.daily(
         session, codes=view.codes, start=period.start, end=period.end, dim="total"
     )
     daily = []

@@ -380,44 +380,23 @@ def certificate_by_code(session: Session, code: str) -> Certificate:
 
 def certificate_pdf(certificate: Certificate, *, verify_url: str, timezone: Any) -> bytes:
     """The certificate as an A4 landscape PDF with its verification code and a QR to the
-    public check page."""
-    import segno
-
-    from danvan.kernel.documents import PDF_FAMILY, new_pdf
+    public check page, drawn by a child process (danvan.training.certificate_pdf): fpdf,
+    fontTools, PIL and segno never enter a web process, which keeps nothing of them."""
+    from danvan.kernel import child
     from danvan.kernel.letterhead import MOTTO, NATIONAL
 
-    pdf = new_pdf(orientation="landscape")
-    pdf.add_page()
-    pdf.set_line_width(1.2)
-    pdf.rect(10, 10, 277, 190)
-    pdf.set_font(PDF_FAMILY, size=13)
-    pdf.set_font(PDF_FAMILY, "B", size=13)
-    pdf.cell(0, 8, NATIONAL, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FAMILY, size=13)
-    pdf.cell(0, 8, MOTTO, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(14)
-    pdf.set_font(PDF_FAMILY, "B", size=28)
-    pdf.cell(0, 14, "GIẤY CHỨNG NHẬN", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    pdf.set_font(PDF_FAMILY, size=14)
-    pdf.cell(0, 9, "Chứng nhận đồng chí", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FAMILY, "B", size=22)
-    pdf.cell(0, 13, certificate.holder_name, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FAMILY, size=14)
-    pdf.cell(0, 9, "đã hoàn thành khoá bồi dưỡng", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FAMILY, "B", size=16)
-    pdf.multi_cell(0, 9, certificate.course_title, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    pdf.set_font(PDF_FAMILY, size=11)
-    issued = certificate.issued_at.astimezone(timezone).strftime("%d/%m/%Y")
-    pdf.cell(0, 7, f"Cấp ngày {issued}", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 7, f"Mã xác minh: {certificate.code}", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 7, f"Kiểm tra tại: {verify_url}", align="C", new_x="LMARGIN", new_y="NEXT")
-    qr = io.BytesIO()
-    segno.make(verify_url, error="m").save(qr, kind="png", scale=6, border=1)
-    qr.seek(0)
-    pdf.image(qr, x=245, y=160, w=32, h=32)
-    return bytes(pdf.output())
+    return child.render(
+        "danvan.training.certificate_pdf",
+        {
+            "national": NATIONAL,
+            "motto": MOTTO,
+            "holder_name": certificate.holder_name,
+            "course_title": certificate.course_title,
+            "issued": certificate.issued_at.astimezone(timezone).strftime("%d/%m/%Y"),
+            "code": certificate.code,
+            "verify_url": verify_url,
+        },
+    )
 
 
 # --- Feedback -------------------------------------------------------------------------------------

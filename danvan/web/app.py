@@ -18,7 +18,7 @@ from danvan.inbox.routes.webhooks import WebhookEndpoint, lane_endpoint
 from danvan.kernel import areas, clock
 from danvan.kernel.db import Database, get_database
 from danvan.kernel.settings import Settings, get_settings
-from danvan.web import errors
+from danvan.web import errors, openapi
 from danvan.web.deps import PASSWORD_PAGE, LoginRequired, PasswordChangeRequired
 from danvan.web.security_headers import SecurityHeadersMiddleware
 
@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version=__version__,
         docs_url=None,  # served below from vendored files: no CDN, no inline script
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        # Served below, built by a child process (web/openapi.py): not kept in this one.
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.database = database or get_database()
@@ -112,6 +113,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
         return HTMLResponse(API_DOCS_PAGE)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_document() -> Response:
+        return Response(openapi.document_bytes(), media_type="application/json")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:

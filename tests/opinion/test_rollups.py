@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from danvan.kernel.db import Database
 from danvan.kernel.models import utcnow
 from danvan.kernel.settings import Settings
-from danvan.opinion import rollups
+from danvan.opinion import rollup_reads, rollups
 from danvan.opinion.models import ALL_COMMUNES, NO_COMMUNE, MessageAnalysis
 from danvan.opinion.rollups import run_rollups
 
@@ -23,7 +23,7 @@ def _totals(
     database: Database, codes: list[int], start: date, end: date
 ) -> dict[tuple[str, str], int]:
     with database.session() as session:
-        return dict(rollups.totals(session, codes=codes, start=start, end=end))
+        return dict(rollup_reads.totals(session, codes=codes, start=start, end=end))
 
 
 def test_rollups_count_by_local_day_commune_and_label(
