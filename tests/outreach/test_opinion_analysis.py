@@ -26,6 +26,8 @@ from danvan.testing.models import TEST_MODELS_DIR
 
 from .conftest import COMMUNE_A, COMMUNE_B
 
+pytestmark = pytest.mark.default_set  # the product classifiers label the opinions
+
 PHONE = "0912 345 678"
 AUTHOR = "Trần Thị Mai"
 

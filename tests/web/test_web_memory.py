@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from danvan.accounts.demo import PASSWORD, STAFF
@@ -30,6 +31,7 @@ from danvan.outreach.models import Consultation
 from danvan.testing.pages import HEAVY, get_urls, representative_ids
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.long  # a demo seeded, every pinned page opened by a new process
 
 
 def _label_every_message(database: Database) -> None:
