@@ -5,7 +5,7 @@ kept for good, measured: bench/README.md "memory"); a child builds the very same
 (`create_app`) and hands the JSON back, which is all the web process keeps (~0.2 MB).
 `app.openapi()` still works in process (tests compare the two).
 
-    python -m danvan.web.openapi < /dev/null      # the document, on stdout
+    python -m danvan.web.openapi_build < /dev/null      # the document, on stdout
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from danvan.kernel import child
 
 _document: bytes | None = None
 _building = threading.Lock()
+# The child's module: it imports the app, which imports this module (a separate module keeps
+# the import graph acyclic).
+BUILDER = "danvan.web.openapi_build"
 
 
 def document_bytes() -> bytes:
@@ -25,7 +28,7 @@ def document_bytes() -> bytes:
     global _document
     with _building:
         if _document is None:
-            _document = child.render(__name__, None)
+            _document = child.render(BUILDER, None)
         return _document
 
 
@@ -34,19 +37,3 @@ def encode(document: dict[str, Any]) -> bytes:
     return json.dumps(
         document, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
     ).encode("utf-8")
-
-
-def build() -> bytes:
-    """The app's document, built here (in the child)."""
-    from danvan.kernel.db import Database
-    from danvan.kernel.settings import Settings
-    from danvan.web.app import create_app
-
-    # The document depends on the routes only: any settings, an in-memory database.
-    settings = Settings(secret_key="x" * 32, database_url="sqlite://", _env_file=None)
-    app = create_app(settings, Database("sqlite://"))
-    return encode(app.openapi())
-
-
-if __name__ == "__main__":
-    child.write_result(build())
