@@ -78,9 +78,9 @@ def is_postgresql(connection: Connection) -> bool:
 # --- PostgreSQL: one statement per step over arrays ----------------------------------------------
 
 # Two web processes may write batches that share citizens, and redeliveries of the same events:
-# every statement takes its rows in one order (events and messages by key, contacts and
-# conversations by id) and the statements come in one order, so two batches wait for each
-# other instead of deadlocking.
+# every statement takes its rows in one order (events by key, messages by time and key,
+# contacts and conversations by id) and the statements come in one order, so two batches wait
+# for each other instead of deadlocking.
 
 _PG_EVENTS = """
 WITH batch AS (
@@ -112,8 +112,9 @@ FROM unnest(
   %(conversation_id)b::int[], %(channel)b::text[], %(direction)b::text[], %(kind)b::text[],
   %(text)b::text[], %(attachments)b::text[], %(external_id)b::text[], %(source)b::text[],
   %(created_at)b::timestamptz[]
-) AS m(conversation_id, channel, direction, kind, text, attachments, external_id, source,
-  created_at)
+) WITH ORDINALITY AS m(conversation_id, channel, direction, kind, text, attachments, external_id,
+  source, created_at, n)
+ORDER BY n
 ON CONFLICT (channel, external_id) DO NOTHING
 RETURNING id, channel, external_id
 """
@@ -176,7 +177,13 @@ def _pg_store_events(
 
 
 def _pg_insert_messages(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[Key, int]:
-    rows = sorted(rows, key=lambda row: (row["channel"], row["external_id"]))  # lock order
+    # Lock order and id order at once: by the platform's time, then key. Redeliveries carry the
+    # same time and key, so two batches still take shared rows in one order; and a citizen's
+    # messages in one batch get ids in the order they were written (pages that take a
+    # conversation's last message by id show the last one written).
+    rows = sorted(
+        rows, key=lambda row: (_aware(row["created_at"]), row["channel"], row["external_id"])
+    )
     params: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in MESSAGE_COLUMNS}
     params["attachments"] = [_json(connection.dialect)(a) for a in params["attachments"]]
     params["created_at"] = [_aware(value) for value in params["created_at"]]

@@ -93,6 +93,26 @@ def test_a_mixed_batch_with_a_failing_call(database: Database, settings: Setting
     assert _unread(database) == {"u1": 3, "u2": 2, "u3": 1}
 
 
+def test_a_citizens_messages_in_one_batch_get_ids_in_the_order_written(
+    database: Database, settings: Settings
+) -> None:
+    """Lock order sorts a batch's rows; ids must still follow the time written (pages take a
+    conversation's last message by id). Keys are chosen to sort against time."""
+    settings.ask_commune_automatically = False
+    written = [f"z{9 - i}" for i in range(8)]  # z9 first ... z2 last: keys sort backwards
+    new_citizen = [_call(_message(key, "u-new", minutes=i)) for i, key in enumerate(written)]
+    assert _store_many(database, new_citizen, settings) == [None] * 8
+    later = [f"y{9 - i}" for i in range(4)]
+    known = [_call(_message(key, "u-new", minutes=10 + i)) for i, key in enumerate(later)]
+    assert _store_many(database, known, settings) == [None] * 4
+    with database.session() as session:
+        stored = session.scalars(select(Message.external_id).order_by(Message.id)).all()
+        conversation = session.scalars(select(Conversation)).one()
+    assert stored == [*written, *later]
+    assert conversation.unread_count == 12
+    assert conversation.last_message_preview == "tin y6"
+
+
 def test_a_batch_of_known_citizens_costs_a_fixed_number_of_statements(database: Database) -> None:
     with database.session() as session:
         ingest_many(
