@@ -78,9 +78,9 @@ def is_postgresql(connection: Connection) -> bool:
 # --- PostgreSQL: one statement per step over arrays ----------------------------------------------
 
 # Two web processes may write batches that share citizens, and redeliveries of the same events:
-# every statement takes its rows in one order (events by key, messages by time and key,
-# contacts and conversations by id) and the statements come in one order, so two batches wait
-# for each other instead of deadlocking.
+# every statement takes its rows in one order (events by key, contacts and conversations by
+# id; messages follow their events, see `_pg_insert_messages`) and the statements come in one
+# order, so two batches wait for each other instead of deadlocking.
 
 _PG_EVENTS = """
 WITH batch AS (
@@ -177,13 +177,11 @@ def _pg_store_events(
 
 
 def _pg_insert_messages(connection: Connection, rows: Sequence[dict[str, Any]]) -> dict[Key, int]:
-    # Lock order and id order at once: by the platform's time, then key. Redeliveries carry the
-    # same time and key, so two batches still take shared rows in one order; and a citizen's
-    # messages in one batch get ids in the order they were written (pages that take a
-    # conversation's last message by id show the last one written).
-    rows = sorted(
-        rows, key=lambda row: (_aware(row["created_at"]), row["channel"], row["external_id"])
-    )
+    # In the batch's order (the order the calls arrived, as one by one and on SQLite): a
+    # citizen's messages get ids in the order they came (pages take a conversation's last
+    # message by id). No lock-order sort is needed here: a message is written only for an
+    # event this batch stored, and `_PG_EVENTS` (sorted by key) already makes a second writer of
+    # the same events wait, then skip them.
     params: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in MESSAGE_COLUMNS}
     params["attachments"] = [_json(connection.dialect)(a) for a in params["attachments"]]
     params["created_at"] = [_aware(value) for value in params["created_at"]]
