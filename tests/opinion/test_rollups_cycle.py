@@ -10,35 +10,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, update
+from test_rollups_incremental import _full_recompute, _rows
 
 from danvan.kernel.db import Database
 from danvan.kernel.settings import Settings
-from danvan.opinion import rollups
-from danvan.opinion.models import MessageAnalysis, OpinionRollup, OpinionRollupDay
+from danvan.opinion.models import MessageAnalysis, OpinionRollupDay
 from danvan.opinion.rollups import run_rollups
 
 A, B = 2302, 2269
 T0 = datetime(2026, 12, 9, 16, 55, tzinfo=UTC)  # 23:55 local: the next local day is minutes away
-
-
-def _rows(database: Database) -> set[tuple[date, int, str, str, int]]:
-    with database.session() as session:
-        r = OpinionRollup
-        found = session.execute(select(r.day, r.commune_code, r.dim, r.value, r.count)).all()
-        return {tuple(row) for row in found}  # type: ignore[misc]
-
-
-def _recomputed(database: Database, settings: Settings) -> set[tuple[date, int, str, str, int]]:
-    tz = rollups.zone(settings.timezone)
-    with database.session() as session:
-        days = {
-            rollups.local_day(at, tz) for at in session.scalars(select(MessageAnalysis.received_at))
-        }
-        days |= set(session.scalars(select(OpinionRollup.day).distinct()))
-    for day in sorted(days):
-        rollups.rebuild(database, settings, start=day, end=day)
-    return _rows(database)
 
 
 @contextmanager
@@ -92,7 +73,7 @@ def test_late_relabels_across_local_midnight_and_in_triage_equal_a_recompute(
     )
     _relabel(database, after, sentiment="positive", analysed_at=T0 + timedelta(minutes=9))
     assert run_rollups(database, settings, T0 + timedelta(minutes=12)) == 0  # none past it
-    assert _rows(database) == _recomputed(database, settings)
+    assert _rows(database) == _full_recompute(database, settings)
 
     # Nothing changed since: both are behind the cursor, within LAG, and match their entries.
     with _writes(database) as seen:
@@ -115,7 +96,7 @@ def test_a_correction_of_a_day_far_behind_the_cursor_equals_a_recompute(
 
     _relabel(database, old, topic="land", corrected_at=T0 + timedelta(minutes=2))
     assert run_rollups(database, settings, T0 + timedelta(minutes=3)) == 1
-    assert _rows(database) == _recomputed(database, settings)
+    assert _rows(database) == _full_recompute(database, settings)
 
     with database.session() as session:  # as an upgrade leaves a day rolled up by the old job
         session.execute(delete(OpinionRollupDay).where(OpinionRollupDay.day == old_at.date()))
@@ -123,7 +104,7 @@ def test_a_correction_of_a_day_far_behind_the_cursor_equals_a_recompute(
     assert run_rollups(database, settings, T0 + timedelta(minutes=5)) == 1
     with database.session() as session:
         assert session.get(OpinionRollupDay, old_at.date()) is not None  # kept from now on
-    assert _rows(database) == _recomputed(database, settings)
+    assert _rows(database) == _full_recompute(database, settings)
 
 
 def test_a_cycle_with_nothing_new_writes_nothing(
