@@ -51,6 +51,10 @@ class Rule:
     kind: str = "macro_f1"  # "macro_f1" | "recall" | "false_alarms"
     target: float = 0.0  # recall floor, or the largest share of negatives flagged
     positive: str = "yes"
+    # False: the class biases are tuned (to choose the head's way by cross-validation) but not
+    # applied (topic: tuned for macro-F1 on the cross-validated predictions, they lost accuracy
+    # on held-out folds; see danvan.nlp.classifiers.RULES).
+    biases: bool = True
 
 
 @dataclass
@@ -221,8 +225,12 @@ def fit_head(
     tune = real if enough else np.ones_like(real)
     lex_scale = float(np.std(lex)) or 1.0
     lex_bias, lex_report = tune_rule(lex[tune], y[tune], labels, rule, forced[tune])
+    if not rule.biases:
+        lex_bias = np.zeros(k)
     head = Head(labels=labels, lex_scale=lex_scale, lex_bias=lex_bias)
     head.info = {"lexical": lex_report, "tuned_on": "real" if tune is real else "all"}
+    if not rule.biases:
+        head.info["biases_applied"] = False
     if emb is None:
         return head
     if enough:
@@ -257,6 +265,8 @@ def fit_head(
     assert best is not None
     _value, choice, cv = best
     bias, report = tune_rule(cv[tune], y[tune], labels, rule, forced[tune])
+    if not rule.biases:
+        bias = np.zeros(k)
     kept = _rule_value(report, rule) > _rule_value(lex_report, rule)
     head.info["encoder"] = {**choice, **report, "kept": kept}
     if not kept:

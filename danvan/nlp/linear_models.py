@@ -32,7 +32,9 @@ def _fit_svm(
 ) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.svm import LinearSVC  # type: ignore[import-untyped]
 
-    model = LinearSVC(C=c, class_weight="balanced", max_iter=5000)
+    # Seeded: liblinear shuffles its coordinates with the process's random state otherwise, and
+    # the same corpus could give a slightly different set (and heads' choices) from run to run.
+    model = LinearSVC(C=c, class_weight="balanced", max_iter=5000, random_state=0)
     model.fit(x, y, sample_weight=sample_weight)
     return as_multiclass(model.coef_, model.intercept_, n_classes)
 

@@ -85,3 +85,63 @@ def test_danger_words_in_a_calm_context_are_not_dangers(text: str) -> None:
 )
 def test_danger_now_or_acute_danger_counts_whatever_the_context(text: str) -> None:
     assert danger.is_danger(text)
+
+
+# Real-style messages (written for this test, in the register of the real corpus: chat forms,
+# no accents, petitions): a danger now or about to happen, and look-alikes that speak of the
+# same dangers as a risk, a chronic problem, an aftermath, thanks or a request for works.
+URGENT_NOW = [
+    "Nước sắp ngập lên tầng 2 rồi ạ",
+    "nhà có 2 đứa nhỏ, nước ngập sâu, cần cứu hộ",
+    "nc ngap toi nguc r, co ai cuu nha e voi",
+    "Nước đang tràn vào nhà, cả xóm chưa kịp chạy",
+    "đồi sau nhà vừa nứt lớn, đất đá đang lăn xuống",
+    "Cột điện nghiêng sắp đổ ra đường, dây điện võng ngang đầu người",
+    "cháy nhà ở xóm 4, khói đen mù mịt, có người kẹt trên tầng 3",
+    "Cả nhà em ăn nấm xong nôn ói liên tục, đường ra trạm y tế thì ngập",
+    "mưa to quá, nước lũ đang lên nhanh, thôn 2 bị cô lập rồi",
+    "nhà em gần trung tâm giáo dục thường xuyên, nước lên tới cổ rồi, cứu với",
+    "em bé rơi xuống sông, mọi người ra giúp với",
+    "Mỗi khi mưa là ngập nhưng giờ nước đang lên tới gác rồi",
+    "dây điện đứt rơi xuống đường trước nhà, đang tóe lửa",
+]
+LOOK_ALIKES = [
+    "Đề nghị đôn đốc nhà thầu sớm hoàn thành đường để tránh sạt lở vùi lấp ruộng vào mùa mưa lũ",
+    "Mưa lũ đã qua hơn 10 ngày rồi mà bùn đất hai bên đường vẫn chưa được dọn",
+    "Cống nghẹt trong thời gian dài, nước tràn ngập cả đoạn đường, đề nghị nạo vét",
+    "Tôi cảm ơn các anh CSGT đã đẩy giúp xe chết máy qua đoạn đường ngập",
+    "Học bơi là cách tốt nhất để trẻ tránh đuối nước",
+    "Dây viễn thông bỏ hoang võng thấp, tiềm ẩn nguy cơ cháy nổ, chập điện",
+    "nhờ chở xe lên chùa chưa tới 2km mà chặt chém 50k",
+    "xe chết máy giữa chỗ ngập, csgt tới đẩy giúp, ấm lòng lắm",
+    "Xin hỏi chế độ hỗ trợ cho hộ có nhà bị sập trong bão",
+    "Cả đồi chè của tôi cháy hết rồi",
+    "Năm ngoái lũ cuốn trôi cả chuồng bò, năm nay xin hỗ trợ làm lại",
+    "Nếu không may xảy ra cháy ở tầng hầm thì rất nguy hiểm",
+    "Đang chờ xã trả lời về kinh phí làm kè, mùa mưa nào đường cũng ngập",
+]
+
+
+@pytest.mark.parametrize("text", URGENT_NOW)
+def test_real_style_dangers_now_count_with_and_without_diacritics(text: str) -> None:
+    assert danger.is_danger(text)
+    assert danger.is_danger(fold(text))
+
+
+@pytest.mark.parametrize("text", LOOK_ALIKES)
+def test_real_style_look_alikes_do_not_count_with_and_without_diacritics(text: str) -> None:
+    assert not danger.is_danger(text)
+    assert not danger.is_danger(fold(text))
+
+
+def test_an_aspect_word_keeps_a_hit_only_near_it() -> None:
+    # "đang" next to the danger: now; "đang" about something else: the chronic context wins.
+    assert danger.is_danger("Mỗi khi mưa là ngập, hôm nay nước đang ngập vào nhà")
+    assert not danger.is_danger(
+        "Tôi đang khá lo lắng vì xe chết máy, may có CSGT chở qua đoạn đường bị ngập"
+    )
+
+
+def test_a_plea_for_rescuers_counts_but_a_rescue_under_way_does_not() -> None:
+    assert danger.is_danger("Mong lực lượng cứu hộ tiếp cận khu vực này càng sớm càng tốt")
+    assert not danger.is_danger("Mọi người tiếp tế nước uống cho công tác cứu hộ")
