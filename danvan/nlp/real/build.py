@@ -19,6 +19,10 @@ Deterministic: the same collected files give byte-identical outputs.
    dev's size and label counts (every value of every label, each count relative to its total;
    the size weighing as much as all of them) closer to `dev_share` of the whole, else to
    train: stratified as far as whole groups allow.
+5. A group keeps its side: the groups of the `train.csv` and `dev.csv` already in the directory
+   stay where they are (relabelling a message or adding a part never moves a page between
+   train and dev, so figures on dev stay comparable); only new groups are dealt as in 4, after
+   the kept ones are counted. Delete both files to split everything anew.
 """
 
 from __future__ import annotations
@@ -80,13 +84,21 @@ def collect(paths: Sequence[Path]) -> tuple[list[dict[str, str]], Counter[str]]:
 
 
 def split(
-    rows: Sequence[dict[str, str]], *, dev_share: float = DEV_SHARE, seed: int = SEED
+    rows: Sequence[dict[str, str]],
+    *,
+    dev_share: float = DEV_SHARE,
+    seed: int = SEED,
+    kept: dict[str, bool] | None = None,
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Train and dev rows; `kept`: groups whose side is already decided (True: dev)."""
+    kept = kept or {}
     by_group: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_group.setdefault(row["group"], []).append(row)
     names = sorted(by_group)
     random.Random(seed).shuffle(names)
+    # Kept groups first (in the same shuffled order), so the new ones are dealt against them.
+    names = [n for n in names if n in kept] + [n for n in names if n not in kept]
     total: Counter[str] = Counter(f"{lab}={r[lab]}" for r in rows for lab in LABELS)
     total["rows"] = len(rows)
     dev_counts: Counter[str] = Counter()
@@ -100,12 +112,21 @@ def split(
     for name in names:
         group: Counter[str] = Counter(f"{lab}={r[lab]}" for r in by_group[name] for lab in LABELS)
         group["rows"] = len(by_group[name])
-        if distance(dev_counts + group) < distance(dev_counts):
+        to_dev = kept[name] if name in kept else distance(dev_counts + group) < distance(dev_counts)
+        if to_dev:
             dev_counts += group
             dev_groups.add(name)
     train = [r for r in rows if r["group"] not in dev_groups]
     dev = [r for r in rows if r["group"] in dev_groups]
     return train, dev
+
+
+def _groups(path: Path) -> set[str]:
+    """The groups of an earlier build's output (none if there is no such file)."""
+    if not path.exists():
+        return set()
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["group"] for row in csv.DictReader(handle)}
 
 
 def to_csv(rows: Sequence[dict[str, str]]) -> str:
@@ -119,7 +140,9 @@ def to_csv(rows: Sequence[dict[str, str]]) -> str:
 def build(directory: Path = REAL_DIR, *, dev_share: float = DEV_SHARE, seed: int = SEED) -> str:
     paths = sorted(directory.glob("collected_*.csv"))
     rows, dropped = collect(paths)
-    train, dev = split(rows, dev_share=dev_share, seed=seed)
+    kept = {g: False for g in _groups(directory / "train.csv")}
+    kept.update({g: True for g in _groups(directory / "dev.csv")})
+    train, dev = split(rows, dev_share=dev_share, seed=seed, kept=kept)
     (directory / "train.csv").write_text(to_csv(train), encoding="utf-8")
     (directory / "dev.csv").write_text(to_csv(dev), encoding="utf-8")
     lines = [
