@@ -7,8 +7,10 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from danvan.kernel import areas, cli_lang
+from danvan.kernel.db import missing_table
 from danvan.kernel.errors import CoreError
 from danvan.kernel.settings import get_settings
 from danvan.web.i18n import translate_error
@@ -238,4 +240,18 @@ def main() -> None:
         from danvan.cli_vi import localize
 
         localize(command)
-    command(prog_name="danvan")
+    try:
+        command(prog_name="danvan")
+    except DBAPIError as exc:
+        if not missing_table(exc):
+            raise
+        # A command run before the database's tables exist: say what to do, not a traceback.
+        typer.echo(
+            "lỗi: cơ sở dữ liệu chưa có bảng (chưa khởi tạo hoặc chưa nâng cấp): chạy "
+            "`danvan db upgrade` trước"
+            if cli_lang.vietnamese()
+            else "error: the database has no tables yet (new or not upgraded): run "
+            "`danvan db upgrade` first",
+            err=True,
+        )
+        raise SystemExit(2) from None

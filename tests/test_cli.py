@@ -136,6 +136,22 @@ def test_token_create_for_an_unknown_account_fails_clearly(
     assert result.stdout == ""
 
 
+def test_a_command_run_before_the_tables_exist_says_to_upgrade_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    empty = Database(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        result = danvan(empty, tmp_path, "token", "create", "an@minhquang.tq.gov.vn")
+    finally:
+        empty.dispose()
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "lỗi: cơ sở dữ liệu chưa có bảng (chưa khởi tạo hoặc chưa nâng cấp): chạy "
+        "`danvan db upgrade` trước"
+    ]
+    assert result.stdout == ""
+
+
 @pytest.fixture
 def contact_id(database: Database, personas: Personas) -> int:
     event = InboundEvent(

@@ -141,6 +141,29 @@ class Database:
         self.engine.dispose()
 
 
+def has_schema(database: Database) -> bool:
+    """Whether the database's tables exist (any migration applied): a new checkout's database
+    has none until `danvan db upgrade` (or the demo) creates them."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return inspect(database.engine).has_table("alembic_version")
+    except OperationalError:  # the file or server cannot be opened: certainly no tables
+        return False
+
+
+def missing_table(exc: BaseException) -> bool:
+    """Whether a database error says a table does not exist (SQLite's "no such table",
+    PostgreSQL's undefined_table): the schema has not been created or upgraded."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code == "42P01" or "no such table" in str(exc.orig)
+
+
 _database: Database | None = None
 
 

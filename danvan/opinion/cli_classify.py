@@ -178,19 +178,23 @@ def classify(
     active opinion classifiers; writes the input's columns plus the five labels."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    from danvan.kernel.db import get_database
+    from danvan.kernel.db import get_database, has_schema
     from danvan.kernel.settings import get_settings
     from danvan.nlp.classifiers import ClassifierError
-    from danvan.opinion.model_use import set_in_use
+    from danvan.opinion.model_use import set_in_use, set_without_schema
 
     try:
         open_input(input_csv, text_column)[1].close()  # fail fast, before loading a model
     except ClassifyError as exc:
         _fail(str(exc))
     try:
-        model_set = set_in_use(
-            get_database(), get_settings(), log=lambda m: typer.echo(m, err=True)
-        )
+        database, settings = get_database(), get_settings()
+        log = lambda m: typer.echo(m, err=True)  # noqa: E731
+        # A new checkout whose database has no tables yet has no deployment set: the default.
+        if has_schema(database):
+            model_set = set_in_use(database, settings, log=log)
+        else:
+            model_set = set_without_schema(settings, log=log)
     except ClassifierError as exc:
         _fail(say("model", error=exc))
     terminal = sys.stderr.isatty()

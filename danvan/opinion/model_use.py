@@ -69,6 +69,14 @@ def set_in_use(database: Database, settings: Settings, *, log: Log = _quiet) -> 
     return _load(settings, version, log=log, database=database)
 
 
+def set_without_schema(settings: Settings, *, log: Log = _quiet) -> ModelSet:
+    """The default set for a tool run where the database has no tables yet (a new checkout
+    before `danvan db upgrade`): there is no deployment, so no active set; the default set is
+    trained into (or read from) the models folder, which the database imports once it exists
+    (`_stored_or_legacy`). Nothing is written to the database."""
+    return classifiers.default_set(models_dir(settings), topic_codes=topic_codes(), log=log)
+
+
 def set_if_stored(session: Session, settings: Settings) -> ModelSet | None:
     """The set in use if it loads now, without training or storing anything (web processes):
     from the database, else from a legacy models folder; None otherwise."""

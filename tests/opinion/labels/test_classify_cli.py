@@ -8,10 +8,11 @@ import csv
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from danvan.cli import app as cli_app
-from danvan.kernel.db import Database
+from danvan.kernel.db import Database, has_schema, set_database
 from danvan.nlp.classifiers import ModelSet
 from danvan.opinion import cli_classify
 
@@ -124,3 +125,25 @@ def test_an_empty_file(
     line = _error(_run("--input", str(source), "--out", str(tmp_path / "o.csv")))
     assert line == f"error: {source} is empty: it needs a header row and at least one data row"
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_new_checkout_without_tables_labels_with_the_default_set_and_writes_no_table(
+    default_set: ModelSet, tmp_path: Path
+) -> None:
+    # `danvan classify` before `danvan db upgrade`: there is no deployment, so the default set
+    # (from the models folder) labels the file, and the database stays as it was.
+    empty = Database(f"sqlite:///{tmp_path / 'new.db'}")
+    set_database(empty)
+    try:
+        source = _write(tmp_path / "in.csv", [["text"], [URGENT]])
+        out = tmp_path / "out.csv"
+        result = _run("--input", str(source), "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert f"(model set {default_set.version})" in result.stdout
+        with out.open(encoding="utf-8", newline="") as handle:
+            assert next(csv.DictReader(handle))["urgent"] == "yes"
+        assert not has_schema(empty)
+        assert inspect(empty.engine).get_table_names() == []
+    finally:
+        set_database(None)
+        empty.dispose()
