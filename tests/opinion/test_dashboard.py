@@ -233,3 +233,21 @@ def test_the_report_form_offers_the_heading_and_the_export_takes_it_or_says_what
     assert "tối đa 120 ký tự" in too_long.text
     unbounded = officer_a.client.post("/dashboard/report", data={**form, "place": "x" * 5000})
     assert unbounded.status_code == 422
+
+
+def test_the_wide_topic_table_scrolls_inside_its_own_wrapper_on_a_phone(
+    database: Database, settings: Settings, personas, write, signed_in
+) -> None:
+    # Six columns with percentages do not fit 390 px: the table must sit in the focusable
+    # `.table-wrap` region (which scrolls sideways on a phone), or the whole page scrolls
+    # sideways, as the demo's dashboard did.
+    _seed(database, settings, write)
+    html = signed_in(personas.admin).client.get("/dashboard").text
+    section = re.search(r'aria-labelledby="h-topics">(.*?)</section>', html, re.S)
+    assert section is not None
+    assert 'class="table dash-bars"' in section.group(1)
+    assert re.search(
+        r'<div class="table-wrap" tabindex="0" role="region" aria-label="[^"]+">\s*'
+        r'<table class="table dash-bars">',
+        section.group(1),
+    )
