@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from danvan.kernel import areas
@@ -144,9 +145,6 @@ class Database:
 def has_schema(database: Database) -> bool:
     """Whether the database's tables exist (any migration applied): a new checkout's database
     has none until `danvan db upgrade` (or the demo) creates them."""
-    from sqlalchemy import inspect
-    from sqlalchemy.exc import OperationalError
-
     try:
         return inspect(database.engine).has_table("alembic_version")
     except OperationalError:  # the file or server cannot be opened: certainly no tables
@@ -155,13 +153,11 @@ def has_schema(database: Database) -> bool:
 
 def missing_table(exc: BaseException) -> bool:
     """Whether a database error says a table does not exist (SQLite's "no such table",
-    PostgreSQL's undefined_table): the schema has not been created or upgraded."""
-    from sqlalchemy.exc import DBAPIError
-
+    PostgreSQL's undefined_table, SQLSTATE 42P01 from psycopg): the schema has not been
+    created or upgraded."""
     if not isinstance(exc, DBAPIError):
         return False
-    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return code == "42P01" or "no such table" in str(exc.orig)
+    return getattr(exc.orig, "sqlstate", None) == "42P01" or "no such table" in str(exc.orig)
 
 
 _database: Database | None = None

@@ -156,12 +156,14 @@ def tune_rule(
     scores: np.ndarray, y: np.ndarray, labels: list[str], rule: Rule, forced: np.ndarray
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Class biases for `rule` on (cross-validated) scores; `forced`: rows the final decision
-    marks positive anyway (danger-lexicon hits for urgent)."""
+    marks positive anyway (danger-lexicon hits for urgent). A rule without biases gets zeros,
+    with the report of the tuned biases (which still chooses the head's way)."""
     k = len(labels)
     if rule.kind == "macro_f1":
         bias = tune_biases(scores, y, objective="macro_f1")
         f1 = f1_scores(y, np.argmax(scores + bias, axis=1), k)
-        return bias, {"macro_f1": round(float(f1.mean()), 4)}
+        report = {"macro_f1": round(float(f1.mean()), 4)}
+        return (bias if rule.biases else np.zeros(k)), report
     p = labels.index(rule.positive)
     margin = scores[:, p] - scores[:, 1 - p]
     positive = y == p
@@ -199,7 +201,7 @@ def tune_rule(
             int((flagged & ~positive).sum()) / max(int((~positive).sum()), 1), 4
         ),
     }
-    return bias, report
+    return (bias if rule.biases else np.zeros(k)), report
 
 
 def fit_head(
@@ -225,8 +227,6 @@ def fit_head(
     tune = real if enough else np.ones_like(real)
     lex_scale = float(np.std(lex)) or 1.0
     lex_bias, lex_report = tune_rule(lex[tune], y[tune], labels, rule, forced[tune])
-    if not rule.biases:
-        lex_bias = np.zeros(k)
     head = Head(labels=labels, lex_scale=lex_scale, lex_bias=lex_bias)
     head.info = {"lexical": lex_report, "tuned_on": "real" if tune is real else "all"}
     if not rule.biases:
@@ -265,8 +265,6 @@ def fit_head(
     assert best is not None
     _value, choice, cv = best
     bias, report = tune_rule(cv[tune], y[tune], labels, rule, forced[tune])
-    if not rule.biases:
-        bias = np.zeros(k)
     kept = _rule_value(report, rule) > _rule_value(lex_report, rule)
     head.info["encoder"] = {**choice, **report, "kept": kept}
     if not kept:
