@@ -38,7 +38,7 @@ from pathlib import Path
 
 from danvan.kernel.taxonomy import DEFAULT_TOPICS, KINDS, SENTIMENTS
 from danvan.kernel.text import clean
-from danvan.nlp.real import COLUMNS, REAL_DIR
+from danvan.nlp.real import COLUMNS, REAL_DIR, real_rows
 
 SEED = 12
 DEV_SHARE = 0.3
@@ -121,14 +121,6 @@ def split(
     return train, dev
 
 
-def _groups(path: Path) -> set[str]:
-    """The groups of an earlier build's output (none if there is no such file)."""
-    if not path.exists():
-        return set()
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {row["group"] for row in csv.DictReader(handle)}
-
-
 def to_csv(rows: Sequence[dict[str, str]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
@@ -140,8 +132,9 @@ def to_csv(rows: Sequence[dict[str, str]]) -> str:
 def build(directory: Path = REAL_DIR, *, dev_share: float = DEV_SHARE, seed: int = SEED) -> str:
     paths = sorted(directory.glob("collected_*.csv"))
     rows, dropped = collect(paths)
-    kept = {g: False for g in _groups(directory / "train.csv")}
-    kept.update({g: True for g in _groups(directory / "dev.csv")})
+    # An earlier build's pages keep their side.
+    kept = {r.group: False for r in real_rows("train.csv", directory)}
+    kept.update({r.group: True for r in real_rows("dev.csv", directory)})
     train, dev = split(rows, dev_share=dev_share, seed=seed, kept=kept)
     (directory / "train.csv").write_text(to_csv(train), encoding="utf-8")
     (directory / "dev.csv").write_text(to_csv(dev), encoding="utf-8")
